@@ -1,0 +1,10 @@
+//! Reading inputs (Parquet, CSV, NDJSON by extension; globs and shards), column checks,
+//! value extraction and atomic writers. Every command reads files through here.
+
+pub mod atomic;
+pub mod columns;
+pub mod read;
+
+pub use atomic::write_atomic;
+pub use columns::{CategoryCounts, ColumnKind, NumericValues};
+pub use read::{InputInfo, Table};

@@ -1,0 +1,87 @@
+//! Prometheus text exposition format, for node_exporter's textfile collector.
+
+use std::fmt::Write;
+
+/// Collects samples grouped by metric family, each with HELP and TYPE once.
+#[derive(Default)]
+pub struct MetricsText {
+    families: Vec<(String, String, Vec<String>)>,
+}
+
+impl MetricsText {
+    /// Adds a gauge sample; NaN or infinite values are skipped (absent beats misleading).
+    pub fn gauge(&mut self, name: &str, help: &str, labels: &[(&str, &str)], value: f64) {
+        if !value.is_finite() {
+            return;
+        }
+        let rendered_labels = if labels.is_empty() {
+            String::new()
+        } else {
+            let inner: Vec<String> = labels
+                .iter()
+                .map(|(k, v)| format!("{k}=\"{}\"", escape_label(v)))
+                .collect();
+            format!("{{{}}}", inner.join(","))
+        };
+        let sample = format!("{name}{rendered_labels} {value}");
+        match self.families.iter_mut().find(|(n, _, _)| n == name) {
+            Some((_, _, samples)) => samples.push(sample),
+            None => self
+                .families
+                .push((name.to_string(), help.to_string(), vec![sample])),
+        }
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for (name, help, samples) in &self.families {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} gauge");
+            for sample in samples {
+                let _ = writeln!(out, "{sample}");
+            }
+        }
+        out
+    }
+}
+
+fn escape_label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_families_with_escaped_labels() {
+        let mut m = MetricsText::default();
+        m.gauge(
+            "refit_drift_psi",
+            "PSI per feature.",
+            &[("feature", "a\"b")],
+            0.5,
+        );
+        m.gauge(
+            "refit_drift_psi",
+            "PSI per feature.",
+            &[("feature", "c")],
+            f64::NAN,
+        );
+        m.gauge(
+            "refit_drift_psi",
+            "PSI per feature.",
+            &[("feature", "d")],
+            1.0,
+        );
+        let text = m.render();
+        assert_eq!(
+            text,
+            "# HELP refit_drift_psi PSI per feature.\n# TYPE refit_drift_psi gauge\n\
+             refit_drift_psi{feature=\"a\\\"b\"} 0.5\nrefit_drift_psi{feature=\"d\"} 1\n"
+        );
+    }
+}

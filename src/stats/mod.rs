@@ -1,0 +1,17 @@
+//! Drift statistics as pure functions over slices. Every function here is pinned to a
+//! reference value computed by numpy/scipy (see `fixtures/golden/make_golden.py`).
+
+pub mod binning;
+pub mod chi2;
+pub mod correction;
+pub mod jensen_shannon;
+pub mod ks;
+pub mod psi;
+pub mod quantile;
+pub mod special;
+pub mod wasserstein;
+
+/// Sorts finite values ascending; the caller guarantees no NaN (NaN is counted, never binned).
+pub fn sort_finite(values: &mut [f64]) {
+    values.sort_unstable_by(f64::total_cmp);
+}
