@@ -1,3 +1,24 @@
+//! refit: small subcommands that automate model retraining for batch ML pipelines.
+//!
+//! The binary parses arguments and calls [`run`]; each subcommand in [`cmd`] wires the library
+//! modules together and returns an [`report::Outcome`], which the binary turns into the exit
+//! code (DESIGN.md's contract).
+
+pub mod cli;
+pub mod cmd;
 pub mod data;
+pub mod drift;
 pub mod report;
 pub mod stats;
+
+use anyhow::Result;
+
+use cli::{Cli, Command};
+use report::Outcome;
+
+pub fn run(cli: Cli) -> Result<Outcome> {
+    match &cli.command {
+        Command::DriftCheck(args) => cmd::drift_check::run(args, &cli.global),
+        Command::Profile(args) => cmd::profile::run(args, &cli.global),
+    }
+}

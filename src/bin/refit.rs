@@ -1,1 +1,30 @@
-fn main() {}
+//! Thin entry point: parse, run, map the outcome to the exit code. Nothing else exits.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use refit::cli::Cli;
+use refit::report::EXIT_ERROR;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // Help and version go to stdout and exit 0; usage errors exit 1 (clap's default 2
+            // would read as a FAIL verdict).
+            let _ = err.print();
+            return if err.use_stderr() {
+                ExitCode::from(EXIT_ERROR)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match refit::run(cli) {
+        Ok(outcome) => ExitCode::from(outcome.exit_code()),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}

@@ -10,13 +10,13 @@ use polars::prelude::{
     col, Column, DataFrame, Expr, LazyCsvReader, LazyFileListReader, LazyFrame, LazyJsonLineReader,
     PlRefPath, ScanArgsParquet, SchemaRef,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::columns::ColumnKind;
 
 /// What the report envelope records about each input file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InputInfo {
     pub path: String,
     pub rows: usize,

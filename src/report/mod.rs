@@ -1,6 +1,7 @@
 //! Verdicts, the exit-code contract, the JSON report envelope and the Prometheus textfile.
 
 pub mod envelope;
+pub mod output;
 pub mod prometheus;
 pub mod table;
 

@@ -1,0 +1,179 @@
+//! Command-line interface: global flags and one argument struct per subcommand. Doc comments
+//! here are the `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::drift::Method;
+use crate::report::FailOn;
+use crate::stats::correction::Correction;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  OK: ran, nothing to act on (WARN too, unless --fail-on warn)
+  1  error: usage, unreadable or invalid input, I/O; no verdict, no report
+  2  FAIL: action needed
+  3  WARN, only with --fail-on warn";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "refit",
+    version,
+    about = "Automate model retraining for batch ML pipelines",
+    long_about = "Automate model retraining for batch ML pipelines.\n\n\
+        Small subcommands read and write Parquet/CSV/NDJSON and JSON artifacts and signal their \
+        verdict with an exit code, so cron, Kubernetes CronJobs, CI and shell can chain them.",
+    after_help = EXIT_CODES,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Output on stdout: a compact table, or the JSON report envelope.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write the JSON report envelope to PATH (atomically).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub report: Option<PathBuf>,
+    /// Write the run's figures in Prometheus text format to PATH (atomically), for
+    /// node_exporter's textfile collector.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
+    /// Print nothing on stdout and no progress on stderr; errors are still printed.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// Which verdicts exit non-zero: `fail` (FAIL exits 2) or `warn` (WARN exits 3 as well).
+    #[arg(long, global = true, value_enum, default_value_t = FailOn::Fail)]
+    pub fail_on: FailOn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Is today's data distributed like the baseline? PSI, KS, Wasserstein, JS, chi-square.
+    #[command(after_help = DRIFT_CHECK_EXAMPLES)]
+    DriftCheck(DriftCheckArgs),
+    /// Write a baseline profile (quantile bins, category frequencies, null counts) that
+    /// drift-check accepts as --baseline instead of the raw data.
+    #[command(after_help = PROFILE_EXAMPLES)]
+    Profile(ProfileArgs),
+}
+
+const DRIFT_CHECK_EXAMPLES: &str = "\
+Examples:
+  # PSI on every shared column, seed bands (WARN >= 0.1, FAIL >= 0.25)
+  refit drift-check --baseline train.parquet --current 'today/*.parquet'
+
+  # KS test per numeric feature, Benjamini-Hochberg over features, JSON report for the pipeline
+  refit drift-check --baseline train.parquet --current today.csv --method ks --correction bh \\
+      --report out/drift.json --metrics-file /var/lib/node_exporter/refit_drift.prom
+
+  # against a profile made once by `refit profile`, failing on WARN too
+  refit drift-check --baseline profile.json --current today.parquet --fail-on warn
+
+Numeric features are binned on the baseline's quantiles (numpy's linear interpolation), with
+the outer bins open to -inf/+inf so values beyond the baseline's range are counted (a plain
+np.histogram drops them). Nulls, NaN and +/-inf are counted per side and left out of every
+statistic. A constant baseline gets the bins <c, =c, >c. Jensen-Shannon is a distance in base 2.
+
+Exit codes: 0 OK (and WARN unless --fail-on warn), 1 error, 2 FAIL, 3 WARN with --fail-on warn.";
+
+const PROFILE_EXAMPLES: &str = "\
+Examples:
+  refit profile --data train.parquet --out model/profile.json
+  refit drift-check --baseline model/profile.json --current today.parquet";
+
+#[derive(Debug, Clone, Args)]
+pub struct DriftCheckArgs {
+    /// Baseline: a data file, a glob of shards (quote it), or a profile.json from `refit
+    /// profile`. Repeat for several files.
+    #[arg(long, required = true, value_name = "PATH")]
+    pub baseline: Vec<String>,
+    /// Current data: a file or a glob of shards (quote it). Repeat for several files.
+    #[arg(long, required = true, value_name = "PATH")]
+    pub current: Vec<String>,
+    /// Features to compare (comma-separated). Default: every column both sides share.
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    pub features: Vec<String>,
+    /// Columns to leave out (ids, timestamps, labels).
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    pub exclude: Vec<String>,
+    /// Treat these columns as categorical whatever their type (e.g. integer codes).
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    pub categorical: Vec<String>,
+    /// Number of baseline quantile bins for numeric features.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub buckets: u16,
+    /// The statistic that decides each feature's verdict.
+    #[arg(long, value_enum, default_value_t = Method::Psi)]
+    pub method: Method,
+    /// PSI at or above this is WARN.
+    #[arg(long, default_value_t = 0.1, value_name = "X")]
+    pub warn_psi: f64,
+    /// PSI at or above this is FAIL.
+    #[arg(long, default_value_t = 0.25, value_name = "X")]
+    pub fail_psi: f64,
+    /// Jensen-Shannon distance (base 2) at or above this is WARN (--method js).
+    #[arg(long, default_value_t = 0.1, value_name = "X")]
+    pub warn_js: f64,
+    /// Jensen-Shannon distance (base 2) at or above this is FAIL (--method js).
+    #[arg(long, default_value_t = 0.2, value_name = "X")]
+    pub fail_js: f64,
+    /// Corrected p-value below this is WARN (--method ks|chi2).
+    #[arg(long, default_value_t = 0.05, value_name = "P")]
+    pub warn_p: f64,
+    /// Corrected p-value below this is FAIL (--method ks|chi2).
+    #[arg(long, default_value_t = 0.01, value_name = "P")]
+    pub fail_p: f64,
+    /// Wasserstein distance at or above this is WARN; in the feature's units, so no default
+    /// (required with --method wasserstein unless every feature has one in --config).
+    #[arg(long, value_name = "X")]
+    pub warn_wasserstein: Option<f64>,
+    /// Wasserstein distance at or above this is FAIL (see --warn-wasserstein).
+    #[arg(long, value_name = "X")]
+    pub fail_wasserstein: Option<f64>,
+    /// Multiple-testing correction for p-value methods.
+    #[arg(long, value_enum, default_value_t = Correction::Bonferroni)]
+    pub correction: Correction,
+    /// The dataset FAILs when at least this share (0-1] of features FAIL. Default: any feature.
+    #[arg(long, value_name = "SHARE")]
+    pub fail_share: Option<f64>,
+    /// TOML file with per-feature thresholds and overrides ([features.NAME] warn/fail/
+    /// categorical/exclude).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ProfileArgs {
+    /// Data to profile: a file or a glob of shards (quote it). Repeat for several files.
+    #[arg(long, required = true, value_name = "PATH")]
+    pub data: Vec<String>,
+    /// Where to write the profile JSON.
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
+    /// Features to profile (comma-separated). Default: every comparable column.
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    pub features: Vec<String>,
+    /// Columns to leave out.
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    pub exclude: Vec<String>,
+    /// Treat these columns as categorical whatever their type.
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    pub categorical: Vec<String>,
+    /// Number of quantile bins for numeric features.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub buckets: u16,
+}

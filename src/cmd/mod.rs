@@ -1,0 +1,4 @@
+//! One file per subcommand: read inputs, call the library, write the report.
+
+pub mod drift_check;
+pub mod profile;

@@ -1,0 +1,262 @@
+//! drift-check's report body, text table and metrics.
+
+use serde::Serialize;
+
+use super::feature::FeatureDrift;
+use super::verdict::FeatureVerdict;
+use crate::data::ColumnKind;
+use crate::report::prometheus::MetricsText;
+use crate::report::table::render_table;
+use crate::report::Status;
+
+#[derive(Debug, Serialize)]
+pub struct FeatureResult<'a> {
+    pub name: &'a str,
+    pub kind: ColumnKind,
+    pub status: Status,
+    pub reason: &'a str,
+    pub verdict: &'a FeatureVerdict,
+    pub statistics: &'a super::feature::FeatureDetail,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub features: usize,
+    pub fail: usize,
+    pub warn: usize,
+    pub ok: usize,
+    pub rule: String,
+    pub method: super::Method,
+    pub js_base: u32,
+    pub baseline_kind: &'static str,
+    pub baseline_rows: u64,
+    pub current_rows: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DriftResult<'a> {
+    pub summary: Summary,
+    pub features: Vec<FeatureResult<'a>>,
+}
+
+pub fn drift_result<'a>(
+    summary: Summary,
+    drifts: &'a [FeatureDrift],
+    verdicts: &'a [FeatureVerdict],
+) -> DriftResult<'a> {
+    let features = drifts
+        .iter()
+        .zip(verdicts)
+        .map(|(d, v)| FeatureResult {
+            name: &d.name,
+            kind: d.kind,
+            status: v.status,
+            reason: &v.reason,
+            verdict: v,
+            statistics: &d.statistics,
+        })
+        .collect();
+    DriftResult { summary, features }
+}
+
+fn fixed(v: Option<f64>) -> String {
+    v.map_or("-".to_string(), |x| format!("{x:.4}"))
+}
+
+fn scientific(v: Option<f64>) -> String {
+    v.map_or("-".to_string(), |x| format!("{x:.2e}"))
+}
+
+fn percent(v: Option<f64>) -> String {
+    v.map_or("-".to_string(), |x| format!("{:+.1}%", x * 100.0))
+}
+
+/// Severity first (FAIL, WARN, OK), then by how far the deciding statistic is past its bar.
+fn severity_order(verdicts: &[FeatureVerdict]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..verdicts.len()).collect();
+    let badness = |v: &FeatureVerdict| {
+        let x = v.adjusted_pvalue.or(v.value).unwrap_or(f64::NAN);
+        if v.statistic.is_pvalue() {
+            -x
+        } else {
+            x
+        }
+    };
+    order.sort_by(|&a, &b| {
+        verdicts[b]
+            .status
+            .cmp(&verdicts[a].status)
+            .then(badness(&verdicts[b]).total_cmp(&badness(&verdicts[a])))
+    });
+    order
+}
+
+pub fn render_text(
+    result: &DriftResult<'_>,
+    status: Status,
+    baseline_label: &str,
+    current_label: &str,
+    drifts: &[FeatureDrift],
+) -> String {
+    let s = &result.summary;
+    let mut out = format!(
+        "drift-check {}: {} of {} features FAIL, {} WARN ({}; method {})\n\
+         baseline {} ({} rows, {}), current {} ({} rows)\n\n",
+        status.as_str(),
+        s.fail,
+        s.features,
+        s.warn,
+        s.rule,
+        s.method.name(),
+        baseline_label,
+        s.baseline_rows,
+        s.baseline_kind,
+        current_label,
+        s.current_rows,
+    );
+    let verdicts: Vec<FeatureVerdict> = result.features.iter().map(|f| f.verdict.clone()).collect();
+    let rows: Vec<Vec<String>> = severity_order(&verdicts)
+        .into_iter()
+        .map(|i| {
+            let f = &result.features[i];
+            let d = &drifts[i];
+            let (ks_d, ks_p, wasserstein, new_share) = match &d.statistics {
+                super::feature::FeatureDetail::Numeric(n) => (
+                    fixed(n.ks.map(|k| k.statistic)),
+                    scientific(n.ks.map(|k| k.pvalue)),
+                    fixed(n.wasserstein),
+                    "-".to_string(),
+                ),
+                super::feature::FeatureDetail::Categorical(c) => (
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                    c.new_category_share
+                        .map_or("-".into(), |x| format!("{:.1}%", x * 100.0)),
+                ),
+            };
+            let chi2_p = scientific(d.statistic(super::Statistic::Chi2Pvalue));
+            let mut reason = f.reason.to_string();
+            if !d.notes().is_empty() {
+                reason = format!("{reason}; {}", d.notes().join("; "));
+            }
+            vec![
+                f.name.to_string(),
+                match f.kind {
+                    ColumnKind::Numeric => "num".into(),
+                    ColumnKind::Categorical => "cat".into(),
+                },
+                f.status.as_str().into(),
+                fixed(d.statistic(super::Statistic::Psi)),
+                fixed(d.statistic(super::Statistic::JsDistance)),
+                ks_d,
+                ks_p,
+                wasserstein,
+                chi2_p,
+                new_share,
+                percent(d.missing_rate_change()),
+                reason,
+            ]
+        })
+        .collect();
+    out.push_str(&render_table(
+        &[
+            "FEATURE",
+            "KIND",
+            "STATUS",
+            "PSI",
+            "JS",
+            "KS_D",
+            "KS_P",
+            "WASSERSTEIN",
+            "CHI2_P",
+            "NEW_CAT",
+            "MISSING_CHG",
+            "REASON",
+        ],
+        &rows,
+    ));
+    out
+}
+
+pub fn metrics(
+    drifts: &[FeatureDrift],
+    verdicts: &[FeatureVerdict],
+    status: Status,
+    finished_unix: f64,
+) -> MetricsText {
+    use super::Statistic as S;
+    let mut m = MetricsText::default();
+    let series: [(&str, &str, S); 5] = [
+        (
+            "refit_drift_psi",
+            "Population Stability Index per feature.",
+            S::Psi,
+        ),
+        (
+            "refit_drift_js_distance",
+            "Jensen-Shannon distance (base 2) per feature.",
+            S::JsDistance,
+        ),
+        (
+            "refit_drift_ks_pvalue",
+            "Two-sample KS p-value per numeric feature (uncorrected).",
+            S::KsPvalue,
+        ),
+        (
+            "refit_drift_wasserstein",
+            "Wasserstein-1 distance per numeric feature.",
+            S::Wasserstein,
+        ),
+        (
+            "refit_drift_chi2_pvalue",
+            "Chi-square homogeneity p-value per feature (uncorrected).",
+            S::Chi2Pvalue,
+        ),
+    ];
+    for (name, help, statistic) in series {
+        for d in drifts {
+            if let Some(v) = d.statistic(statistic) {
+                m.gauge(name, help, &[("feature", &d.name)], v);
+            }
+        }
+    }
+    for d in drifts {
+        if let Some(v) = d.missing_rate_change() {
+            m.gauge(
+                "refit_drift_missing_rate_change",
+                "Current minus baseline share of null/NaN rows.",
+                &[("feature", &d.name)],
+                v,
+            );
+        }
+    }
+    for (d, v) in drifts.iter().zip(verdicts) {
+        m.gauge(
+            "refit_drift_feature_status",
+            "Feature verdict: 0 OK, 1 WARN, 2 FAIL.",
+            &[("feature", &d.name)],
+            v.status.severity() as f64,
+        );
+    }
+    let failed = verdicts.iter().filter(|v| v.status == Status::Fail).count();
+    m.gauge(
+        "refit_drift_features_failed",
+        "Features whose verdict is FAIL.",
+        &[],
+        failed as f64,
+    );
+    m.gauge(
+        "refit_status",
+        "Verdict of the last run: 0 OK, 1 WARN, 2 FAIL.",
+        &[("command", "drift-check")],
+        status.severity() as f64,
+    );
+    m.gauge(
+        "refit_last_run_timestamp_seconds",
+        "Unix time the last run finished.",
+        &[("command", "drift-check")],
+        finished_unix,
+    );
+    m
+}
