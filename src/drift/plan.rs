@@ -67,13 +67,26 @@ pub fn plan_features(
             .collect()
     };
     let baseline_names = baseline.names();
-    for name in selection.excluded.iter().chain(selection.categorical) {
+    for name in selection.categorical {
         if !baseline_names.contains(name) {
             bail!(
-                "column `{name}` given to --exclude/--categorical is not in {}",
+                "column `{name}` given to --categorical is not in {}",
                 baseline.label()
             );
         }
+    }
+    let absent: Vec<&str> = selection
+        .excluded
+        .iter()
+        .filter(|n| !baseline_names.contains(n))
+        .map(String::as_str)
+        .collect();
+    if !absent.is_empty() {
+        messages.push(format!(
+            "--exclude names columns not in {}: {}",
+            baseline.label(),
+            absent.join(", ")
+        ));
     }
     let mut planned = Vec::new();
     for name in candidates {
