@@ -35,6 +35,9 @@ pub fn run(args: &DriftCheckArgs, global: &GlobalArgs) -> Result<Outcome> {
                 args.method.name()
             );
         }
+        messages.push(format!(
+            "baseline {path} is a profile: KS and Wasserstein need raw baseline values and are null"
+        ));
         if profile.buckets != usize::from(args.buckets) {
             messages.push(format!(
                 "baseline profile has {} buckets; --buckets {} ignored",

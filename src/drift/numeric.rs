@@ -44,7 +44,6 @@ pub fn analyze_numeric(
     current: &NumericValues,
     buckets: usize,
 ) -> NumericDrift {
-    let mut notes = Vec::new();
     let (edges, baseline_counts, baseline_missing, baseline_sorted) = match baseline {
         NumericBaseline::Raw(values) => {
             let edges = BinEdges::from_sorted_baseline(&values.sorted, buckets);
@@ -56,10 +55,8 @@ pub fn analyze_numeric(
                 Some(values.sorted.as_slice()),
             )
         }
+        // KS and Wasserstein stay null: a profile keeps bins, not values (said once per run).
         NumericBaseline::Profile(profile) => {
-            notes.push(
-                "baseline is a profile: KS and Wasserstein need raw baseline values".to_string(),
-            );
             let has_values = profile.counts.iter().any(|&c| c > 0);
             (
                 has_values.then(|| profile.edges.clone()),
@@ -85,7 +82,7 @@ pub fn analyze_numeric(
         baseline_missing,
         current_missing: current.missing,
         missing_rate_change,
-        notes,
+        notes: Vec::new(),
     };
     let (Some(edges), Some(baseline_counts)) = (edges, baseline_counts) else {
         drift

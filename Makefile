@@ -1,0 +1,31 @@
+# refit: `make demo` runs the main job on bundled fixtures, `make test` runs every test.
+# Builds go to a target directory outside the clone so that CI and fresh clones on the same
+# machine reuse an earlier build (Polars takes ~15-20 minutes to compile from scratch).
+
+CARGO_TARGET_DIR ?= $(HOME)/.cache/refit-target
+export CARGO_TARGET_DIR
+REFIT := $(CARGO_TARGET_DIR)/debug/refit
+
+.PHONY: build test demo bench fmt lint setup
+
+setup:
+	@command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup (https://rustup.rs)"; exit 1; }
+
+build: setup
+	cargo build --locked
+
+test: setup
+	cargo test --locked
+
+demo: build
+	REFIT=$(REFIT) sh scripts/demo.sh
+
+bench: setup
+	sh scripts/bench.sh
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --locked --all-targets -- -D warnings
