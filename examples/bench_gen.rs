@@ -36,7 +36,11 @@ fn table(rows: usize, seed: u64, shift: f64) -> Result<DataFrame> {
     let mut columns = Vec::new();
     for f in 0..13 {
         // Features 0-2 drift on the current side (shift > 0); a few NaN in feature 3.
-        let mean = if f < 3 { shift * (f + 1) as f64 * 0.1 } else { 0.0 };
+        let mean = if f < 3 {
+            shift * (f + 1) as f64 * 0.1
+        } else {
+            0.0
+        };
         let scale = 1.0 + f as f64;
         let values: Vec<f64> = (0..rows)
             .map(|_| {
@@ -65,7 +69,11 @@ fn table(rows: usize, seed: u64, shift: f64) -> Result<DataFrame> {
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
     let out = args.next().context("usage: bench_gen OUT_DIR [ROWS]")?;
-    let rows: usize = args.next().map(|r| r.parse()).transpose()?.unwrap_or(5_000_000);
+    let rows: usize = args
+        .next()
+        .map(|r| r.parse())
+        .transpose()?
+        .unwrap_or(5_000_000);
     std::fs::create_dir_all(&out)?;
     for (name, seed, shift) in [("baseline", 1, 0.0), ("current", 2, 1.0)] {
         let mut df = table(rows, seed, shift)?;

@@ -9,9 +9,10 @@ use polars::prelude::{LazyFrame, PlRefPath, ScanArgsParquet};
 fn main() -> Result<()> {
     let mut decoded = 0usize;
     for path in std::env::args().skip(1) {
-        let df = LazyFrame::scan_parquet(PlRefPath::new(path.as_str()), ScanArgsParquet::default())?
-            .collect()
-            .with_context(|| format!("scanning {path}"))?;
+        let df =
+            LazyFrame::scan_parquet(PlRefPath::new(path.as_str()), ScanArgsParquet::default())?
+                .collect()
+                .with_context(|| format!("scanning {path}"))?;
         decoded += df.estimated_size();
     }
     println!("{decoded}");

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cmd;
 pub mod data;
 pub mod drift;
+pub mod metrics;
 pub mod report;
 pub mod stats;
 

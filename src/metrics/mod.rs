@@ -1,0 +1,9 @@
+//! Classification and regression metrics shared by score-proxy, shadow-test and
+//! train-candidate. Pure functions over slices, pinned to scikit-learn's values
+//! (`fixtures/metrics/make_golden.py`).
+
+pub mod binary;
+pub mod regression;
+
+pub use binary::{binary_metrics, BinaryMetrics};
+pub use regression::{regression_metrics, RegressionMetrics};
