@@ -69,7 +69,25 @@ pub enum Command {
     /// drift-check accepts as --baseline instead of the raw data.
     #[command(after_help = PROFILE_EXAMPLES)]
     Profile(ProfileArgs),
+    /// Is the live model decaying? Join past predictions with outcomes that arrived later,
+    /// compute its metrics and compare them with its baseline.
+    #[command(after_help = SCORE_PROXY_EXAMPLES)]
+    ScoreProxy(ScoreProxyArgs),
 }
+
+const SCORE_PROXY_EXAMPLES: &str = "\
+Examples:
+  # churn scores made on day D, judged by activity 30 days later (nearest outcome within 2 days)
+  refit score-proxy --predictions preds.parquet --outcomes activity.parquet --on customer_id \\
+      --prediction-time predicted_at --outcome-time observed_at --horizon 30d --tolerance 2d \\
+      --label churned --baseline-metrics model/metadata.json --metric pr_auc --max-drop 0.1
+
+  # regression, plain key join, relative MAE limit
+  refit score-proxy --predictions preds.csv --outcomes actuals.csv --on site,day --task regression \\
+      --score predicted_kwh --label kwh --baseline-metrics last.json --metric mae --max-drop-rel 0.1
+
+The verdict is FAIL (exit 2) when the metric is worse than its baseline by more than the allowed
+drop, WARN at half of it, and WARN (never a silent OK) with fewer than --min-samples matched rows.";
 
 const DRIFT_CHECK_EXAMPLES: &str = "\
 Examples:
@@ -176,4 +194,69 @@ pub struct ProfileArgs {
     /// Number of quantile bins for numeric features.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub buckets: u16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Task {
+    Binary,
+    Regression,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ScoreProxyArgs {
+    /// Past predictions: key column(s), a score column and, for a horizon join, a time column.
+    #[arg(long, required = true, value_name = "PATH")]
+    pub predictions: Vec<String>,
+    /// Outcomes that arrived later: key column(s), the label and, for a horizon join, a time.
+    #[arg(long, required = true, value_name = "PATH")]
+    pub outcomes: Vec<String>,
+    /// Join key column(s), present on both sides (comma-separated).
+    #[arg(long, required = true, value_delimiter = ',', value_name = "KEYS")]
+    pub on: Vec<String>,
+    /// Score column in the predictions (a probability for --task binary).
+    #[arg(long, default_value = "score", value_name = "COL")]
+    pub score: String,
+    /// Label column in the outcomes: boolean or 0/1 (binary), numbers (regression).
+    #[arg(long, value_name = "COL")]
+    pub label: String,
+    /// binary (probability scores, 0/1 labels) or regression.
+    #[arg(long, value_enum, default_value_t = Task::Binary)]
+    pub task: Task,
+    /// Time column in the predictions (needed with --horizon).
+    #[arg(long, value_name = "COL")]
+    pub prediction_time: Option<String>,
+    /// Time column in the outcomes (needed with --horizon).
+    #[arg(long, value_name = "COL")]
+    pub outcome_time: Option<String>,
+    /// Pair each prediction with the outcome of its key at prediction time + HORIZON (30d, 24h).
+    #[arg(long, value_name = "DURATION")]
+    pub horizon: Option<String>,
+    /// Accept the nearest outcome at or after prediction time + horizon, up to this much later.
+    /// Default 0: the outcome time must match exactly.
+    #[arg(long, default_value = "0", value_name = "DURATION")]
+    pub tolerance: String,
+    /// Decision threshold for accuracy/precision/recall/F1 (score >= threshold is positive).
+    /// Default: the model's own from --model DIR's metadata.json, else 0.5.
+    #[arg(long, value_name = "X")]
+    pub threshold: Option<f64>,
+    /// Model directory whose metadata.json supplies the decision threshold.
+    #[arg(long, value_name = "DIR")]
+    pub model: Option<PathBuf>,
+    /// Metrics JSON to compare with: a flat object, a model's metadata.json (holdout_metrics)
+    /// or an earlier score-proxy report.
+    #[arg(long, value_name = "PATH")]
+    pub baseline_metrics: Option<PathBuf>,
+    /// Metric that decides the verdict. Default: pr_auc (binary), mae (regression).
+    #[arg(long, value_name = "NAME")]
+    pub metric: Option<String>,
+    /// Largest allowed drop of the metric, in its units (FAIL beyond, WARN beyond half).
+    #[arg(long, value_name = "X", conflicts_with = "max_drop_rel")]
+    pub max_drop: Option<f64>,
+    /// Largest allowed drop relative to the baseline value (0.1 = 10%).
+    #[arg(long, value_name = "X")]
+    pub max_drop_rel: Option<f64>,
+    /// Fewer matched rows than this is WARN "insufficient data".
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub min_samples: usize,
 }

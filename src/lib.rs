@@ -9,6 +9,7 @@ pub mod cmd;
 pub mod data;
 pub mod drift;
 pub mod metrics;
+pub mod proxy;
 pub mod report;
 pub mod stats;
 
@@ -21,5 +22,6 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     match &cli.command {
         Command::DriftCheck(args) => cmd::drift_check::run(args, &cli.global),
         Command::Profile(args) => cmd::profile::run(args, &cli.global),
+        Command::ScoreProxy(args) => cmd::score_proxy::run(args, &cli.global),
     }
 }

@@ -2,3 +2,4 @@
 
 pub mod drift_check;
 pub mod profile;
+pub mod score_proxy;

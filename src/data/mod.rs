@@ -4,6 +4,7 @@
 pub mod atomic;
 pub mod columns;
 pub mod read;
+pub mod time;
 
 pub use atomic::write_atomic;
 pub use columns::{CategoryCounts, ColumnKind, NumericValues};

@@ -180,6 +180,21 @@ impl Table {
         kind.context("table has no files")
     }
 
+    /// Fails with the file and the available columns when `column` is missing in a shard.
+    pub fn require_column(&self, column: &str) -> Result<()> {
+        for shard in &self.shards {
+            if shard.schema.get(column).is_none() {
+                let names: Vec<&str> = shard.schema.iter_names().map(|n| n.as_str()).collect();
+                bail!(
+                    "column `{column}` not found in {}; columns are: {}",
+                    shard.path.display(),
+                    names.join(", ")
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// Decodes `columns` from every shard; an empty table is an error.
     pub fn load(&self, columns: &[String]) -> Result<LoadedTable> {
         let mut frames = Vec::with_capacity(self.shards.len());

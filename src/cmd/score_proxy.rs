@@ -1,0 +1,326 @@
+//! `refit score-proxy`: is the live model decaying, judged by outcomes that arrived later?
+
+use anyhow::{bail, Context, Result};
+use chrono::Utc;
+use polars::prelude::Column;
+use serde_json::json;
+
+use crate::cli::{GlobalArgs, ScoreProxyArgs, Task};
+use crate::data::read::LoadedTable;
+use crate::data::time::{parse_duration, timestamps_ms};
+use crate::data::Table;
+use crate::proxy::compare::{baseline_metric, higher_is_better, DropLimit, KNOWN_METRICS};
+use crate::proxy::evaluate::{evaluate, verdict, Labels, TaskMetrics};
+use crate::proxy::join::{horizon_join, key_join, AmbiguousOutcomes};
+use crate::proxy::label::{
+    binary_labels, check_key_types, finite_values, join_keys, probability_scores,
+};
+use crate::report::envelope::{Envelope, EnvelopeParts};
+use crate::report::output::{emit, CommandOutput};
+use crate::report::prometheus::MetricsText;
+use crate::report::{Outcome, Status};
+
+pub fn run(args: &ScoreProxyArgs, global: &GlobalArgs) -> Result<Outcome> {
+    let started_at = Utc::now();
+    let metric = args.metric.clone().unwrap_or_else(|| match args.task {
+        Task::Binary => "pr_auc".into(),
+        Task::Regression => "mae".into(),
+    });
+    if higher_is_better(&metric).is_none() {
+        bail!("--metric {metric} is not known; choose one of {KNOWN_METRICS}");
+    }
+    let limit = match (args.max_drop, args.max_drop_rel) {
+        (Some(x), _) => Some(DropLimit::Absolute(x)),
+        (_, Some(x)) => Some(DropLimit::Relative(x)),
+        _ => None,
+    };
+    if args.baseline_metrics.is_some() != limit.is_some() {
+        bail!("--baseline-metrics and --max-drop/--max-drop-rel go together");
+    }
+    let horizon = args.horizon.as_deref().map(parse_duration).transpose()?;
+    let tolerance = parse_duration(&args.tolerance)?;
+    let (prediction_time, outcome_time) = match (horizon, &args.prediction_time, &args.outcome_time)
+    {
+        (None, _, _) => (None, None),
+        (Some(_), Some(p), Some(o)) => (Some(p.clone()), Some(o.clone())),
+        (Some(_), _, _) => bail!("--horizon needs --prediction-time and --outcome-time"),
+    };
+    let threshold = decision_threshold(args)?;
+
+    let predictions = Table::open(&args.predictions)?;
+    let outcomes = Table::open(&args.outcomes)?;
+    let mut prediction_columns = args.on.clone();
+    prediction_columns.push(args.score.clone());
+    prediction_columns.extend(prediction_time.clone());
+    let mut outcome_columns = args.on.clone();
+    outcome_columns.push(args.label.clone());
+    outcome_columns.extend(outcome_time.clone());
+    for key in &args.on {
+        predictions.column_kind(key)?;
+        outcomes.column_kind(key)?;
+    }
+    for c in &prediction_columns {
+        predictions.require_column(c)?;
+    }
+    for c in &outcome_columns {
+        outcomes.require_column(c)?;
+    }
+    let predictions = predictions.load(&prediction_columns)?;
+    let outcomes = outcomes.load(&outcome_columns)?;
+    for key in &args.on {
+        check_key_types(
+            key,
+            predictions.frames[0].column(key)?.dtype(),
+            &predictions.label,
+            outcomes.frames[0].column(key)?.dtype(),
+            &outcomes.label,
+        )?;
+    }
+
+    let prediction_keys = gather(&predictions, &args.on, join_keys)?;
+    let outcome_keys = gather(&outcomes, &args.on, join_keys)?;
+    let scores = gather_one(&predictions, &args.score, |c| match args.task {
+        Task::Binary => probability_scores(c, &predictions.label),
+        Task::Regression => finite_values(c, &predictions.label, "score"),
+    })?;
+    let labels = match args.task {
+        Task::Binary => Labels::Binary(gather_one(&outcomes, &args.label, |c| {
+            binary_labels(c, &outcomes.label)
+        })?),
+        Task::Regression => Labels::Regression(gather_one(&outcomes, &args.label, |c| {
+            finite_values(c, &outcomes.label, "label")
+        })?),
+    };
+    let joined = match (horizon, &prediction_time, &outcome_time) {
+        (Some(h), Some(pt), Some(ot)) => {
+            let p_times = times(&predictions, pt)?;
+            let o_times = times(&outcomes, ot)?;
+            horizon_join(
+                &prediction_keys,
+                &p_times,
+                &outcome_keys,
+                &o_times,
+                h,
+                tolerance,
+            )
+        }
+        _ => key_join(&prediction_keys, &outcome_keys),
+    }
+    .map_err(|a: AmbiguousOutcomes| {
+        anyhow::anyhow!(
+            "{}: {} outcome rows share a join key (e.g. {}); the join would be ambiguous. \
+             Deduplicate the outcomes or join on more columns",
+            outcomes.label,
+            a.rows,
+            a.example
+        )
+    })?;
+
+    let usable = evaluate(&joined, &labels, &scores, threshold);
+    let undefined = match &usable.metrics {
+        Some(TaskMetrics::Binary(m)) => m.undefined.clone(),
+        _ => Vec::new(),
+    };
+    let baseline = args
+        .baseline_metrics
+        .as_deref()
+        .map(|p| baseline_metric(p, &metric))
+        .transpose()?;
+    let verdict = verdict(
+        &usable,
+        &metric,
+        baseline,
+        limit,
+        args.min_samples,
+        &undefined,
+    );
+    let status = verdict.status;
+
+    let current_value = usable.metrics.as_ref().and_then(|m| m.get(&metric));
+    let text = render_text(
+        &verdict.reasons,
+        status,
+        &metric,
+        current_value,
+        baseline,
+        &joined.summary,
+        usable.rows,
+    );
+    let mut metrics = MetricsText::default();
+    if let Some(m) = &usable.metrics {
+        for name in [
+            "roc_auc",
+            "pr_auc",
+            "log_loss",
+            "brier",
+            "accuracy",
+            "precision",
+            "recall",
+            "f1",
+            "mae",
+            "rmse",
+            "r2",
+            "mape",
+        ] {
+            if let Some(v) = m.get(name) {
+                metrics.gauge(
+                    "refit_score_proxy_metric",
+                    "Live model metric on matched predictions.",
+                    &[("metric", name)],
+                    v,
+                );
+            }
+        }
+    }
+    metrics.gauge(
+        "refit_score_proxy_matched_rows",
+        "Predictions matched with an outcome and usable.",
+        &[],
+        usable.rows as f64,
+    );
+    if let Some(c) = &verdict.comparison {
+        metrics.gauge(
+            "refit_score_proxy_metric_drop",
+            "How much worse the metric is than its baseline.",
+            &[("metric", &metric)],
+            c.drop,
+        );
+    }
+    metrics.gauge(
+        "refit_status",
+        "Verdict of the last run: 0 OK, 1 WARN, 2 FAIL.",
+        &[("command", "score-proxy")],
+        status.severity() as f64,
+    );
+    metrics.gauge(
+        "refit_last_run_timestamp_seconds",
+        "Unix time the last run finished.",
+        &[("command", "score-proxy")],
+        Utc::now().timestamp_millis() as f64 / 1000.0,
+    );
+    let mut inputs = predictions.inputs.clone();
+    inputs.extend(outcomes.inputs.iter().cloned());
+    let envelope = Envelope::new(EnvelopeParts {
+        command: "score-proxy",
+        started_at,
+        status,
+        fail_on: global.fail_on,
+        inputs,
+        params: json!({
+            "predictions": args.predictions, "outcomes": args.outcomes, "on": args.on,
+            "score": args.score, "label": args.label, "task": args.task,
+            "prediction_time": prediction_time, "outcome_time": outcome_time,
+            "horizon": args.horizon, "tolerance": args.tolerance, "threshold": threshold,
+            "baseline_metrics": args.baseline_metrics, "metric": metric,
+            "max_drop": args.max_drop, "max_drop_rel": args.max_drop_rel, "min_samples": args.min_samples,
+        }),
+        result: json!({
+            "join": joined.summary,
+            "usable_rows": usable.rows,
+            "null_label_or_score": usable.null_label_or_score,
+            "metrics": usable.metrics,
+            "comparison": verdict.comparison,
+            "reasons": verdict.reasons,
+        }),
+        messages: Vec::new(),
+    });
+    emit(
+        &CommandOutput {
+            envelope,
+            text,
+            metrics,
+        },
+        global,
+    )?;
+    Ok(Outcome {
+        status,
+        fail_on: global.fail_on,
+    })
+}
+
+/// --threshold, else the model's own (metadata.json `decision_threshold`), else 0.5.
+fn decision_threshold(args: &ScoreProxyArgs) -> Result<f64> {
+    if let Some(t) = args.threshold {
+        return Ok(t);
+    }
+    let Some(dir) = &args.model else {
+        return Ok(0.5);
+    };
+    let path = dir.join("metadata.json");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not valid JSON", path.display()))?;
+    json.get("decision_threshold")
+        .and_then(|v| v.as_f64())
+        .with_context(|| format!("{}: no numeric `decision_threshold`", path.display()))
+}
+
+fn gather<T>(
+    table: &LoadedTable,
+    columns: &[String],
+    mut f: impl FnMut(&[&Column]) -> Result<Vec<T>>,
+) -> Result<Vec<T>> {
+    let mut out = Vec::with_capacity(table.rows);
+    for frame in &table.frames {
+        let parts = columns
+            .iter()
+            .map(|c| frame.column(c))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        out.extend(f(&parts)?);
+    }
+    Ok(out)
+}
+
+fn gather_one<T>(
+    table: &LoadedTable,
+    column: &str,
+    mut f: impl FnMut(&Column) -> Result<Vec<T>>,
+) -> Result<Vec<T>> {
+    gather(table, &[column.to_string()], |parts| f(parts[0]))
+}
+
+fn times(table: &LoadedTable, column: &str) -> Result<Vec<Option<i64>>> {
+    let mut unparsed = 0;
+    let values = gather_one(table, column, |c| {
+        let (values, bad) =
+            timestamps_ms(c).with_context(|| format!("reading times from {}", table.label))?;
+        unparsed += bad;
+        Ok(values)
+    });
+    let values = values?;
+    if unparsed > 0 {
+        bail!("time column `{column}` in {}: {unparsed} rows are not timestamps (expected ISO 8601, e.g. 2026-11-23 or 2026-11-23T08:00:00Z)", table.label);
+    }
+    Ok(values)
+}
+
+fn render_text(
+    reasons: &[String],
+    status: Status,
+    metric: &str,
+    current: Option<f64>,
+    baseline: Option<f64>,
+    join: &crate::proxy::join::JoinSummary,
+    usable: usize,
+) -> String {
+    let fmt = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.4}"));
+    let rows = vec![vec![
+        metric.to_string(),
+        fmt(current),
+        fmt(baseline),
+        status.as_str().to_string(),
+        reasons.join("; "),
+    ]];
+    format!(
+        "score-proxy {}: {}\njoin {}: {} matched ({} usable), {} predictions unmatched, {} outcomes unmatched\n\n{}",
+        status.as_str(),
+        reasons.join("; "),
+        serde_json::to_value(join.mode).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+        join.matched,
+        usable,
+        join.unmatched_predictions,
+        join.unmatched_outcomes,
+        crate::report::table::render_table(&["METRIC", "CURRENT", "BASELINE", "STATUS", "REASON"], &rows)
+    )
+}

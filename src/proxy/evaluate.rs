@@ -1,0 +1,133 @@
+//! From joined rows to metrics and a verdict.
+
+use serde::Serialize;
+
+use super::compare::{compare_metric, Comparison, DropLimit};
+use super::join::Joined;
+use crate::metrics::{binary_metrics, regression_metrics, BinaryMetrics, RegressionMetrics};
+use crate::report::Status;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum TaskMetrics {
+    Binary(BinaryMetrics),
+    Regression(RegressionMetrics),
+}
+
+impl TaskMetrics {
+    pub fn get(&self, metric: &str) -> Option<f64> {
+        let value = serde_json::to_value(self).ok()?;
+        value.get(metric)?.as_f64()
+    }
+}
+
+/// The label side of matched rows: booleans (binary) or numbers (regression).
+pub enum Labels {
+    Binary(Vec<Option<bool>>),
+    Regression(Vec<Option<f64>>),
+}
+
+/// Matched rows where both the label and the score are present, in prediction order.
+pub struct Usable {
+    pub rows: usize,
+    /// Matched rows left out because the label or the score is null.
+    pub null_label_or_score: usize,
+    pub metrics: Option<TaskMetrics>,
+}
+
+pub fn evaluate(
+    joined: &Joined,
+    labels: &Labels,
+    scores: &[Option<f64>],
+    threshold: f64,
+) -> Usable {
+    let mut null_label_or_score = 0;
+    let metrics = match labels {
+        Labels::Binary(labels) => {
+            let (mut y, mut s) = (Vec::new(), Vec::new());
+            for &(p, o) in &joined.pairs {
+                match (labels[o], scores[p]) {
+                    (Some(label), Some(score)) => {
+                        y.push(label);
+                        s.push(score);
+                    }
+                    _ => null_label_or_score += 1,
+                }
+            }
+            (!y.is_empty()).then(|| TaskMetrics::Binary(binary_metrics(&y, &s, threshold)))
+        }
+        Labels::Regression(targets) => {
+            let (mut y, mut s) = (Vec::new(), Vec::new());
+            for &(p, o) in &joined.pairs {
+                match (targets[o], scores[p]) {
+                    (Some(target), Some(score)) => {
+                        y.push(target);
+                        s.push(score);
+                    }
+                    _ => null_label_or_score += 1,
+                }
+            }
+            (!y.is_empty()).then(|| TaskMetrics::Regression(regression_metrics(&y, &s)))
+        }
+    };
+    Usable {
+        rows: joined.pairs.len() - null_label_or_score,
+        null_label_or_score,
+        metrics,
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProxyVerdict {
+    pub status: Status,
+    pub reasons: Vec<String>,
+    pub comparison: Option<Comparison>,
+}
+
+/// The verdict: the comparison's, but never OK on too little data or an undefined metric.
+pub fn verdict(
+    usable: &Usable,
+    metric: &str,
+    baseline: Option<f64>,
+    limit: Option<DropLimit>,
+    min_samples: usize,
+    undefined_reasons: &[String],
+) -> ProxyVerdict {
+    let mut status = Status::Ok;
+    let mut reasons = Vec::new();
+    let current = usable.metrics.as_ref().and_then(|m| m.get(metric));
+    let comparison = match (baseline, limit, current) {
+        (Some(b), Some(l), Some(c)) => Some(compare_metric(metric, b, c, l)),
+        _ => None,
+    };
+    if let Some(c) = &comparison {
+        status = c.status;
+        reasons.push(c.reason.clone());
+    } else if baseline.is_some() && current.is_none() {
+        status = Status::Warn;
+        let why = undefined_reasons
+            .iter()
+            .find(|r| r.starts_with(metric))
+            .cloned()
+            .unwrap_or_else(|| format!("{metric} undefined: no usable rows"));
+        reasons.push(why);
+    }
+    if usable.rows < min_samples {
+        status = Status::Warn;
+        reasons.push(format!(
+            "insufficient data: {} matched rows < --min-samples {min_samples}",
+            usable.rows
+        ));
+    }
+    if reasons.is_empty() {
+        reasons.push(format!(
+            "{metric} = {}",
+            current.map_or("undefined".into(), |v| format!("{v:.4}"))
+        ));
+    }
+    ProxyVerdict {
+        status,
+        reasons,
+        comparison,
+    }
+}
