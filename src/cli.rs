@@ -73,7 +73,27 @@ pub enum Command {
     /// compute its metrics and compare them with its baseline.
     #[command(after_help = SCORE_PROXY_EXAMPLES)]
     ScoreProxy(ScoreProxyArgs),
+    /// Which entities are new, offline or gone since the model learnt its vocabulary, and what
+    /// share of predictions hit unknown entities?
+    #[command(after_help = FLEET_DIFF_EXAMPLES)]
+    FleetDiff(FleetDiffArgs),
 }
+
+const FLEET_DIFF_EXAMPLES: &str = "\
+Examples:
+  # servers in today's telemetry vs the vocabulary the live model learnt
+  refit fleet-diff --data 'telemetry/*.parquet' --entity server_id --time timestamp \\
+      --model models/current --min-coverage 1.0
+
+  # vocabulary from a file, unknown-prediction rate from the predictions log, JSON for a scheduler
+  refit fleet-diff --data telemetry.parquet --entity server_id --time ts \\
+      --vocabulary known_servers.json --predictions predictions.parquet --format json
+
+Fleet drift = (new + sunset) / vocabulary size, banded OK < 10% <= LOW < 20% <= MEDIUM <= 35% < HIGH.
+Sunset entities are in the vocabulary but not seen within --sunset-after (never seen, or last
+seen earlier). Coverage = share of active entities that the vocabulary knows.
+Verdict: FAIL (exit 2) on HIGH drift, a critical unknown-prediction rate (> 15%) or coverage
+below --min-coverage; WARN on LOW/MEDIUM drift or a warning rate (>= 5%).";
 
 const SCORE_PROXY_EXAMPLES: &str = "\
 Examples:
@@ -259,4 +279,58 @@ pub struct ScoreProxyArgs {
     /// Fewer matched rows than this is WARN "insufficient data".
     #[arg(long, default_value_t = 100, value_name = "N")]
     pub min_samples: usize,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FleetDiffArgs {
+    /// Current activity data (a file or a quoted glob of shards; repeat for several).
+    #[arg(long, required = true, value_name = "PATH")]
+    pub data: Vec<String>,
+    /// Entity id column (server, device, store, user).
+    #[arg(long, value_name = "COL")]
+    pub entity: String,
+    /// Timestamp column of the activity data.
+    #[arg(long, value_name = "COL")]
+    pub time: String,
+    /// Model directory whose metadata.json holds `vocabularies.<entity>`.
+    #[arg(
+        long,
+        value_name = "DIR",
+        required_unless_present = "vocabulary",
+        conflicts_with = "vocabulary"
+    )]
+    pub model: Option<PathBuf>,
+    /// Vocabulary file: a JSON list, or a CSV/Parquet with the entity column (or one column).
+    #[arg(long, value_name = "PATH")]
+    pub vocabulary: Option<String>,
+    /// Reference time (RFC 3339). Default: the latest timestamp in the data, so reruns agree.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+    /// An entity silent for longer than this is offline.
+    #[arg(long, default_value = "24h", value_name = "DURATION")]
+    pub offline_after: String,
+    /// An entity silent for longer than this is a sunset candidate.
+    #[arg(long, default_value = "7d", value_name = "DURATION")]
+    pub sunset_candidate_after: String,
+    /// An entity silent for longer than this is sunset (confirmed).
+    #[arg(long, default_value = "30d", value_name = "DURATION")]
+    pub sunset_after: String,
+    /// Lower bounds of the LOW, MEDIUM and HIGH fleet-drift bands.
+    #[arg(long, value_delimiter = ',', default_values_t = [0.10, 0.20, 0.35], value_name = "L,M,H")]
+    pub drift_bands: Vec<f64>,
+    /// Predictions log with the entity column: measures the unknown-prediction rate.
+    #[arg(long, value_name = "PATH")]
+    pub predictions: Vec<String>,
+    /// Entity column in the predictions log (default: --entity).
+    #[arg(long, value_name = "COL")]
+    pub predictions_entity: Option<String>,
+    /// Lower bounds of the warning and critical unknown-prediction bands.
+    #[arg(long, value_delimiter = ',', default_values_t = [0.05, 0.15], value_name = "W,C")]
+    pub unknown_bands: Vec<f64>,
+    /// FAIL when the share of active entities in the vocabulary is below this (e.g. 1.0).
+    #[arg(long, value_name = "SHARE")]
+    pub min_coverage: Option<f64>,
+    /// How many entities the text table lists (the JSON report lists all).
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub limit: usize,
 }

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cmd;
 pub mod data;
 pub mod drift;
+pub mod fleet;
 pub mod metrics;
 pub mod proxy;
 pub mod report;
@@ -23,5 +24,6 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::DriftCheck(args) => cmd::drift_check::run(args, &cli.global),
         Command::Profile(args) => cmd::profile::run(args, &cli.global),
         Command::ScoreProxy(args) => cmd::score_proxy::run(args, &cli.global),
+        Command::FleetDiff(args) => cmd::fleet_diff::run(args, &cli.global),
     }
 }

@@ -569,6 +569,8 @@ fn help_text_is_snapshotted() {
     common::assert_snapshot("profile-help.txt", &stdout);
     let (_, stdout, _) = run(&["--help"]);
     common::assert_snapshot("refit-help.txt", &stdout);
+    let (_, stdout, _) = run(&["fleet-diff", "--help"]);
+    common::assert_snapshot("fleet-diff-help.txt", &stdout);
     let (_, stdout, _) = run(&["score-proxy", "--help"]);
     common::assert_snapshot("score-proxy-help.txt", &stdout);
 }

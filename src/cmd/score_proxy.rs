@@ -2,12 +2,10 @@
 
 use anyhow::{bail, Context, Result};
 use chrono::Utc;
-use polars::prelude::Column;
 use serde_json::json;
 
 use crate::cli::{GlobalArgs, ScoreProxyArgs, Task};
-use crate::data::read::LoadedTable;
-use crate::data::time::{parse_duration, timestamps_ms};
+use crate::data::time::{parse_duration, table_timestamps};
 use crate::data::Table;
 use crate::proxy::compare::{baseline_metric, higher_is_better, DropLimit, KNOWN_METRICS};
 use crate::proxy::evaluate::{evaluate, verdict, Labels, TaskMetrics};
@@ -77,24 +75,24 @@ pub fn run(args: &ScoreProxyArgs, global: &GlobalArgs) -> Result<Outcome> {
         )?;
     }
 
-    let prediction_keys = gather(&predictions, &args.on, join_keys)?;
-    let outcome_keys = gather(&outcomes, &args.on, join_keys)?;
-    let scores = gather_one(&predictions, &args.score, |c| match args.task {
+    let prediction_keys = predictions.map_columns(&args.on, join_keys)?;
+    let outcome_keys = outcomes.map_columns(&args.on, join_keys)?;
+    let scores = predictions.map_column(&args.score, |c| match args.task {
         Task::Binary => probability_scores(c, &predictions.label),
         Task::Regression => finite_values(c, &predictions.label, "score"),
     })?;
     let labels = match args.task {
-        Task::Binary => Labels::Binary(gather_one(&outcomes, &args.label, |c| {
-            binary_labels(c, &outcomes.label)
-        })?),
-        Task::Regression => Labels::Regression(gather_one(&outcomes, &args.label, |c| {
-            finite_values(c, &outcomes.label, "label")
-        })?),
+        Task::Binary => {
+            Labels::Binary(outcomes.map_column(&args.label, |c| binary_labels(c, &outcomes.label))?)
+        }
+        Task::Regression => Labels::Regression(
+            outcomes.map_column(&args.label, |c| finite_values(c, &outcomes.label, "label"))?,
+        ),
     };
     let joined = match (horizon, &prediction_time, &outcome_time) {
         (Some(h), Some(pt), Some(ot)) => {
-            let p_times = times(&predictions, pt)?;
-            let o_times = times(&outcomes, ot)?;
+            let p_times = table_timestamps(&predictions, pt)?;
+            let o_times = table_timestamps(&outcomes, ot)?;
             horizon_join(
                 &prediction_keys,
                 &p_times,
@@ -254,45 +252,6 @@ fn decision_threshold(args: &ScoreProxyArgs) -> Result<f64> {
     json.get("decision_threshold")
         .and_then(|v| v.as_f64())
         .with_context(|| format!("{}: no numeric `decision_threshold`", path.display()))
-}
-
-fn gather<T>(
-    table: &LoadedTable,
-    columns: &[String],
-    mut f: impl FnMut(&[&Column]) -> Result<Vec<T>>,
-) -> Result<Vec<T>> {
-    let mut out = Vec::with_capacity(table.rows);
-    for frame in &table.frames {
-        let parts = columns
-            .iter()
-            .map(|c| frame.column(c))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
-        out.extend(f(&parts)?);
-    }
-    Ok(out)
-}
-
-fn gather_one<T>(
-    table: &LoadedTable,
-    column: &str,
-    mut f: impl FnMut(&Column) -> Result<Vec<T>>,
-) -> Result<Vec<T>> {
-    gather(table, &[column.to_string()], |parts| f(parts[0]))
-}
-
-fn times(table: &LoadedTable, column: &str) -> Result<Vec<Option<i64>>> {
-    let mut unparsed = 0;
-    let values = gather_one(table, column, |c| {
-        let (values, bad) =
-            timestamps_ms(c).with_context(|| format!("reading times from {}", table.label))?;
-        unparsed += bad;
-        Ok(values)
-    });
-    let values = values?;
-    if unparsed > 0 {
-        bail!("time column `{column}` in {}: {unparsed} rows are not timestamps (expected ISO 8601, e.g. 2026-11-23 or 2026-11-23T08:00:00Z)", table.label);
-    }
-    Ok(values)
 }
 
 fn render_text(

@@ -235,6 +235,36 @@ pub struct LoadedTable {
 }
 
 impl LoadedTable {
+    /// Applies `f` to the named columns of each shard and concatenates the results.
+    pub fn map_columns<T>(
+        &self,
+        columns: &[String],
+        mut f: impl FnMut(&[&Column]) -> Result<Vec<T>>,
+    ) -> Result<Vec<T>> {
+        let mut out = Vec::with_capacity(self.rows);
+        for frame in &self.frames {
+            let parts = columns
+                .iter()
+                .map(|c| {
+                    frame
+                        .column(c)
+                        .with_context(|| format!("column `{c}` missing in {}", self.label))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            out.extend(f(&parts)?);
+        }
+        Ok(out)
+    }
+
+    /// [`LoadedTable::map_columns`] for one column.
+    pub fn map_column<T>(
+        &self,
+        column: &str,
+        mut f: impl FnMut(&Column) -> Result<Vec<T>>,
+    ) -> Result<Vec<T>> {
+        self.map_columns(&[column.to_string()], |parts| f(parts[0]))
+    }
+
     /// The column's pieces, shard by shard.
     pub fn column_parts(&self, column: &str) -> Result<Vec<&Column>> {
         self.frames

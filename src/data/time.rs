@@ -102,6 +102,27 @@ pub fn timestamps_ms(column: &Column) -> Result<(Vec<Option<i64>>, usize)> {
     }
 }
 
+/// Timestamps of a whole table's column; strings that do not parse are an error that counts them.
+pub fn table_timestamps(
+    table: &crate::data::read::LoadedTable,
+    column: &str,
+) -> Result<Vec<Option<i64>>> {
+    let mut unparsed = 0;
+    let values = table.map_column(column, |c| {
+        let (values, bad) =
+            timestamps_ms(c).with_context(|| format!("reading times from {}", table.label))?;
+        unparsed += bad;
+        Ok(values)
+    })?;
+    if unparsed > 0 {
+        bail!(
+            "time column `{column}` in {}: {unparsed} rows are not timestamps (expected ISO 8601, e.g. 2026-11-23 or 2026-11-23T08:00:00Z)",
+            table.label
+        );
+    }
+    Ok(values)
+}
+
 pub fn format_ms(ms: i64) -> String {
     DateTime::from_timestamp_millis(ms)
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))

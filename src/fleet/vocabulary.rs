@@ -1,0 +1,71 @@
+//! The model's entity vocabulary: from a model directory's metadata.json
+//! (`vocabularies.<entity>`), or a JSON list, or a one-column CSV/Parquet file.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+
+use crate::data::Table;
+use crate::proxy::label::join_keys;
+
+pub fn from_model_dir(dir: &Path, entity: &str) -> Result<BTreeSet<String>> {
+    let path = dir.join("metadata.json");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let json: Value = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not valid JSON", path.display()))?;
+    let list = json
+        .get("vocabularies")
+        .and_then(|v| v.get(entity))
+        .with_context(|| {
+            format!(
+                "{}: no `vocabularies.{entity}` (the entity column's vocabulary)",
+                path.display()
+            )
+        })?;
+    json_list(list, &path.display().to_string())
+}
+
+fn json_list(value: &Value, file: &str) -> Result<BTreeSet<String>> {
+    let items = value
+        .as_array()
+        .with_context(|| format!("{file}: the vocabulary must be a JSON list"))?;
+    items
+        .iter()
+        .map(|v| match v {
+            Value::String(s) => Ok(s.clone()),
+            Value::Number(n) => Ok(n.to_string()),
+            other => bail!("{file}: vocabulary entries must be strings or numbers, found {other}"),
+        })
+        .collect()
+}
+
+/// A `.json` list, or the `entity` column (else the only column) of a CSV/Parquet/NDJSON file.
+pub fn from_file(path: &str, entity: &str) -> Result<BTreeSet<String>> {
+    if path.to_ascii_lowercase().ends_with(".json") {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
+        let json: Value =
+            serde_json::from_str(&text).with_context(|| format!("{path}: not valid JSON"))?;
+        return json_list(&json, path);
+    }
+    let table = Table::open(&[path.to_string()])?;
+    let names = table.column_names();
+    let column = if names.iter().any(|n| n == entity) {
+        entity.to_string()
+    } else if names.len() == 1 {
+        names[0].clone()
+    } else {
+        bail!(
+            "{path}: expected a column `{entity}` or a single column; columns are: {}",
+            names.join(", ")
+        );
+    };
+    let loaded = table.load(std::slice::from_ref(&column))?;
+    let mut vocabulary = BTreeSet::new();
+    for part in loaded.column_parts(&column)? {
+        vocabulary.extend(join_keys(&[part])?.into_iter().flatten());
+    }
+    Ok(vocabulary)
+}
