@@ -42,7 +42,7 @@ pub fn sort_finite(values: &mut [f64]) {
             counts[((k >> shift) as usize) & (BUCKETS - 1)] += 1;
         }
         // A pass where every key has the same digit changes nothing: skip it.
-        if counts.contains(&keys.len()) {
+        if counts.iter().any(|&c| c == keys.len()) {
             continue;
         }
         let mut offset = 0;
