@@ -8,8 +8,10 @@ pub mod jensen_shannon;
 pub mod ks;
 pub mod psi;
 pub mod quantile;
-pub mod sort;
 pub mod special;
 pub mod wasserstein;
 
-pub use sort::sort_finite;
+/// Sorts finite values ascending; the caller guarantees no NaN (NaN is counted, never binned).
+pub fn sort_finite(values: &mut [f64]) {
+    values.sort_unstable_by(f64::total_cmp);
+}
