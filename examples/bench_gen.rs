@@ -1,12 +1,14 @@
-//! `make bench` data: a deterministic baseline/current Parquet pair of ROWS x 15 features
-//! (13 numeric, 2 categorical), with drift in a few features of the current side.
-//!
-//! Usage: bench_gen OUT_DIR [ROWS]
+//! `make bench` data, deterministic:
+//! - `drift OUT_DIR ROWS`: a baseline/current Parquet pair of ROWS x 15 features (13 numeric,
+//!   2 categorical), with drift in a few features of the current side;
+//! - `proxy OUT_DIR ROWS`: ROWS churn predictions and their outcomes 30 days later;
+//! - `fleet OUT_DIR ENTITIES ROWS_PER_ENTITY`: server telemetry and a vocabulary that misses
+//!   a tenth of the servers.
 
 use std::fs::File;
 
 use anyhow::{Context, Result};
-use polars::prelude::{Column, DataFrame, ParquetCompression, ParquetWriter};
+use polars::prelude::{Column, DataFrame, DataType, ParquetCompression, ParquetWriter, TimeUnit};
 
 /// splitmix64: tiny, fast, and the same on every machine.
 struct Rng(u64);
@@ -66,23 +68,103 @@ fn table(rows: usize, seed: u64, shift: f64) -> Result<DataFrame> {
     Ok(DataFrame::new_infer_height(columns)?)
 }
 
-fn main() -> Result<()> {
-    let mut args = std::env::args().skip(1);
-    let out = args.next().context("usage: bench_gen OUT_DIR [ROWS]")?;
-    let rows: usize = args
-        .next()
-        .map(|r| r.parse())
-        .transpose()?
-        .unwrap_or(5_000_000);
-    std::fs::create_dir_all(&out)?;
+fn write(df: &mut DataFrame, path: &str) -> Result<()> {
+    let file = File::create(path).with_context(|| format!("creating {path}"))?;
+    ParquetWriter::new(file)
+        .with_compression(ParquetCompression::Snappy)
+        .finish(df)?;
+    eprintln!(
+        "wrote {path} ({} rows x {} columns)",
+        df.height(),
+        df.width()
+    );
+    Ok(())
+}
+
+fn drift(out: &str, rows: usize) -> Result<()> {
     for (name, seed, shift) in [("baseline", 1, 0.0), ("current", 2, 1.0)] {
-        let mut df = table(rows, seed, shift)?;
-        let path = format!("{out}/{name}.parquet");
-        let file = File::create(&path).with_context(|| format!("creating {path}"))?;
-        ParquetWriter::new(file)
-            .with_compression(ParquetCompression::Snappy)
-            .finish(&mut df)?;
-        eprintln!("wrote {path} ({rows} rows x {} columns)", df.width());
+        write(
+            &mut table(rows, seed, shift)?,
+            &format!("{out}/{name}.parquet"),
+        )?;
     }
     Ok(())
+}
+
+fn proxy(out: &str, rows: usize) -> Result<()> {
+    const DAYS: usize = 50;
+    let customers = rows / DAYS;
+    let mut rng = Rng(3);
+    let ids: Vec<String> = (0..customers * DAYS)
+        .map(|i| format!("c{:07}", i % customers))
+        .collect();
+    let days: Vec<i32> = (0..customers * DAYS)
+        .map(|i| 20_000 + (i / customers) as i32)
+        .collect();
+    let churned: Vec<bool> = (0..ids.len()).map(|_| rng.uniform() < 0.3).collect();
+    let scores: Vec<f64> = churned
+        .iter()
+        .map(|&c| (if c { 0.6 } else { 0.35 } + 0.2 * rng.normal()).clamp(0.0, 1.0))
+        .collect();
+    let outcome_days: Vec<i32> = days.iter().map(|d| d + 30).collect();
+    let date = |name: &str, v: Vec<i32>| Column::new(name.into(), v).cast(&DataType::Date);
+    let mut predictions = DataFrame::new_infer_height(vec![
+        Column::new("customer_id".into(), ids.clone()),
+        date("predicted_at", days)?,
+        Column::new("churn_score".into(), scores),
+    ])?;
+    let mut outcomes = DataFrame::new_infer_height(vec![
+        Column::new("customer_id".into(), ids),
+        date("observed_at", outcome_days)?,
+        Column::new("churned".into(), churned),
+    ])?;
+    write(&mut predictions, &format!("{out}/predictions.parquet"))?;
+    write(&mut outcomes, &format!("{out}/outcomes.parquet"))
+}
+
+fn fleet(out: &str, entities: usize, rows_per_entity: usize) -> Result<()> {
+    let mut rng = Rng(4);
+    let start_ms: i64 = 1_790_000_000_000;
+    let mut ids = Vec::with_capacity(entities * rows_per_entity);
+    let mut times = Vec::with_capacity(entities * rows_per_entity);
+    for r in 0..rows_per_entity {
+        for e in 0..entities {
+            ids.push(format!("srv-{e:06}"));
+            times.push(start_ms + (r as i64) * 3_600_000 + (rng.uniform() * 60_000.0) as i64);
+        }
+    }
+    let mut df = DataFrame::new_infer_height(vec![
+        Column::new("server_id".into(), ids),
+        Column::new("timestamp".into(), times)
+            .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?,
+    ])?;
+    write(&mut df, &format!("{out}/telemetry.parquet"))?;
+    let known: Vec<String> = (0..entities)
+        .filter(|e| e % 10 != 0)
+        .map(|e| format!("srv-{e:06}"))
+        .collect();
+    std::fs::write(
+        format!("{out}/vocabulary.json"),
+        serde_json::to_string(&known)?,
+    )?;
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let number = |i: usize, default: usize| -> Result<usize> {
+        args.get(i)
+            .map(|v| v.parse().context("expected a number"))
+            .transpose()
+            .map(|v| v.unwrap_or(default))
+    };
+    let usage = "usage: bench_gen drift|proxy|fleet OUT_DIR [N [M]]";
+    let out = args.get(1).context(usage)?;
+    std::fs::create_dir_all(out)?;
+    match args.first().map(String::as_str) {
+        Some("drift") => drift(out, number(2, 5_000_000)?),
+        Some("proxy") => proxy(out, number(2, 5_000_000)?),
+        Some("fleet") => fleet(out, number(2, 50_000)?, number(3, 100)?),
+        _ => anyhow::bail!(usage),
+    }
 }

@@ -1,13 +1,17 @@
 #!/bin/sh
-# `make bench`: drift-check's wall time and peak memory as ratios to a bare Polars scan of the
-# same Parquet columns, both measured here, now. Prints ratios, never fails on slowness.
-#   BENCH_ROWS=5000000  rows per side (default 5,000,000 x 15 features)
-#   BENCH_RUNS=3        repetitions; the best run of each counts
+# `make bench`: each command's wall time and peak memory as ratios to a bare Polars scan of the
+# same Parquet files, both measured here, now. Prints ratios; never fails because of slowness.
+#   BENCH_ROWS=5000000      rows per side for drift-check and score-proxy
+#   BENCH_ENTITIES=50000    fleet-diff entities (x BENCH_ROWS_PER_ENTITY=100 rows each)
+#   BENCH_RUNS=3            repetitions; the fastest run of each counts
+#   BENCH_ONLY=drift|proxy|fleet  run one benchmark
 set -eu
 ROWS="${BENCH_ROWS:-5000000}"
+ENTITIES="${BENCH_ENTITIES:-50000}"
+PER_ENTITY="${BENCH_ROWS_PER_ENTITY:-100}"
 RUNS="${BENCH_RUNS:-3}"
+ONLY="${BENCH_ONLY:-}"
 TARGET="${CARGO_TARGET_DIR:-target}"
-DATA="bench-data/$ROWS"
 
 if [ ! -x /usr/bin/time ]; then
     echo "bench: installing GNU time (peak memory)" >&2
@@ -16,36 +20,64 @@ fi
 
 cargo build --release --locked --bin refit --example bench_gen --example bench_scan
 REFIT="$TARGET/release/refit"
-if [ ! -f "$DATA/current.parquet" ]; then
-    "$TARGET/release/examples/bench_gen" "$DATA" "$ROWS"
-fi
+GEN="$TARGET/release/examples/bench_gen"
+SCAN="$TARGET/release/examples/bench_scan"
+TMP="${TMPDIR:-/tmp}/refit-bench.$$"
+trap 'rm -f "$TMP".*' EXIT
 
 # best_of CMD...: prints "seconds peak_kib" of the fastest of $RUNS runs.
 best_of() {
     best=""
     i=0
     while [ "$i" -lt "$RUNS" ]; do
-        /usr/bin/time -f "%e %M" -o /tmp/refit-bench-time "$@" >/dev/null 2>/tmp/refit-bench-err || {
-            code=$?
-            # drift-check exits 2 on drift: that is its verdict, not a failure of the run.
-            [ "$code" -eq 2 ] || { cat /tmp/refit-bench-err >&2; exit 1; }
-        }
-        line=$(tail -n 1 /tmp/refit-bench-time)
+        code=0
+        /usr/bin/time -f "%e %M" -o "$TMP.time" "$@" >/dev/null 2>"$TMP.err" || code=$?
+        # Exit 2 and 3 are verdicts (FAIL, WARN), not failures of the run.
+        case "$code" in 0|2|3) ;; *) cat "$TMP.err" >&2; exit 1 ;; esac
+        line=$(tail -n 1 "$TMP.time")
         if [ -z "$best" ] || [ "$(echo "$line $best" | awk '{print ($1 < $3)}')" = 1 ]; then best="$line"; fi
         i=$((i + 1))
     done
     echo "$best"
 }
 
-decoded=$("$TARGET/release/examples/bench_scan" "$DATA/baseline.parquet" "$DATA/current.parquet")
-scan=$(best_of "$TARGET/release/examples/bench_scan" "$DATA/baseline.parquet" "$DATA/current.parquet")
-drift=$(best_of "$REFIT" drift-check --quiet --baseline "$DATA/baseline.parquet" --current "$DATA/current.parquet")
+# compare NAME TARGET_RATIO "SCAN FILES" REFIT ARGS...
+compare() {
+    name="$1"; target="$2"; files="$3"; shift 3
+    # shellcheck disable=SC2086 # the file list is split on purpose
+    decoded=$("$SCAN" $files)
+    # shellcheck disable=SC2086
+    scan=$(best_of "$SCAN" $files)
+    run=$(best_of "$REFIT" "$@" --quiet)
+    echo "$scan $run $decoded" | awk -v name="$name" -v target="$target" -v runs="$RUNS" '{
+        printf "%s (best of %d)\n", name, runs
+        printf "  bare polars scan  %7.2f s  peak %7.0f MiB   (decoded columns %.0f MiB)\n", $1, $2 / 1024, $5 / 1048576
+        printf "  refit             %7.2f s  peak %7.0f MiB\n", $3, $4 / 1024
+        printf "  time ratio   refit / scan    = %.2fx (target <= %sx)\n", $3 / $1, target
+        printf "  memory ratio refit / decoded = %.2fx\n", ($4 * 1024) / $5
+    }'
+}
 
-echo "$scan $drift $decoded $ROWS" | awk '{
-    printf "bench: %d rows x 15 features per side, best of '"$RUNS"'\n", $6
-    printf "  bare polars scan   %6.2f s  peak %7.0f MiB\n", $1, $2 / 1024
-    printf "  refit drift-check  %6.2f s  peak %7.0f MiB\n", $3, $4 / 1024
-    printf "  decoded columns    %16.0f MiB\n", $5 / 1048576
-    printf "  time ratio   drift-check / scan    = %.2fx (target <= 1.5x)\n", $3 / $1
-    printf "  memory ratio drift-check / decoded = %.2fx (target <= 2x)\n", ($4 * 1024) / $5
-}'
+if [ -z "$ONLY" ] || [ "$ONLY" = drift ]; then
+    D="bench-data/drift-$ROWS"
+    [ -f "$D/current.parquet" ] || "$GEN" drift "$D" "$ROWS"
+    compare "drift-check: $ROWS rows x 15 features per side (memory target <= 2x decoded)" 1.5 \
+        "$D/baseline.parquet $D/current.parquet" \
+        drift-check --baseline "$D/baseline.parquet" --current "$D/current.parquet"
+fi
+if [ -z "$ONLY" ] || [ "$ONLY" = proxy ]; then
+    P="bench-data/proxy-$ROWS"
+    [ -f "$P/outcomes.parquet" ] || "$GEN" proxy "$P" "$ROWS"
+    compare "score-proxy: $ROWS predictions joined at a 30-day horizon" 2 \
+        "$P/predictions.parquet $P/outcomes.parquet" \
+        score-proxy --predictions "$P/predictions.parquet" --outcomes "$P/outcomes.parquet" \
+        --on customer_id --score churn_score --label churned \
+        --prediction-time predicted_at --outcome-time observed_at --horizon 30d
+fi
+if [ -z "$ONLY" ] || [ "$ONLY" = fleet ]; then
+    F="bench-data/fleet-$ENTITIES-$PER_ENTITY"
+    [ -f "$F/telemetry.parquet" ] || "$GEN" fleet "$F" "$ENTITIES" "$PER_ENTITY"
+    compare "fleet-diff: $ENTITIES entities x $PER_ENTITY rows" 2 \
+        "$F/telemetry.parquet" \
+        fleet-diff --data "$F/telemetry.parquet" --entity server_id --time timestamp --vocabulary "$F/vocabulary.json"
+fi

@@ -102,6 +102,10 @@ Examples:
       --prediction-time predicted_at --outcome-time observed_at --horizon 30d --tolerance 2d \\
       --label churned --baseline-metrics model/metadata.json --metric pr_auc --max-drop 0.1
 
+  # label derived from outcome columns by a SQL expression
+  refit score-proxy --predictions preds.parquet --outcomes activity.parquet --on customer_id \\
+      --label-rule 'active_days_30d = 0' --score churn_score
+
   # regression, plain key join, relative MAE limit
   refit score-proxy --predictions preds.csv --outcomes actuals.csv --on site,day --task regression \\
       --score predicted_kwh --label kwh --baseline-metrics last.json --metric mae --max-drop-rel 0.1
@@ -238,8 +242,17 @@ pub struct ScoreProxyArgs {
     #[arg(long, default_value = "score", value_name = "COL")]
     pub score: String,
     /// Label column in the outcomes: boolean or 0/1 (binary), numbers (regression).
-    #[arg(long, value_name = "COL")]
-    pub label: String,
+    #[arg(
+        long,
+        value_name = "COL",
+        required_unless_present = "label_rule",
+        conflicts_with = "label_rule"
+    )]
+    pub label: Option<String>,
+    /// Binary label derived from the outcome columns by a SQL expression evaluated by Polars,
+    /// e.g. "active_days_30d = 0"; it must yield booleans.
+    #[arg(long, value_name = "EXPR")]
+    pub label_rule: Option<String>,
     /// binary (probability scores, 0/1 labels) or regression.
     #[arg(long, value_enum, default_value_t = Task::Binary)]
     pub task: Task,

@@ -205,3 +205,48 @@ fn bad_inputs_exit_one_with_file_column_and_count() {
         "{stderr}"
     );
 }
+
+#[test]
+fn label_rule_derives_the_same_labels_as_the_label_column() {
+    let with_column = horizon_args("2d");
+    let (_, by_column, _) = run_json(&as_strs(&with_column));
+    let mut with_rule: Vec<String> = with_column.clone();
+    let at = with_rule.iter().position(|a| a == "--label").unwrap();
+    with_rule[at] = "--label-rule".into();
+    with_rule[at + 1] = "active_days_30d = 0".into();
+    let (code, by_rule, stderr) = run_json(&as_strs(&with_rule));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(by_rule["result"]["metrics"], by_column["result"]["metrics"]);
+    assert_eq!(by_rule["params"]["label_rule"], "active_days_30d = 0");
+}
+
+#[test]
+fn label_rule_that_is_not_boolean_is_an_error() {
+    let mut args = horizon_args("2d");
+    let at = args.iter().position(|a| a == "--label").unwrap();
+    args[at] = "--label-rule".into();
+    args[at + 1] = "active_days_30d + 1".into();
+    let (code, stdout, stderr) = run(&as_strs(&args));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.contains("not booleans") && stderr.contains("active_days_30d + 1"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn label_rule_naming_a_missing_column_is_an_error_naming_it() {
+    let mut args = horizon_args("0");
+    let at = args.iter().position(|a| a == "--label").unwrap();
+    args[at] = "--label-rule".into();
+    args[at + 1] = "active_days = 0".into();
+    let (code, _, stderr) = run(&as_strs(&args));
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("`active_days`")
+            && stderr.contains("outcomes.parquet")
+            && stderr.contains("columns are"),
+        "{stderr}"
+    );
+}

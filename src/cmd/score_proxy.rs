@@ -11,7 +11,7 @@ use crate::proxy::compare::{baseline_metric, higher_is_better, DropLimit, KNOWN_
 use crate::proxy::evaluate::{evaluate, verdict, Labels, TaskMetrics};
 use crate::proxy::join::{horizon_join, key_join, AmbiguousOutcomes};
 use crate::proxy::label::{
-    binary_labels, check_key_types, finite_values, join_keys, probability_scores,
+    binary_labels, check_key_types, finite_values, join_keys, probability_scores, rule_labels,
 };
 use crate::report::envelope::{Envelope, EnvelopeParts};
 use crate::report::output::{emit, CommandOutput};
@@ -51,8 +51,27 @@ pub fn run(args: &ScoreProxyArgs, global: &GlobalArgs) -> Result<Outcome> {
     prediction_columns.push(args.score.clone());
     prediction_columns.extend(prediction_time.clone());
     let mut outcome_columns = args.on.clone();
-    outcome_columns.push(args.label.clone());
-    outcome_columns.extend(outcome_time.clone());
+    match (&args.label, &args.label_rule, args.task) {
+        (Some(label), _, _) => outcome_columns.push(label.clone()),
+        (None, Some(_), Task::Binary) => {
+            // The rule may reference any outcome column: decode them all.
+            outcome_columns.extend(
+                outcomes
+                    .column_names()
+                    .into_iter()
+                    .filter(|c| !args.on.contains(c)),
+            );
+        }
+        (None, Some(_), Task::Regression) => {
+            bail!("--label-rule yields binary labels; --task regression needs --label COL")
+        }
+        (None, None, _) => bail!("pass --label COL or --label-rule EXPR"),
+    }
+    outcome_columns.extend(
+        outcome_time
+            .clone()
+            .filter(|t| !outcome_columns.contains(t)),
+    );
     for key in &args.on {
         predictions.column_kind(key)?;
         outcomes.column_kind(key)?;
@@ -81,13 +100,17 @@ pub fn run(args: &ScoreProxyArgs, global: &GlobalArgs) -> Result<Outcome> {
         Task::Binary => probability_scores(c, &predictions.label),
         Task::Regression => finite_values(c, &predictions.label, "score"),
     })?;
-    let labels = match args.task {
-        Task::Binary => {
-            Labels::Binary(outcomes.map_column(&args.label, |c| binary_labels(c, &outcomes.label))?)
+    let labels = match (args.task, &args.label, &args.label_rule) {
+        (Task::Binary, Some(label), _) => {
+            Labels::Binary(outcomes.map_column(label, |c| binary_labels(c, &outcomes.label))?)
         }
-        Task::Regression => Labels::Regression(
-            outcomes.map_column(&args.label, |c| finite_values(c, &outcomes.label, "label"))?,
+        (Task::Binary, None, Some(rule)) => {
+            Labels::Binary(rule_labels(&outcomes.frames, rule, &outcomes.label)?)
+        }
+        (Task::Regression, Some(label), _) => Labels::Regression(
+            outcomes.map_column(label, |c| finite_values(c, &outcomes.label, "label"))?,
         ),
+        _ => bail!("pass --label COL or --label-rule EXPR"),
     };
     let joined = match (horizon, &prediction_time, &outcome_time) {
         (Some(h), Some(pt), Some(ot)) => {
@@ -106,10 +129,11 @@ pub fn run(args: &ScoreProxyArgs, global: &GlobalArgs) -> Result<Outcome> {
     }
     .map_err(|a: AmbiguousOutcomes| {
         anyhow::anyhow!(
-            "{}: {} outcome rows share a join key (e.g. {}); the join would be ambiguous. \
+            "{}: {} outcome rows share a join key ({}; e.g. {}); the join would be ambiguous. \
              Deduplicate the outcomes or join on more columns",
             outcomes.label,
             a.rows,
+            args.on.join(", "),
             a.example
         )
     })?;
@@ -206,7 +230,7 @@ pub fn run(args: &ScoreProxyArgs, global: &GlobalArgs) -> Result<Outcome> {
         inputs,
         params: json!({
             "predictions": args.predictions, "outcomes": args.outcomes, "on": args.on,
-            "score": args.score, "label": args.label, "task": args.task,
+            "score": args.score, "label": args.label, "label_rule": args.label_rule, "task": args.task,
             "prediction_time": prediction_time, "outcome_time": outcome_time,
             "horizon": args.horizon, "tolerance": args.tolerance, "threshold": threshold,
             "baseline_metrics": args.baseline_metrics, "metric": metric,

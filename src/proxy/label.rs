@@ -1,8 +1,8 @@
 //! Labels, scores and join keys from decoded columns, with row-level validation that names
 //! the column and counts the offending rows.
 
-use anyhow::{bail, Result};
-use polars::prelude::{Column, DataType};
+use anyhow::{bail, Context, Result};
+use polars::prelude::{Column, DataFrame, DataType, IntoLazy};
 
 /// Binary labels from a boolean column or a numeric 0/1 column; nulls stay `None`.
 pub fn binary_labels(column: &Column, file: &str) -> Result<Vec<Option<bool>>> {
@@ -121,4 +121,44 @@ pub fn check_key_types(
         bail!("key `{key}` is {left} in {left_file} but {right} in {right_file}; cast one side so the types match");
     }
     Ok(())
+}
+
+/// Binary labels from a SQL boolean expression over the outcome columns, parsed and evaluated
+/// by Polars (`polars::sql::sql_expr`), shard by shard.
+pub fn rule_labels(frames: &[DataFrame], rule: &str, file: &str) -> Result<Vec<Option<bool>>> {
+    const LABEL: &str = "__refit_label";
+    let expr = polars::sql::sql_expr(rule).with_context(|| {
+        format!("--label-rule `{rule}` is not a SQL expression Polars can parse")
+    })?;
+    let mut labels = Vec::new();
+    for frame in frames {
+        for name in expr.clone().meta().root_names() {
+            if frame.column(name.as_str()).is_err() {
+                let names: Vec<&str> = frame
+                    .get_column_names()
+                    .into_iter()
+                    .map(|n| n.as_str())
+                    .collect();
+                bail!("--label-rule `{rule}` uses column `{name}`, which is not in {file}; columns are: {}", names.join(", "));
+            }
+        }
+        let result = frame
+            .clone()
+            .lazy()
+            .select([expr.clone().alias(LABEL)])
+            .collect()
+            .with_context(|| format!("evaluating --label-rule `{rule}` on {file}"))?;
+        let column = result.column(LABEL)?;
+        if !column.dtype().is_bool() {
+            bail!(
+                "--label-rule `{rule}` yields {} on {file}, not booleans; write a condition such as `active_days_30d = 0`",
+                column.dtype()
+            );
+        }
+        if result.height() != frame.height() {
+            bail!("--label-rule `{rule}` gives {} values for {} rows of {file}; it must be a per-row condition", result.height(), frame.height());
+        }
+        labels.extend(column.as_materialized_series().bool()?.iter());
+    }
+    Ok(labels)
 }
