@@ -1,12 +1,13 @@
 //! `refit fleet-diff`: entities the model does not know, and entities that are gone.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use anyhow::{bail, Result};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::cli::{FleetDiffArgs, GlobalArgs};
+use crate::data::keys::KeyInterner;
 use crate::data::time::{format_ms, parse_duration, table_timestamps};
 use crate::data::Table;
 use crate::fleet::vocabulary;
@@ -14,7 +15,6 @@ use crate::fleet::{
     classify_entities, drift_band, last_seen_by_entity, unknown_band, DriftBand, UnknownBand,
     Windows,
 };
-use crate::proxy::label::join_keys;
 use crate::report::envelope::{Envelope, EnvelopeParts};
 use crate::report::output::{emit, CommandOutput};
 use crate::report::prometheus::MetricsText;
@@ -65,7 +65,10 @@ pub fn run(args: &FleetDiffArgs, global: &GlobalArgs) -> Result<Outcome> {
     table.require_column(&args.entity)?;
     table.require_column(&args.time)?;
     let data = table.load(&[args.entity.clone(), args.time.clone()])?;
-    let entities = data.map_columns(std::slice::from_ref(&args.entity), join_keys)?;
+    let mut ids = KeyInterner::default();
+    let entities = data.map_columns(std::slice::from_ref(&args.entity), |parts| {
+        ids.intern_columns(parts)
+    })?;
     let times = table_timestamps(&data, &args.time)?;
     let now = match explicit_now.or_else(|| times.iter().flatten().max().copied()) {
         Some(now) => now,
@@ -75,7 +78,12 @@ pub fn run(args: &FleetDiffArgs, global: &GlobalArgs) -> Result<Outcome> {
             data.label
         ),
     };
-    let (last_seen, issues) = last_seen_by_entity(&entities, &times, Some(now));
+    let (last_seen_by_id, issues) = last_seen_by_entity(&entities, &times, ids.len(), Some(now));
+    let last_seen: HashMap<String, i64> = last_seen_by_id
+        .iter()
+        .enumerate()
+        .filter_map(|(id, seen)| Some((ids.name(id as u32).to_string(), (*seen)?)))
+        .collect();
     let (rows, counts) = classify_entities(&vocabulary, &last_seen, now, windows);
 
     let mut messages = Vec::new();
@@ -109,12 +117,18 @@ pub fn run(args: &FleetDiffArgs, global: &GlobalArgs) -> Result<Outcome> {
             let table = Table::open(&args.predictions)?;
             table.require_column(&column)?;
             let loaded = table.load(std::slice::from_ref(&column))?;
-            let ids = loaded.map_columns(std::slice::from_ref(&column), join_keys)?;
+            let mut logged = KeyInterner::default();
+            let ids = loaded.map_columns(std::slice::from_ref(&column), |parts| {
+                logged.intern_columns(parts)
+            })?;
+            let known: Vec<bool> = (0..logged.len())
+                .map(|id| vocabulary.contains(logged.name(id as u32)))
+                .collect();
             let total = ids.iter().flatten().count();
             let unknown_rows = ids
                 .iter()
                 .flatten()
-                .filter(|id| !vocabulary.contains(*id))
+                .filter(|id| !known[**id as usize])
                 .count();
             let rate = if total == 0 {
                 0.0

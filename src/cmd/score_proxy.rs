@@ -5,13 +5,14 @@ use chrono::Utc;
 use serde_json::json;
 
 use crate::cli::{GlobalArgs, ScoreProxyArgs, Task};
-use crate::data::time::{parse_duration, table_timestamps};
+use crate::data::keys::KeyInterner;
+use crate::data::time::{format_ms, parse_duration, table_timestamps};
 use crate::data::Table;
 use crate::proxy::compare::{baseline_metric, higher_is_better, DropLimit, KNOWN_METRICS};
 use crate::proxy::evaluate::{evaluate, verdict, Labels, TaskMetrics};
 use crate::proxy::join::{horizon_join, key_join, AmbiguousOutcomes};
 use crate::proxy::label::{
-    binary_labels, check_key_types, finite_values, join_keys, probability_scores, rule_labels,
+    binary_labels, check_key_types, finite_values, probability_scores, rule_labels,
 };
 use crate::report::envelope::{Envelope, EnvelopeParts};
 use crate::report::output::{emit, CommandOutput};
@@ -94,8 +95,9 @@ pub fn run(args: &ScoreProxyArgs, global: &GlobalArgs) -> Result<Outcome> {
         )?;
     }
 
-    let prediction_keys = predictions.map_columns(&args.on, join_keys)?;
-    let outcome_keys = outcomes.map_columns(&args.on, join_keys)?;
+    let mut keys = KeyInterner::default();
+    let prediction_keys = predictions.map_columns(&args.on, |parts| keys.intern_columns(parts))?;
+    let outcome_keys = outcomes.map_columns(&args.on, |parts| keys.intern_columns(parts))?;
     let scores = predictions.map_column(&args.score, |c| match args.task {
         Task::Binary => probability_scores(c, &predictions.label),
         Task::Regression => finite_values(c, &predictions.label, "score"),
@@ -121,11 +123,12 @@ pub fn run(args: &ScoreProxyArgs, global: &GlobalArgs) -> Result<Outcome> {
                 &p_times,
                 &outcome_keys,
                 &o_times,
+                keys.len(),
                 h,
                 tolerance,
             )
         }
-        _ => key_join(&prediction_keys, &outcome_keys),
+        _ => key_join(&prediction_keys, &outcome_keys, keys.len()),
     }
     .map_err(|a: AmbiguousOutcomes| {
         anyhow::anyhow!(
@@ -134,7 +137,10 @@ pub fn run(args: &ScoreProxyArgs, global: &GlobalArgs) -> Result<Outcome> {
             outcomes.label,
             a.rows,
             args.on.join(", "),
-            a.example
+            match a.time {
+                Some(t) => format!("{} at {}", keys.name(a.key), format_ms(t)),
+                None => keys.name(a.key).to_string(),
+            }
         )
     })?;
 

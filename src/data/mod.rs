@@ -3,6 +3,7 @@
 
 pub mod atomic;
 pub mod columns;
+pub mod keys;
 pub mod read;
 pub mod time;
 

@@ -13,13 +13,15 @@ pub struct RowIssues {
     pub future: usize,
 }
 
-/// The latest timestamp per entity, ignoring rows after `now` (when given).
+/// The latest timestamp per entity id (ids below `entity_count`, see
+/// `data::keys::KeyInterner`), ignoring rows after `now` (when given).
 pub fn last_seen_by_entity(
-    entities: &[Option<String>],
+    entities: &[Option<u32>],
     times: &[Option<i64>],
+    entity_count: usize,
     now: Option<i64>,
-) -> (HashMap<String, i64>, RowIssues) {
-    let mut last: HashMap<String, i64> = HashMap::new();
+) -> (Vec<Option<i64>>, RowIssues) {
+    let mut last: Vec<Option<i64>> = vec![None; entity_count];
     let mut issues = RowIssues::default();
     for (entity, time) in entities.iter().zip(times) {
         let Some(entity) = entity else {
@@ -34,12 +36,8 @@ pub fn last_seen_by_entity(
             issues.future += 1;
             continue;
         }
-        match last.get_mut(entity.as_str()) {
-            Some(t) => *t = (*t).max(time),
-            None => {
-                last.insert(entity.clone(), time);
-            }
-        }
+        let slot = &mut last[*entity as usize];
+        *slot = Some(slot.map_or(time, |t| t.max(time)));
     }
     (last, issues)
 }
@@ -223,17 +221,11 @@ mod tests {
 
     #[test]
     fn last_seen_counts_row_problems() {
-        let e = vec![
-            Some("a".to_string()),
-            None,
-            Some("a".to_string()),
-            Some("b".to_string()),
-            Some("b".to_string()),
-        ];
+        // a = 0, b = 1
+        let e = vec![Some(0), None, Some(0), Some(1), Some(1)];
         let t = vec![Some(5), Some(1), Some(9), None, Some(100)];
-        let (last, issues) = last_seen_by_entity(&e, &t, Some(50));
-        assert_eq!(last.get("a"), Some(&9));
-        assert!(!last.contains_key("b"));
+        let (last, issues) = last_seen_by_entity(&e, &t, 2, Some(50));
+        assert_eq!(last, vec![Some(9), None]);
         assert_eq!(
             issues,
             RowIssues {

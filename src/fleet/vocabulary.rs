@@ -7,8 +7,8 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
+use crate::data::keys::KeyInterner;
 use crate::data::Table;
-use crate::proxy::label::join_keys;
 
 pub fn from_model_dir(dir: &Path, entity: &str) -> Result<BTreeSet<String>> {
     let path = dir.join("metadata.json");
@@ -63,9 +63,11 @@ pub fn from_file(path: &str, entity: &str) -> Result<BTreeSet<String>> {
         );
     };
     let loaded = table.load(std::slice::from_ref(&column))?;
-    let mut vocabulary = BTreeSet::new();
-    for part in loaded.column_parts(&column)? {
-        vocabulary.extend(join_keys(&[part])?.into_iter().flatten());
-    }
-    Ok(vocabulary)
+    let mut interned = KeyInterner::default();
+    loaded.map_columns(std::slice::from_ref(&column), |parts| {
+        interned.intern_columns(parts)
+    })?;
+    Ok((0..interned.len())
+        .map(|id| interned.name(id as u32).to_string())
+        .collect())
 }

@@ -46,8 +46,9 @@ pub struct BinaryMetrics {
 /// scores into one threshold exactly as `roc_curve`/`precision_recall_curve` do.
 pub fn ranking_metrics(labels: &[bool], scores: &[f64]) -> (Option<f64>, Option<f64>) {
     let n = labels.len();
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_unstable_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    // Sorting (score, label) pairs keeps the walk below sequential in memory.
+    let mut ranked: Vec<(f64, bool)> = scores.iter().copied().zip(labels.iter().copied()).collect();
+    ranked.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
     let positives = labels.iter().filter(|&&y| y).count() as f64;
     let negatives = n as f64 - positives;
     let (mut tp, mut fp) = (0.0f64, 0.0f64);
@@ -55,9 +56,9 @@ pub fn ranking_metrics(labels: &[bool], scores: &[f64]) -> (Option<f64>, Option<
     let (mut roc_area, mut average_precision) = (0.0f64, 0.0f64);
     let mut i = 0;
     while i < n {
-        let score = scores[order[i]];
-        while i < n && scores[order[i]] == score {
-            if labels[order[i]] {
+        let score = ranked[i].0;
+        while i < n && ranked[i].0 == score {
+            if ranked[i].1 {
                 tp += 1.0;
             } else {
                 fp += 1.0;

@@ -1,7 +1,5 @@
 //! Pairing predictions with outcomes: by key, or by key at prediction time + horizon.
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -32,11 +30,14 @@ pub struct Joined {
     pub summary: JoinSummary,
 }
 
-/// The outcomes side has several rows for one join key: the join would be ambiguous.
+/// The outcomes side has several rows for one join key (and time): the join would be ambiguous.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AmbiguousOutcomes {
+    /// Outcome rows involved in a duplicate.
     pub rows: usize,
-    pub example: String,
+    /// The first duplicated key (an interned id) and, for a horizon join, its time.
+    pub key: u32,
+    pub time: Option<i64>,
 }
 
 fn finish(
@@ -63,38 +64,47 @@ fn finish(
     }
 }
 
-/// Each prediction meets the one outcome with the same key.
+/// Each prediction meets the one outcome with the same key. Keys are interned ids below
+/// `key_count` (see `data::keys::KeyInterner`).
 pub fn key_join(
-    prediction_keys: &[Option<String>],
-    outcome_keys: &[Option<String>],
+    prediction_keys: &[Option<u32>],
+    outcome_keys: &[Option<u32>],
+    key_count: usize,
 ) -> Result<Joined, AmbiguousOutcomes> {
-    let mut index: HashMap<&str, usize> = HashMap::with_capacity(outcome_keys.len());
-    let mut duplicated: HashMap<&str, usize> = HashMap::new();
+    const NONE: usize = usize::MAX;
+    let mut outcome_row = vec![NONE; key_count];
+    let mut seen_twice = vec![false; key_count];
+    let mut duplicate_rows = 0;
+    let mut first_duplicate = None;
     for (row, key) in outcome_keys.iter().enumerate() {
-        if let Some(key) = key {
-            if index.insert(key, row).is_some() {
-                *duplicated.entry(key).or_insert(1) += 1;
-            }
+        let Some(key) = *key else { continue };
+        let slot = &mut outcome_row[key as usize];
+        if *slot == NONE {
+            *slot = row;
+        } else {
+            duplicate_rows += if seen_twice[key as usize] { 1 } else { 2 };
+            seen_twice[key as usize] = true;
+            first_duplicate.get_or_insert(key);
         }
     }
-    if let Some(example) = duplicated.keys().min() {
+    if let Some(key) = first_duplicate {
         return Err(AmbiguousOutcomes {
-            rows: duplicated.values().sum(),
-            example: example.to_string(),
+            rows: duplicate_rows,
+            key,
+            time: None,
         });
     }
     let mut null_rows = 0;
-    let pairs = prediction_keys
-        .iter()
-        .enumerate()
-        .filter_map(|(row, key)| match key {
-            None => {
-                null_rows += 1;
-                None
+    let mut pairs = Vec::new();
+    for (row, key) in prediction_keys.iter().enumerate() {
+        match key {
+            None => null_rows += 1,
+            Some(k) if outcome_row[*k as usize] != NONE => {
+                pairs.push((row, outcome_row[*k as usize]))
             }
-            Some(k) => index.get(k.as_str()).map(|&o| (row, o)),
-        })
-        .collect();
+            Some(_) => {}
+        }
+    }
     Ok(finish(
         JoinMode::Key,
         pairs,
@@ -107,38 +117,43 @@ pub fn key_join(
 /// Each prediction meets the outcome of its key at prediction time + `horizon_ms`: exactly,
 /// or with `tolerance_ms > 0` the nearest one at or after it, no later than the tolerance.
 pub fn horizon_join(
-    prediction_keys: &[Option<String>],
+    prediction_keys: &[Option<u32>],
     prediction_times: &[Option<i64>],
-    outcome_keys: &[Option<String>],
+    outcome_keys: &[Option<u32>],
     outcome_times: &[Option<i64>],
+    key_count: usize,
     horizon_ms: i64,
     tolerance_ms: i64,
 ) -> Result<Joined, AmbiguousOutcomes> {
-    let mut by_key: HashMap<&str, Vec<(i64, usize)>> = HashMap::new();
-    for (row, (key, time)) in outcome_keys.iter().zip(outcome_times).enumerate() {
-        if let (Some(key), Some(time)) = (key, time) {
-            by_key.entry(key).or_default().push((*time, row));
+    // Outcomes sorted by (key, time), with each key's range found through `starts`.
+    let mut sorted: Vec<(u32, i64, usize)> = outcome_keys
+        .iter()
+        .zip(outcome_times)
+        .enumerate()
+        .filter_map(|(row, (k, t))| Some(((*k)?, (*t)?, row)))
+        .collect();
+    sorted.sort_unstable();
+    let mut duplicate_rows = 0;
+    let mut first_duplicate = None;
+    for pair in sorted.windows(2) {
+        if pair[0].0 == pair[1].0 && pair[0].1 == pair[1].1 {
+            duplicate_rows += 1;
+            first_duplicate.get_or_insert((pair[0].0, pair[0].1));
         }
     }
-    let mut duplicates = 0usize;
-    let mut example = None;
-    for (key, rows) in by_key.iter_mut() {
-        rows.sort_unstable();
-        for pair in rows.windows(2) {
-            if pair[0].0 == pair[1].0 {
-                duplicates += 1;
-                let candidate = format!("{key} at {}", crate::data::time::format_ms(pair[0].0));
-                if example.as_ref().is_none_or(|e: &String| &candidate < e) {
-                    example = Some(candidate);
-                }
-            }
-        }
-    }
-    if let Some(example) = example {
+    if let Some((key, time)) = first_duplicate {
         return Err(AmbiguousOutcomes {
-            rows: duplicates + 1,
-            example,
+            rows: duplicate_rows + 1,
+            key,
+            time: Some(time),
         });
+    }
+    let mut starts = vec![0usize; key_count + 1];
+    for &(key, _, _) in &sorted {
+        starts[key as usize + 1] += 1;
+    }
+    for k in 0..key_count {
+        starts[k + 1] += starts[k];
     }
     let mut null_rows = 0;
     let mut pairs = Vec::new();
@@ -147,12 +162,10 @@ pub fn horizon_join(
             null_rows += 1;
             continue;
         };
-        let Some(rows) = by_key.get(key.as_str()) else {
-            continue;
-        };
+        let candidates = &sorted[starts[*key as usize]..starts[*key as usize + 1]];
         let target = time + horizon_ms;
-        let at = rows.partition_point(|(t, _)| *t < target);
-        if let Some(&(t, outcome_row)) = rows.get(at) {
+        let at = candidates.partition_point(|(_, t, _)| *t < target);
+        if let Some(&(_, t, outcome_row)) = candidates.get(at) {
             if t - target <= tolerance_ms {
                 pairs.push((row, outcome_row));
             }
@@ -176,13 +189,14 @@ pub fn horizon_join(
 mod tests {
     use super::*;
 
-    fn keys(k: &[&str]) -> Vec<Option<String>> {
-        k.iter().map(|s| Some(s.to_string())).collect()
+    fn keys(k: &[u32]) -> Vec<Option<u32>> {
+        k.iter().map(|&v| Some(v)).collect()
     }
 
     #[test]
     fn key_join_counts_both_sides() {
-        let j = key_join(&keys(&["a", "b", "c"]), &keys(&["b", "a", "z"])).unwrap();
+        // a=0 b=1 c=2 z=3
+        let j = key_join(&keys(&[0, 1, 2]), &keys(&[1, 0, 3]), 4).unwrap();
         assert_eq!(j.pairs, vec![(0, 1), (1, 0)]);
         assert_eq!(
             (
@@ -195,12 +209,13 @@ mod tests {
 
     #[test]
     fn duplicate_outcome_keys_are_ambiguous() {
-        let err = key_join(&keys(&["a"]), &keys(&["a", "b", "a"])).unwrap_err();
+        let err = key_join(&keys(&[0]), &keys(&[0, 1, 0, 0]), 2).unwrap_err();
         assert_eq!(
             err,
             AmbiguousOutcomes {
-                rows: 2,
-                example: "a".into()
+                rows: 3,
+                key: 0,
+                time: None
             }
         );
     }
@@ -208,16 +223,38 @@ mod tests {
     #[test]
     fn horizon_exact_and_nearest_within_tolerance() {
         let day = crate::data::time::MS_PER_DAY;
-        let p_keys = keys(&["a", "a", "b"]);
+        let p_keys = keys(&[0, 0, 1]);
         let p_times = vec![Some(0), Some(day), Some(0)];
-        let o_keys = keys(&["a", "a", "b"]);
+        let o_keys = keys(&[0, 0, 1]);
         let o_times = vec![Some(30 * day), Some(33 * day), Some(31 * day)];
-        let exact = horizon_join(&p_keys, &p_times, &o_keys, &o_times, 30 * day, 0).unwrap();
+        let exact = horizon_join(&p_keys, &p_times, &o_keys, &o_times, 2, 30 * day, 0).unwrap();
         assert_eq!(exact.pairs, vec![(0, 0)]);
         assert_eq!(exact.summary.mode, JoinMode::HorizonExact);
-        let near = horizon_join(&p_keys, &p_times, &o_keys, &o_times, 30 * day, day).unwrap();
+        let near = horizon_join(&p_keys, &p_times, &o_keys, &o_times, 2, 30 * day, day).unwrap();
         // a@day -> target 31: next is 33, too late; b@0 -> 31 within a day.
         assert_eq!(near.pairs, vec![(0, 0), (2, 2)]);
         assert_eq!(near.summary.unmatched_outcomes, 1);
+    }
+
+    #[test]
+    fn duplicate_outcome_times_are_ambiguous_in_a_horizon_join() {
+        let err = horizon_join(
+            &keys(&[0]),
+            &[Some(0)],
+            &keys(&[0, 0]),
+            &[Some(5), Some(5)],
+            1,
+            5,
+            0,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            AmbiguousOutcomes {
+                rows: 2,
+                key: 0,
+                time: Some(5)
+            }
+        );
     }
 }

@@ -74,30 +74,6 @@ pub fn probability_scores(column: &Column, file: &str) -> Result<Vec<Option<f64>
     Ok(values)
 }
 
-/// Composite join keys (parts joined by U+001F); a null in any part makes the key null.
-pub fn join_keys(columns: &[&Column]) -> Result<Vec<Option<String>>> {
-    let n = columns.first().map_or(0, |c| c.len());
-    let mut keys: Vec<Option<String>> = vec![Some(String::new()); n];
-    for (i, column) in columns.iter().enumerate() {
-        let text = column.cast(&DataType::String)?;
-        for (key, part) in keys
-            .iter_mut()
-            .zip(text.as_materialized_series().str()?.iter())
-        {
-            match (key.as_mut(), part) {
-                (Some(k), Some(p)) => {
-                    if i > 0 {
-                        k.push('\u{1f}');
-                    }
-                    k.push_str(p);
-                }
-                _ => *key = None,
-            }
-        }
-    }
-    Ok(keys)
-}
-
 /// Key columns must have the same kind on both sides (an integer id never equals a string).
 pub fn check_key_types(
     key: &str,
