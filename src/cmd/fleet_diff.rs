@@ -306,18 +306,7 @@ pub fn run(args: &FleetDiffArgs, global: &GlobalArgs) -> Result<Outcome> {
             u["rate"].as_f64().unwrap_or(0.0),
         );
     }
-    metrics.gauge(
-        "refit_status",
-        "Verdict of the last run: 0 OK, 1 WARN, 2 FAIL.",
-        &[("command", "fleet-diff")],
-        status.severity() as f64,
-    );
-    metrics.gauge(
-        "refit_last_run_timestamp_seconds",
-        "Unix time the last run finished.",
-        &[("command", "fleet-diff")],
-        Utc::now().timestamp_millis() as f64 / 1000.0,
-    );
+    metrics.run_summary("fleet-diff", status);
 
     let envelope = Envelope::new(EnvelopeParts {
         command: "fleet-diff",
@@ -346,11 +335,7 @@ pub fn run(args: &FleetDiffArgs, global: &GlobalArgs) -> Result<Outcome> {
             metrics,
         },
         global,
-    )?;
-    Ok(Outcome {
-        status,
-        fail_on: global.fail_on,
-    })
+    )
 }
 
 fn bands_arg<const N: usize>(values: &[f64], flag: &str) -> Result<[f64; N]> {

@@ -53,12 +53,7 @@ pub fn run(args: &ProfileArgs, global: &GlobalArgs) -> Result<Outcome> {
         args.out.display()
     );
     let mut metrics = MetricsText::default();
-    metrics.gauge(
-        "refit_status",
-        "Verdict of the last run: 0 OK, 1 WARN, 2 FAIL.",
-        &[("command", "profile")],
-        0.0,
-    );
+    metrics.run_summary("profile", Status::Ok);
     let envelope = Envelope::new(EnvelopeParts {
         command: "profile",
         started_at,
@@ -76,9 +71,5 @@ pub fn run(args: &ProfileArgs, global: &GlobalArgs) -> Result<Outcome> {
             metrics,
         },
         global,
-    )?;
-    Ok(Outcome {
-        status,
-        fail_on: global.fail_on,
-    })
+    )
 }

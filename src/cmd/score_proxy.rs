@@ -214,18 +214,7 @@ pub fn run(args: &ScoreProxyArgs, global: &GlobalArgs) -> Result<Outcome> {
             c.drop,
         );
     }
-    metrics.gauge(
-        "refit_status",
-        "Verdict of the last run: 0 OK, 1 WARN, 2 FAIL.",
-        &[("command", "score-proxy")],
-        status.severity() as f64,
-    );
-    metrics.gauge(
-        "refit_last_run_timestamp_seconds",
-        "Unix time the last run finished.",
-        &[("command", "score-proxy")],
-        Utc::now().timestamp_millis() as f64 / 1000.0,
-    );
+    metrics.run_summary("score-proxy", status);
     let mut inputs = predictions.inputs.clone();
     inputs.extend(outcomes.inputs.iter().cloned());
     let envelope = Envelope::new(EnvelopeParts {
@@ -259,11 +248,7 @@ pub fn run(args: &ScoreProxyArgs, global: &GlobalArgs) -> Result<Outcome> {
             metrics,
         },
         global,
-    )?;
-    Ok(Outcome {
-        status,
-        fail_on: global.fail_on,
-    })
+    )
 }
 
 /// --threshold, else the model's own (metadata.json `decision_threshold`), else 0.5.

@@ -183,7 +183,6 @@ pub fn metrics(
     drifts: &[FeatureDrift],
     verdicts: &[FeatureVerdict],
     status: Status,
-    finished_unix: f64,
 ) -> MetricsText {
     use super::Statistic as S;
     let mut m = MetricsText::default();
@@ -246,17 +245,6 @@ pub fn metrics(
         &[],
         failed as f64,
     );
-    m.gauge(
-        "refit_status",
-        "Verdict of the last run: 0 OK, 1 WARN, 2 FAIL.",
-        &[("command", "drift-check")],
-        status.severity() as f64,
-    );
-    m.gauge(
-        "refit_last_run_timestamp_seconds",
-        "Unix time the last run finished.",
-        &[("command", "drift-check")],
-        finished_unix,
-    );
+    m.run_summary("drift-check", status);
     m
 }

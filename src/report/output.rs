@@ -7,6 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::envelope::Envelope;
 use super::prometheus::MetricsText;
+use super::Outcome;
 use crate::cli::{Format, GlobalArgs};
 use crate::data::write_atomic;
 
@@ -18,7 +19,8 @@ pub struct CommandOutput {
 }
 
 /// Files first (so a pipeline never sees stdout claim a report that is not there), then stdout.
-pub fn emit(output: &CommandOutput, global: &GlobalArgs) -> Result<()> {
+/// Returns the run's outcome, taken from the envelope's status.
+pub fn emit(output: &CommandOutput, global: &GlobalArgs) -> Result<Outcome> {
     let json = output.envelope.to_json_pretty()?;
     if let Some(path) = &global.report {
         write_atomic(path, json.as_bytes())?;
@@ -26,8 +28,12 @@ pub fn emit(output: &CommandOutput, global: &GlobalArgs) -> Result<()> {
     if let Some(path) = &global.metrics_file {
         write_atomic(path, output.metrics.render().as_bytes())?;
     }
+    let outcome = Outcome {
+        status: output.envelope.status,
+        fail_on: global.fail_on,
+    };
     if global.quiet {
-        return Ok(());
+        return Ok(outcome);
     }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -37,7 +43,8 @@ pub fn emit(output: &CommandOutput, global: &GlobalArgs) -> Result<()> {
     };
     out.write_all(body.as_bytes())
         .and_then(|_| out.flush())
-        .context("writing to stdout")
+        .context("writing to stdout")?;
+    Ok(outcome)
 }
 
 /// A progress bar on stderr, only when stderr is a terminal and output is not quiet.

@@ -32,6 +32,22 @@ impl MetricsText {
         }
     }
 
+    /// The two gauges every command writes: its verdict and when it ran.
+    pub fn run_summary(&mut self, command: &str, status: super::Status) {
+        self.gauge(
+            "refit_status",
+            "Verdict of the last run: 0 OK, 1 WARN, 2 FAIL.",
+            &[("command", command)],
+            f64::from(status.severity()),
+        );
+        self.gauge(
+            "refit_last_run_timestamp_seconds",
+            "Unix time the last run finished.",
+            &[("command", command)],
+            chrono::Utc::now().timestamp_millis() as f64 / 1000.0,
+        );
+    }
+
     pub fn render(&self) -> String {
         let mut out = String::new();
         for (name, help, samples) in &self.families {
