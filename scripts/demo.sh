@@ -1,6 +1,7 @@
 #!/bin/sh
-# `make demo`: profile the bundled training data, then run drift-check against a day that looks
-# like training and a day that drifted, branching on exit codes as a cron job would.
+# `make demo`: the checks of the retrain loop on bundled fixtures, branching on exit codes as a
+# cron job would: profile the training data, drift-check a quiet day and a drifted one, judge the
+# live churn model on outcomes that arrived 30 days later, and diff the server fleet.
 set -eu
 REFIT="${REFIT:-refit}"
 FIX="fixtures/drift"
@@ -10,25 +11,42 @@ mkdir -p "$OUT"
 echo "== refit profile: baseline profile of the training data"
 "$REFIT" profile --data "$FIX/baseline.parquet" --exclude customer_id --out "$OUT/profile.json"
 
-run_check() {
-    name="$1"; current="$2"
+# verdict TITLE ACTION CMD...: runs a step and says what its exit code means.
+verdict() {
+    title="$1"; action="$2"; shift 2
     echo
-    echo "== refit drift-check: $name"
+    echo "== $title"
     set +e
-    "$REFIT" drift-check --baseline "$OUT/profile.json" --current "$current" \
-        --exclude customer_id --report "$OUT/drift-$name.json" --metrics-file "$OUT/drift-$name.prom"
+    "$@"
     code=$?
     set -e
     case "$code" in
-        0) echo "-> exit 0: no drift, nothing to do" ;;
-        2) echo "-> exit 2: drift FAIL, a retrain loop would train a challenger now" ;;
+        0) echo "-> exit 0: OK, nothing to do" ;;
+        2) echo "-> exit 2: FAIL, $action" ;;
         3) echo "-> exit 3: WARN (only with --fail-on warn)" ;;
         *) echo "-> exit $code: error, no verdict"; exit "$code" ;;
     esac
 }
 
-run_check same-as-training "$FIX/current_same.parquet"
-run_check drifted "$FIX/current.parquet"
+for day in same drifted; do
+    case "$day" in same) data="$FIX/current_same.parquet" ;; *) data="$FIX/current.parquet" ;; esac
+    verdict "refit drift-check: $day" "a retrain loop would train a challenger now" \
+        "$REFIT" drift-check --baseline "$OUT/profile.json" --current "$data" --exclude customer_id \
+        --report "$OUT/drift-$day.json" --metrics-file "$OUT/drift-$day.prom"
+done
+
+SP="fixtures/score_proxy"
+verdict "refit score-proxy: churn scores judged by activity 30 days later" "the live model has decayed" \
+    "$REFIT" score-proxy --predictions "$SP/predictions.parquet" --outcomes "$SP/outcomes.parquet" \
+    --on customer_id --score churn_score --label-rule "active_days_30d = 0" \
+    --prediction-time predicted_at --outcome-time observed_at --horizon 30d --tolerance 2d \
+    --model "$SP/model" --baseline-metrics "$SP/model/metadata.json" --max-drop 0.1 \
+    --report "$OUT/score-proxy.json" --metrics-file "$OUT/score-proxy.prom"
+
+FL="fixtures/fleet"
+verdict "refit fleet-diff: servers seen today vs the model's vocabulary" "retrain to learn the new servers" \
+    "$REFIT" fleet-diff --data "$FL/seed_telemetry.csv" --entity server_id --time timestamp \
+    --model "$FL/model" --report "$OUT/fleet-diff.json" --metrics-file "$OUT/fleet-diff.prom"
 
 echo
-echo "Reports: $OUT/drift-*.json  Metrics: $OUT/drift-*.prom  Profile: $OUT/profile.json"
+echo "Reports: $OUT/*.json  Metrics: $OUT/*.prom  Profile: $OUT/profile.json"
