@@ -142,10 +142,10 @@ pub fn run(args: &DriftCheckArgs, global: &GlobalArgs) -> Result<Outcome> {
         &drifts,
     );
     let mut inputs = match &baseline_data {
-        BaselineData::Data(t) => t.inputs.clone(),
+        BaselineData::Data(t) => t.inputs()?,
         BaselineData::Profile { .. } => Vec::new(),
     };
-    inputs.extend(current_data.inputs.iter().cloned());
+    inputs.extend(current_data.inputs()?);
     let envelope = Envelope::new(EnvelopeParts {
         command: "drift-check",
         started_at,

@@ -313,7 +313,7 @@ pub fn run(args: &FleetDiffArgs, global: &GlobalArgs) -> Result<Outcome> {
         started_at,
         status,
         fail_on: global.fail_on,
-        inputs: data.inputs.clone(),
+        inputs: data.inputs()?,
         params: json!({
             "data": args.data, "entity": args.entity, "time": args.time, "model": args.model,
             "vocabulary": args.vocabulary, "now": format_ms(now), "now_source": if explicit_now.is_some() { "--now" } else { "latest timestamp in the data" },

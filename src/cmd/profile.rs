@@ -37,7 +37,7 @@ pub fn run(args: &ProfileArgs, global: &GlobalArgs) -> Result<Outcome> {
         created_at: rfc3339(started_at),
         rows: data.rows as u64,
         buckets,
-        sources: data.inputs.clone(),
+        sources: data.inputs()?,
         features: profiled,
     };
     write_atomic(
@@ -59,7 +59,7 @@ pub fn run(args: &ProfileArgs, global: &GlobalArgs) -> Result<Outcome> {
         started_at,
         status,
         fail_on: global.fail_on,
-        inputs: data.inputs,
+        inputs: data.inputs()?,
         params: json!({ "data": args.data, "features": names, "buckets": buckets }),
         result: json!({ "out": args.out, "features": profile.features.len(), "rows": profile.rows }),
         messages,

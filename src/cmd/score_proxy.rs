@@ -215,8 +215,8 @@ pub fn run(args: &ScoreProxyArgs, global: &GlobalArgs) -> Result<Outcome> {
         );
     }
     metrics.run_summary("score-proxy", status);
-    let mut inputs = predictions.inputs.clone();
-    inputs.extend(outcomes.inputs.iter().cloned());
+    let mut inputs = predictions.inputs()?;
+    inputs.extend(outcomes.inputs()?);
     let envelope = Envelope::new(EnvelopeParts {
         command: "score-proxy",
         started_at,

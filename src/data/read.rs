@@ -4,6 +4,8 @@
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+use std::thread::JoinHandle;
 
 use anyhow::{bail, Context, Result};
 use polars::prelude::{
@@ -195,21 +197,29 @@ impl Table {
         Ok(())
     }
 
-    /// Decodes `columns` from every shard; an empty table is an error.
+    /// Decodes `columns` from every shard; an empty table is an error. The files' SHA-256
+    /// digests (for the report) are computed on a background thread meanwhile.
     pub fn load(&self, columns: &[String]) -> Result<LoadedTable> {
+        let paths: Vec<PathBuf> = self.shards.iter().map(|s| s.path.clone()).collect();
+        let digests = std::thread::spawn(move || {
+            paths
+                .iter()
+                .map(|p| sha256_file(p))
+                .collect::<Result<Vec<_>>>()
+        });
         let mut frames = Vec::with_capacity(self.shards.len());
-        let mut inputs = Vec::with_capacity(self.shards.len());
+        let mut shards = Vec::with_capacity(self.shards.len());
         for shard in &self.shards {
             let exprs: Vec<Expr> = columns.iter().map(|c| col(c.as_str())).collect();
             let frame = scan(&shard.path)?
                 .select(exprs)
                 .collect()
                 .with_context(|| format!("reading {}", shard.path.display()))?;
-            inputs.push(InputInfo {
+            shards.push(InputInfo {
                 path: shard.path.display().to_string(),
                 rows: frame.height(),
                 columns: shard.schema.iter_names().map(|n| n.to_string()).collect(),
-                sha256: sha256_file(&shard.path)?,
+                sha256: String::new(),
             });
             frames.push(frame);
         }
@@ -220,21 +230,55 @@ impl Table {
         Ok(LoadedTable {
             label: self.label.clone(),
             frames,
-            inputs,
             rows,
+            shards,
+            digests: Mutex::new(Some(digests)),
+            digested: OnceLock::new(),
         })
     }
 }
+
+type DigestJob = JoinHandle<Result<Vec<String>>>;
 
 /// Decoded columns of a table, one frame per shard.
 pub struct LoadedTable {
     pub label: String,
     pub frames: Vec<DataFrame>,
-    pub inputs: Vec<InputInfo>,
     pub rows: usize,
+    shards: Vec<InputInfo>,
+    digests: Mutex<Option<DigestJob>>,
+    digested: OnceLock<std::result::Result<Vec<InputInfo>, String>>,
 }
 
 impl LoadedTable {
+    /// What the report records about each shard, SHA-256 included (waits for the digests).
+    pub fn inputs(&self) -> Result<Vec<InputInfo>> {
+        let result = self.digested.get_or_init(|| {
+            let job = self
+                .digests
+                .lock()
+                .map_err(|_| "digest job lock poisoned".to_string())?
+                .take();
+            let digests = match job {
+                Some(job) => job
+                    .join()
+                    .map_err(|_| "digest thread panicked".to_string())?,
+                None => return Err("digests already taken".to_string()),
+            };
+            let digests = digests.map_err(|e| format!("{e:#}"))?;
+            Ok(self
+                .shards
+                .iter()
+                .zip(digests)
+                .map(|(info, sha256)| InputInfo {
+                    sha256,
+                    ..info.clone()
+                })
+                .collect())
+        });
+        result.clone().map_err(anyhow::Error::msg)
+    }
+
     /// Applies `f` to the named columns of each shard and concatenates the results.
     pub fn map_columns<T>(
         &self,
