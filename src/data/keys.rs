@@ -9,9 +9,13 @@ use polars::prelude::{Column, DataType};
 /// Separates the parts of a composite key; cannot occur in CSV/Parquet text keys in practice.
 const PART_SEPARATOR: char = '\u{1f}';
 
+/// Keys are ids and names we read ourselves, not attacker-chosen: a fast fixed-seed hash
+/// (foldhash, already in Polars' dependency tree) beats SipHash several-fold here.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+
 #[derive(Debug, Default)]
 pub struct KeyInterner {
-    ids: HashMap<String, u32>,
+    ids: FastMap<String, u32>,
     names: Vec<String>,
 }
 
