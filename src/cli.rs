@@ -77,7 +77,43 @@ pub enum Command {
     /// share of predictions hit unknown entities?
     #[command(after_help = FLEET_DIFF_EXAMPLES)]
     FleetDiff(FleetDiffArgs),
+    /// Train a challenger on fresh data with a time-based holdout and write a model directory
+    /// (model.json, metadata.json, holdout.parquet, profile.json).
+    #[command(after_help = TRAIN_CANDIDATE_EXAMPLES)]
+    TrainCandidate(TrainCandidateArgs),
+    /// Score a data set with a model directory's model, vocabularies and feature order.
+    #[command(after_help = PREDICT_EXAMPLES)]
+    Predict(PredictArgs),
 }
+
+const TRAIN_CANDIDATE_EXAMPLES: &str = "\
+Examples:
+  # gradient-boosted trees, the latest 20% of rows by event time held out
+  refit train-candidate --data 'features/*.parquet' --target churned --time event_time \\
+      --exclude customer_id --entity customer_id --id customer_id --out candidates/2026-11-23
+
+  # logistic regression, threshold by Youden's J, see what would happen first
+  refit train-candidate --data train.parquet --target churned --time ts --model linear \\
+      --threshold-rule youden --out cand --dry-run
+
+  # your own trainer; refit validates its directory and writes metadata.json/profile.json
+  refit train-candidate --data train.parquet --target y --time ts --out cand \\
+      --command 'python train_tft.py --data {data} --out {out}' --timeout 2h
+
+The holdout is the latest --holdout share of rows by --time; rows sharing the cutoff
+timestamp all go to the holdout. Fewer usable rows than --min-rows is WARN \"insufficient
+data\" (exit 0, or 3 with --fail-on warn) and writes nothing. The model directory appears
+atomically (built in a hidden temp directory beside --out, then renamed).
+The Python package `forust` loads a GBM's model.json: GradientBooster.load_booster(path).";
+
+const PREDICT_EXAMPLES: &str = "\
+Examples:
+  refit predict --model models/current --data today.parquet --id customer_id --out preds.parquet
+  refit predict --model cand --data today.csv --out preds.csv --format json
+
+Scores are probabilities for a binary model (column `score`), plus `prediction` (0/1 at the
+model's decision threshold); values for regression. Categories the model never saw are
+counted per feature in the report; fleet-diff reads the rate.";
 
 const FLEET_DIFF_EXAMPLES: &str = "\
 Examples:
@@ -220,7 +256,7 @@ pub struct ProfileArgs {
     pub buckets: u16,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Task {
     Binary,
@@ -292,6 +328,110 @@ pub struct ScoreProxyArgs {
     /// Fewer matched rows than this is WARN "insufficient data".
     #[arg(long, default_value_t = 100, value_name = "N")]
     pub min_samples: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    /// Gradient-boosted trees (forust-ml).
+    Gbm,
+    /// Logistic (binary) or ridge (regression) regression.
+    Linear,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TrainCandidateArgs {
+    /// Training data: a file or a quoted glob of shards; repeat for several.
+    #[arg(long, required = true, value_name = "PATH")]
+    pub data: Vec<String>,
+    /// Target column: boolean or 0/1 (binary), numbers (regression).
+    #[arg(long, value_name = "COL")]
+    pub target: String,
+    /// Inferred from the target when unambiguous (boolean or only 0/1 values: binary).
+    #[arg(long, value_enum)]
+    pub task: Option<Task>,
+    /// Time column that orders rows for the holdout (date, datetime or ISO 8601 text).
+    #[arg(long, value_name = "COL")]
+    pub time: String,
+    /// Feature columns (comma-separated). Default: every column but the target, the time,
+    /// --id and --exclude columns.
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    pub features: Vec<String>,
+    /// Columns that are not features (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    pub exclude: Vec<String>,
+    /// Treat these numeric columns as categories (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    pub categorical: Vec<String>,
+    /// Row id columns copied into holdout.parquet (comma-separated); not features.
+    #[arg(long = "id", value_delimiter = ',', value_name = "COLS")]
+    pub ids: Vec<String>,
+    /// Entity column (server, device, user) whose vocabulary metadata.json records for
+    /// fleet-diff, whether or not it is a feature.
+    #[arg(long, value_name = "COL")]
+    pub entity: Option<String>,
+    /// Share of the latest rows held out for evaluation.
+    #[arg(long, default_value_t = 0.2, value_name = "FRACTION")]
+    pub holdout: f64,
+    /// The model directory to create.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Replace --out if it exists (the old directory is removed only after the new one is in).
+    #[arg(long)]
+    pub force: bool,
+    /// Fewer usable rows than this: WARN "insufficient data", nothing written.
+    #[arg(long, default_value_t = 500, value_name = "N")]
+    pub min_rows: usize,
+    #[arg(long, value_enum, default_value_t = ModelKind::Gbm)]
+    pub model: ModelKind,
+    /// Seed for every random choice of the trainer.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// GBM: boosting rounds.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub iterations: usize,
+    /// GBM: step size.
+    #[arg(long, default_value_t = 0.3, value_name = "X")]
+    pub learning_rate: f64,
+    /// GBM: maximum tree depth.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub max_depth: usize,
+    /// Linear: L2 penalty on the standardised coefficients (scikit-learn's 1/C or alpha).
+    #[arg(long, default_value_t = 1.0, value_name = "X")]
+    pub l2: f64,
+    /// Binary: how the decision threshold is chosen on the holdout: f1, youden or fixed:X.
+    #[arg(long, default_value = "f1", value_name = "RULE")]
+    pub threshold_rule: String,
+    /// Drop rows whose target is null instead of failing.
+    #[arg(long)]
+    pub drop_null_target: bool,
+    /// Train with your own command instead; {data}, {out}, {target}, {time} and {holdout} are
+    /// replaced (shell-quoted). It must leave model files and holdout.parquet (label, score) in
+    /// {out}.
+    #[arg(long, value_name = "CMD")]
+    pub command: Option<String>,
+    /// Kill the external command after this long (30m, 2h).
+    #[arg(long, default_value = "1h", value_name = "DURATION")]
+    pub timeout: String,
+    /// Check the inputs and print what would be trained; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PredictArgs {
+    /// Model directory written by train-candidate.
+    #[arg(long, value_name = "DIR")]
+    pub model: PathBuf,
+    /// Data to score: a file or a quoted glob of shards; repeat for several.
+    #[arg(long, required = true, value_name = "PATH")]
+    pub data: Vec<String>,
+    /// Predictions file to write (.parquet or .csv), atomically.
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
+    /// Columns copied from the data into the output (comma-separated).
+    #[arg(long = "id", value_delimiter = ',', value_name = "COLS")]
+    pub ids: Vec<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -10,6 +10,7 @@ pub mod data;
 pub mod drift;
 pub mod fleet;
 pub mod metrics;
+pub mod model;
 pub mod proxy;
 pub mod report;
 pub mod stats;
@@ -25,5 +26,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Profile(args) => cmd::profile::run(args, &cli.global),
         Command::ScoreProxy(args) => cmd::score_proxy::run(args, &cli.global),
         Command::FleetDiff(args) => cmd::fleet_diff::run(args, &cli.global),
+        Command::TrainCandidate(args) => cmd::train_candidate::run(args, &cli.global),
+        Command::Predict(args) => cmd::predict::run(args, &cli.global),
     }
 }

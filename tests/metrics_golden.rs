@@ -4,7 +4,7 @@
 mod common;
 
 use common::assert_close;
-use refit::metrics::{binary_metrics, regression_metrics};
+use refit::metrics::{binary_metrics, choose_threshold, regression_metrics, ThresholdRule};
 use serde_json::Value;
 
 const REL: f64 = 1e-9;
@@ -42,6 +42,16 @@ fn binary_metrics_match_sklearn() {
             .collect();
         let scores = floats(&case["scores"]);
         let m = binary_metrics(&labels, &scores, case["threshold"].as_f64().unwrap());
+        for (rule, key) in [
+            (ThresholdRule::F1, "threshold_f1"),
+            (ThresholdRule::Youden, "threshold_youden"),
+        ] {
+            assert_eq!(
+                choose_threshold(rule, &labels, &scores),
+                case[key].as_f64().unwrap(),
+                "{name} {key}"
+            );
+        }
         optional(m.roc_auc, &case["roc_auc"], &format!("{name} roc_auc"));
         optional(m.pr_auc, &case["pr_auc"], &format!("{name} pr_auc"));
         for (got, key) in [

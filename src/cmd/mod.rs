@@ -2,5 +2,7 @@
 
 pub mod drift_check;
 pub mod fleet_diff;
+pub mod predict;
 pub mod profile;
 pub mod score_proxy;
+pub mod train_candidate;

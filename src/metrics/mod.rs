@@ -7,3 +7,5 @@ pub mod regression;
 
 pub use binary::{binary_metrics, BinaryMetrics};
 pub use regression::{regression_metrics, RegressionMetrics};
+pub mod threshold;
+pub use threshold::{choose_threshold, ThresholdRule};

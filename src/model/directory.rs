@@ -1,0 +1,214 @@
+//! The model directory (DESIGN.md): built in a hidden temp dir beside its destination, then
+//! renamed into place, so a reader never sees a half-written model; and loaded back with
+//! metadata.json checked against model.json.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use forust_ml::GradientBooster;
+use polars::prelude::{DataFrame, ParquetCompression, ParquetWriter};
+
+use super::encode::FeatureMatrix;
+use super::gbm::{gbm_feature_names, gbm_from_json, gbm_predict};
+use super::linear::LinearModel;
+use super::metadata::{ModelMetadata, METADATA_FORMAT};
+
+pub const MODEL_FILE: &str = "model.json";
+pub const METADATA_FILE: &str = "metadata.json";
+pub const HOLDOUT_FILE: &str = "holdout.parquet";
+pub const PROFILE_FILE: &str = "profile.json";
+
+/// A model directory being built; dropped without [`StagedDir::commit`], it disappears.
+pub struct StagedDir {
+    staging: tempfile::TempDir,
+    out: PathBuf,
+    replace: bool,
+}
+
+impl StagedDir {
+    /// Fails early when `out` exists (unless `replace`) or its parent is missing.
+    pub fn new(out: &Path, replace: bool) -> Result<StagedDir> {
+        if out.exists() && !replace {
+            bail!(
+                "{} already exists; choose a new --out or pass --force to replace it",
+                out.display()
+            );
+        }
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        if !parent.is_dir() {
+            bail!("{}: directory does not exist", parent.display());
+        }
+        let staging = tempfile::Builder::new()
+            .prefix(".refit-tmp-")
+            .tempdir_in(parent)
+            .with_context(|| format!("creating a temporary directory in {}", parent.display()))?;
+        Ok(StagedDir {
+            staging,
+            out: out.to_path_buf(),
+            replace,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.staging.path()
+    }
+
+    pub fn write(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        let path = self.path().join(name);
+        let mut file =
+            File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        file.write_all(bytes)
+            .and_then(|_| file.sync_all())
+            .with_context(|| format!("writing {}", path.display()))
+    }
+
+    pub fn write_parquet(&self, name: &str, frame: &mut DataFrame) -> Result<()> {
+        let path = self.path().join(name);
+        let file = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        ParquetWriter::new(file)
+            .with_compression(ParquetCompression::Zstd(None))
+            .finish(frame)
+            .with_context(|| format!("writing {}", path.display()))?;
+        File::open(&path)
+            .and_then(|f| f.sync_all())
+            .with_context(|| format!("syncing {}", path.display()))
+    }
+
+    /// Renames the directory into place. With `replace`, an existing directory is first moved
+    /// aside and removed only after the new one is in place.
+    pub fn commit(self) -> Result<PathBuf> {
+        let staged = self.staging.keep();
+        let mut old = None;
+        if self.out.exists() && self.replace {
+            let aside = staged.with_extension("old");
+            std::fs::rename(&self.out, &aside)
+                .with_context(|| format!("moving the old {} aside", self.out.display()))?;
+            old = Some(aside);
+        }
+        if let Err(e) = std::fs::rename(&staged, &self.out) {
+            let _ = std::fs::remove_dir_all(&staged);
+            if let Some(aside) = &old {
+                let _ = std::fs::rename(aside, &self.out);
+            }
+            return Err(e).with_context(|| format!("moving the model into {}", self.out.display()));
+        }
+        if let Some(parent) = self.out.parent() {
+            if let Ok(dir) = File::open(if parent.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                parent
+            }) {
+                let _ = dir.sync_all();
+            }
+        }
+        if let Some(aside) = old {
+            std::fs::remove_dir_all(&aside)
+                .with_context(|| format!("removing the replaced model at {}", aside.display()))?;
+        }
+        Ok(self.out)
+    }
+}
+
+/// What model.json holds, by the metadata's `trainer.model`.
+pub enum ModelBody {
+    Gbm(Box<GradientBooster>),
+    Linear(LinearModel),
+    /// Trained by an external command: refit reads its holdout, but cannot score new data.
+    External,
+}
+
+pub struct ModelDir {
+    pub path: PathBuf,
+    pub metadata: ModelMetadata,
+    pub body: ModelBody,
+}
+
+impl ModelDir {
+    /// Loads metadata.json and model.json and checks that they describe the same features.
+    pub fn load(dir: &Path) -> Result<ModelDir> {
+        if !dir.is_dir() {
+            bail!("{}: not a model directory", dir.display());
+        }
+        let metadata_path = dir.join(METADATA_FILE);
+        let text = std::fs::read_to_string(&metadata_path)
+            .with_context(|| format!("reading {}", metadata_path.display()))?;
+        let metadata: ModelMetadata = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{}: not a refit model metadata file ({METADATA_FORMAT})",
+                metadata_path.display()
+            )
+        })?;
+        if metadata.format != METADATA_FORMAT {
+            bail!(
+                "{}: format `{}`, this refit reads `{METADATA_FORMAT}`",
+                metadata_path.display(),
+                metadata.format
+            );
+        }
+        let model_path = dir.join(MODEL_FILE);
+        let model_label = model_path.display().to_string();
+        let expected: Vec<&str> = metadata.features.iter().map(|f| f.name.as_str()).collect();
+        let body = match metadata.trainer.model.as_str() {
+            "external" => ModelBody::External,
+            kind => {
+                let text = std::fs::read_to_string(&model_path)
+                    .with_context(|| format!("reading {model_label}"))?;
+                let (body, names) = match kind {
+                    "gbm" => {
+                        let booster = gbm_from_json(&text, &model_label)?;
+                        let names = gbm_feature_names(&booster).unwrap_or_default();
+                        (ModelBody::Gbm(Box::new(booster)), names)
+                    }
+                    "linear" => {
+                        let model: LinearModel = serde_json::from_str(&text)
+                            .with_context(|| format!("{model_label}: not a refit linear model"))?;
+                        let names = model
+                            .feature_names()
+                            .into_iter()
+                            .map(String::from)
+                            .collect();
+                        (ModelBody::Linear(model), names)
+                    }
+                    other => bail!(
+                        "{}: unknown trainer.model `{other}`; expected gbm, linear or external",
+                        metadata_path.display()
+                    ),
+                };
+                if names != expected {
+                    bail!(
+                        "{model_label} was trained on features [{}] but {} lists [{}]; the \
+                         directory is inconsistent",
+                        names.join(", "),
+                        metadata_path.display(),
+                        expected.join(", ")
+                    );
+                }
+                body
+            }
+        };
+        Ok(ModelDir {
+            path: dir.to_path_buf(),
+            metadata,
+            body,
+        })
+    }
+
+    /// Scores (probabilities for binary) for features encoded in the metadata's order.
+    pub fn predict(&self, x: &FeatureMatrix) -> Result<Vec<f64>> {
+        match &self.body {
+            ModelBody::Gbm(booster) => Ok(gbm_predict(booster, x, self.metadata.task)),
+            ModelBody::Linear(model) => Ok(model.predict(x)),
+            ModelBody::External => bail!(
+                "{}: trained by an external command (`{}`); refit cannot score it, use that \
+                 trainer's own predict step",
+                self.path.display(),
+                self.metadata.trainer.command.as_deref().unwrap_or("?")
+            ),
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! External trainers (`train-candidate --command '...'`): the user's command runs with its
+//! placeholders filled, its output streamed to stderr, under a timeout; then its directory is
+//! checked for model files and a holdout.parquet refit can evaluate.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+/// Lines of the command's stderr quoted when it fails.
+const STDERR_TAIL_LINES: usize = 20;
+
+/// Quotes `text` for a POSIX shell: single quotes, with embedded ones closed and escaped.
+pub fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+/// Replaces `{name}` placeholders with shell-quoted values; an unknown placeholder is an error.
+pub fn fill_placeholders(template: &str, values: &[(&str, String)]) -> Result<String> {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let end = after
+            .find('}')
+            .with_context(|| format!("--command: unclosed `{{` in `{template}`"))?;
+        let name = &after[..end];
+        let value = values
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v)
+            .with_context(|| {
+                let known: Vec<String> = values.iter().map(|(n, _)| format!("{{{n}}}")).collect();
+                format!(
+                    "--command: unknown placeholder {{{name}}}; known: {}",
+                    known.join(", ")
+                )
+            })?;
+        out.push_str(&shell_quote(value));
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Runs `command` with `sh -c`, echoing its stdout and stderr to our stderr (stdout is the
+/// report's). A non-zero exit or the timeout is an error quoting the tail of its stderr.
+pub fn run_external(command: &str, timeout: Duration, quiet: bool) -> Result<()> {
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        // Its own process group, so the timeout kills the trainer's children too.
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting `{command}`"))?;
+    let stdout = child
+        .stdout
+        .take()
+        .context("capturing the command's stdout")?;
+    let stderr = child
+        .stderr
+        .take()
+        .context("capturing the command's stderr")?;
+    let echo_stdout = std::thread::spawn(move || stream_lines(stdout, quiet, 0));
+    let echo_stderr = std::thread::spawn(move || stream_lines(stderr, quiet, STDERR_TAIL_LINES));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().context("waiting for the command")? {
+            break Some(status);
+        }
+        if started.elapsed() >= timeout {
+            let _ = Command::new("kill")
+                .args(["-s", "KILL", "--", &format!("-{}", child.id())])
+                .status();
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let _ = echo_stdout.join();
+    let tail = echo_stderr.join().unwrap_or_default();
+    let tail_text = if tail.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\nlast lines of its stderr:\n  {}",
+            tail.into_iter().collect::<Vec<_>>().join("\n  ")
+        )
+    };
+    match status {
+        None => bail!(
+            "`{command}` did not finish within {}s and was killed{tail_text}",
+            timeout.as_secs()
+        ),
+        Some(s) if !s.success() => {
+            let code = s
+                .code()
+                .map(|c| format!("exit status {c}"))
+                .unwrap_or_else(|| "killed by a signal".to_string());
+            bail!("`{command}` failed ({code}){tail_text}")
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+/// Copies lines to stderr as they come and returns the last `keep` of them.
+fn stream_lines(source: impl Read, quiet: bool, keep: usize) -> VecDeque<String> {
+    let mut tail = VecDeque::with_capacity(keep);
+    for line in BufReader::new(source).lines() {
+        let Ok(line) = line else { break };
+        if !quiet {
+            eprintln!("{line}");
+        }
+        if keep > 0 {
+            if tail.len() == keep {
+                tail.pop_front();
+            }
+            tail.push_back(line);
+        }
+    }
+    tail
+}
+
+/// The trainer's directory must hold holdout.parquet and at least one other (model) file;
+/// metadata.json and profile.json are refit's to write.
+pub fn check_external_output(dir: &Path, holdout_file: &str) -> Result<Vec<String>> {
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .with_context(|| format!("listing {}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    if !files.iter().any(|f| f == holdout_file) {
+        bail!(
+            "the command left no {holdout_file} in {{out}}; found: [{}]",
+            files.join(", ")
+        );
+    }
+    let model_files: Vec<String> = files
+        .into_iter()
+        .filter(|f| f != holdout_file && f != "metadata.json" && f != "profile.json")
+        .collect();
+    if model_files.is_empty() {
+        bail!("the command left no model files in {{out}}, only {holdout_file}");
+    }
+    Ok(model_files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_quoted() {
+        let cmd = fill_placeholders(
+            "train --data {data} --out {out}",
+            &[("data", "a b.parquet".into()), ("out", "it's".into())],
+        )
+        .unwrap();
+        assert_eq!(cmd, r"train --data 'a b.parquet' --out 'it'\''s'");
+        assert!(fill_placeholders("x {nope}", &[("data", "d".into())]).is_err());
+        assert!(fill_placeholders("x {data", &[("data", "d".into())]).is_err());
+    }
+
+    #[test]
+    fn failure_quotes_the_stderr_tail() {
+        let err = run_external("echo boom >&2; exit 3", Duration::from_secs(10), true)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("exit status 3") && err.contains("boom"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn timeout_kills_the_command() {
+        let err = run_external("sleep 5", Duration::from_millis(200), true)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("did not finish"), "{err}");
+    }
+}
