@@ -573,4 +573,8 @@ fn help_text_is_snapshotted() {
     common::assert_snapshot("fleet-diff-help.txt", &stdout);
     let (_, stdout, _) = run(&["score-proxy", "--help"]);
     common::assert_snapshot("score-proxy-help.txt", &stdout);
+    let (_, stdout, _) = run(&["train-candidate", "--help"]);
+    common::assert_snapshot("train-candidate-help.txt", &stdout);
+    let (_, stdout, _) = run(&["predict", "--help"]);
+    common::assert_snapshot("predict-help.txt", &stdout);
 }

@@ -1,0 +1,556 @@
+//! train-candidate and predict end to end on fixtures/train (make_fixtures.py): a learnable
+//! signal, the split by time, linear models against scikit-learn, reloaded predictions,
+//! external trainers and every bad input the issue lists.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use common::{assert_close, fixture, run, run_json};
+use polars::prelude::*;
+use serde_json::Value;
+
+fn churn() -> String {
+    fixture("train/churn.parquet")
+}
+
+fn train_args(out: &Path, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "train-candidate",
+        "--data",
+        &churn(),
+        "--target",
+        "churned",
+        "--time",
+        "event_time",
+        "--exclude",
+        "spend,customer_id,device_id",
+        "--entity",
+        "device_id",
+        "--id",
+        "customer_id",
+        "--out",
+        &out.display().to_string(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+fn strs(a: &[String]) -> Vec<&str> {
+    a.iter().map(String::as_str).collect()
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn read_parquet(path: &Path) -> DataFrame {
+    ParquetReader::new(std::fs::File::open(path).unwrap())
+        .finish()
+        .unwrap()
+}
+
+fn f64s(frame: &DataFrame, column: &str) -> Vec<f64> {
+    frame
+        .column(column)
+        .unwrap()
+        .f64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect()
+}
+
+fn strings(frame: &DataFrame, column: &str) -> Vec<String> {
+    frame
+        .column(column)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|v| v.expect("no nulls").to_string())
+        .collect()
+}
+
+fn linear_golden() -> Value {
+    read_json(Path::new(&fixture("train/linear_golden.json")))
+}
+
+/// Everything in `dir` except the entries in `expected`: leftovers of an aborted write.
+fn strays(dir: &Path, expected: &[&str]) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !expected.contains(&n.as_str()))
+        .collect()
+}
+
+#[test]
+fn gbm_learns_the_signal_and_splits_by_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("cand");
+    let (code, report, stderr) = run_json(&strs(&train_args(&out, &[])));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report["status"], "OK");
+    let meta = read_json(&out.join("metadata.json"));
+    let auc = meta["holdout_metrics"]["roc_auc"].as_f64().unwrap();
+    assert!((0.65..0.85).contains(&auc), "holdout ROC-AUC {auc}");
+    let golden = linear_golden();
+    assert_eq!(meta["rows"]["train"], golden["train_rows"]);
+    assert_eq!(meta["rows"]["holdout"], golden["holdout_rows"]);
+    assert_eq!(
+        meta["training_window"]["holdout_start"],
+        golden["holdout_start"]
+    );
+    assert!(meta["training_window"]["train_end"].as_str() < golden["holdout_start"].as_str());
+    assert_eq!(meta["trainer"]["engine"], "forust-ml");
+    assert_eq!(meta["task"], "binary");
+    assert_eq!(
+        meta["vocabularies"]["device_id"].as_array().unwrap().len(),
+        150
+    );
+    assert!(meta["decision_threshold"].as_f64().is_some());
+
+    // The holdout holds exactly the rows at or after the cutoff.
+    let holdout = read_parquet(&out.join("holdout.parquet"));
+    let times = strings(&holdout, "event_time");
+    assert_eq!(times.len(), 642);
+    let start = golden["holdout_start"].as_str().unwrap();
+    assert!(times.iter().all(|t| t.as_str() >= start));
+    let scores = f64s(&holdout, "score");
+    assert!(scores.iter().all(|s| (0.0..=1.0).contains(s)));
+    assert_eq!(
+        strays(
+            &out,
+            &[
+                "model.json",
+                "metadata.json",
+                "holdout.parquet",
+                "profile.json"
+            ]
+        ),
+        Vec::<String>::new()
+    );
+    assert_eq!(strays(tmp.path(), &["cand"]), Vec::<String>::new());
+
+    // profile.json is a drift-check baseline: the training data against itself is OK.
+    let profile = out.join("profile.json").display().to_string();
+    let (code, _, stderr) = run(&[
+        "drift-check",
+        "--baseline",
+        &profile,
+        "--current",
+        &churn(),
+        "--features",
+        "tenure_months,region",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn reloaded_model_predicts_what_training_scored() {
+    for model in ["gbm", "linear"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("cand");
+        let (code, _, stderr) = run(&strs(&train_args(&out, &["--model", model])));
+        assert_eq!(code, 0, "{stderr}");
+        let preds = tmp.path().join("preds.parquet");
+        let (code, _, stderr) = run(&[
+            "predict",
+            "--model",
+            &out.display().to_string(),
+            "--data",
+            &churn(),
+            "--id",
+            "customer_id",
+            "--out",
+            &preds.display().to_string(),
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+        let predicted = read_parquet(&preds);
+        let by_id: HashMap<String, f64> = strings(&predicted, "customer_id")
+            .into_iter()
+            .zip(f64s(&predicted, "score"))
+            .collect();
+        let holdout = read_parquet(&out.join("holdout.parquet"));
+        for (id, score) in strings(&holdout, "customer_id")
+            .into_iter()
+            .zip(f64s(&holdout, "score"))
+        {
+            assert_eq!(by_id[&id], score, "{model}: {id}");
+        }
+    }
+}
+
+#[test]
+fn linear_models_match_scikit_learn() {
+    let golden = linear_golden();
+    let tmp = tempfile::tempdir().unwrap();
+    let logistic = tmp.path().join("logistic");
+    let (code, _, stderr) = run(&strs(&train_args(&logistic, &["--model", "linear"])));
+    assert_eq!(code, 0, "{stderr}");
+    let model = read_json(&logistic.join("model.json"));
+    let coefficients = |m: &Value| -> Vec<f64> {
+        let mut out = Vec::new();
+        for term in m["terms"].as_array().unwrap() {
+            match term["kind"].as_str().unwrap() {
+                "numeric" => out.push(term["coefficient"].as_f64().unwrap()),
+                _ => out.extend(
+                    term["coefficients"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|v| v.as_f64().unwrap()),
+                ),
+            }
+        }
+        out
+    };
+    let check = |m: &Value, want: &Value, what: &str| {
+        assert_close(
+            m["intercept"].as_f64().unwrap(),
+            want["intercept"].as_f64().unwrap(),
+            1e-8,
+            &format!("{what} intercept"),
+        );
+        let got = coefficients(m);
+        let want: Vec<f64> = want["coefficients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert_eq!(got.len(), want.len(), "{what} coefficients");
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert_close(*g, *w, 1e-8, &format!("{what} coefficient {i}"));
+        }
+    };
+    check(&model, &golden["logistic"], "logistic");
+    let meta = read_json(&logistic.join("metadata.json"));
+    assert_close(
+        meta["holdout_metrics"]["roc_auc"].as_f64().unwrap(),
+        golden["logistic"]["holdout_roc_auc"].as_f64().unwrap(),
+        1e-12,
+        "logistic holdout roc_auc",
+    );
+    for term in model["terms"].as_array().unwrap() {
+        if term["kind"] == "numeric" {
+            let name = term["feature"].as_str().unwrap();
+            let want = &golden["numeric"][name];
+            assert_close(
+                term["mean"].as_f64().unwrap(),
+                want["mean"].as_f64().unwrap(),
+                1e-12,
+                name,
+            );
+            assert_close(
+                term["scale"].as_f64().unwrap(),
+                want["scale"].as_f64().unwrap(),
+                1e-12,
+                name,
+            );
+        }
+    }
+
+    let ridge = tmp.path().join("ridge");
+    let mut args = train_args(&ridge, &["--model", "linear", "--task", "regression"]);
+    let target = args.iter().position(|a| a == "churned").unwrap();
+    args[target] = "spend".into();
+    let exclude = args
+        .iter()
+        .position(|a| a == "spend,customer_id,device_id")
+        .unwrap();
+    args[exclude] = "churned,customer_id,device_id".into();
+    let (code, _, stderr) = run(&strs(&args));
+    assert_eq!(code, 0, "{stderr}");
+    check(
+        &read_json(&ridge.join("model.json")),
+        &golden["ridge"],
+        "ridge",
+    );
+    let meta = read_json(&ridge.join("metadata.json"));
+    assert_eq!(meta["task"], "regression");
+    assert!(meta.get("decision_threshold").is_none());
+}
+
+#[test]
+fn too_few_rows_is_a_warning_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("cand");
+    let args = train_args(&out, &["--min-rows", "5000"]);
+    let (code, report, _) = run_json(&strs(&args));
+    assert_eq!(code, 0);
+    assert_eq!(report["status"], "WARN");
+    assert!(report["messages"][0]
+        .as_str()
+        .unwrap()
+        .contains("insufficient data"));
+    assert!(!out.exists());
+    let mut strict = args.clone();
+    strict.extend(["--fail-on".to_string(), "warn".to_string()]);
+    let (code, _, _) = run(&strs(&strict));
+    assert_eq!(code, 3);
+    assert!(!out.exists());
+}
+
+#[test]
+fn dry_run_touches_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("cand");
+    let (code, stdout, stderr) = run(&strs(&train_args(&out, &["--dry-run"])));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("would train a binary gbm model on 2358 rows"),
+        "{stdout}"
+    );
+    assert!(!out.exists());
+    assert_eq!(strays(tmp.path(), &[]), Vec::<String>::new());
+}
+
+/// A small CSV with `ts`, `x`, `cat`, `y` whose rows can be broken one way at a time.
+fn small_csv(dir: &Path, name: &str, row: impl Fn(usize) -> String) -> String {
+    let mut text = String::from("ts,x,cat,y\n");
+    for i in 0..40 {
+        text.push_str(&row(i));
+        text.push('\n');
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+fn day(i: usize) -> String {
+    format!("2026-10-{:02}", 1 + i % 20)
+}
+
+fn train_small(data: &str, out: &Path, extra: &[&str]) -> (i32, String) {
+    let mut args = vec![
+        "train-candidate",
+        "--data",
+        data,
+        "--target",
+        "y",
+        "--time",
+        "ts",
+        "--min-rows",
+        "10",
+        "--out",
+    ];
+    let out = out.display().to_string();
+    args.push(&out);
+    args.extend(extra);
+    let (code, _, stderr) = run(&args);
+    (code, stderr)
+}
+
+#[test]
+fn bad_inputs_are_errors_that_write_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let out = dir.join("cand");
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "one_class.csv",
+            small_csv(dir, "one_class.csv", |i| format!("{},{i},a,0", day(i))),
+            "all have class 0",
+        ),
+        (
+            "null_target.csv",
+            small_csv(dir, "null_target.csv", |i| {
+                let y = if i % 10 == 3 {
+                    String::new()
+                } else {
+                    (i % 2).to_string()
+                };
+                format!("{},{i},a,{y}", day(i))
+            }),
+            "4 rows have no value; pass --drop-null-target",
+        ),
+        (
+            "empty_feature.csv",
+            small_csv(dir, "empty_feature.csv", |i| {
+                format!("{},,a,{}", day(i), i % 2)
+            }),
+            "x have no values at all",
+        ),
+        (
+            "bad_time.csv",
+            small_csv(dir, "bad_time.csv", |i| {
+                let ts = if i == 7 {
+                    "last tuesday".to_string()
+                } else {
+                    day(i)
+                };
+                format!("{ts},{i},a,{}", i % 2)
+            }),
+            "1 rows are not timestamps",
+        ),
+        (
+            "one_day.csv",
+            small_csv(dir, "one_day.csv", |i| {
+                format!("2026-10-01,{i},a,{}", i % 2)
+            }),
+            "share their timestamp",
+        ),
+    ];
+    for (name, path, expected) in &cases {
+        let (code, stderr) = train_small(path, &out, &[]);
+        assert_eq!(code, 1, "{name}: {stderr}");
+        assert!(stderr.contains(expected), "{name}: {stderr}");
+        assert!(!out.exists(), "{name} left a model directory");
+    }
+    let mut expected: Vec<&str> = cases.iter().map(|(n, _, _)| *n).collect();
+    expected.sort();
+    assert_eq!(strays(dir, &expected), Vec::<String>::new());
+
+    // Nulls in the target are dropped on request, and counted.
+    let (code, stderr) = train_small(&cases[1].1, &out, &["--drop-null-target"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        read_json(&out.join("metadata.json"))["rows"]["dropped_null_target"],
+        4
+    );
+
+    // An existing --out is not replaced without --force.
+    let (code, stderr) = train_small(&cases[1].1, &out, &["--drop-null-target"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("already exists"), "{stderr}");
+    let (code, stderr) = train_small(&cases[1].1, &out, &["--drop-null-target", "--force"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        strays(dir, &[&expected[..], &["cand"]].concat()),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn predict_counts_unknown_categories_and_checks_the_model_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("cand");
+    let (code, _, stderr) = run(&strs(&train_args(&out, &[])));
+    assert_eq!(code, 0, "{stderr}");
+    let model = out.display().to_string();
+    let preds = tmp.path().join("today.csv").display().to_string();
+    let today = fixture("train/today.parquet");
+    let (code, report, stderr) = run_json(&[
+        "predict", "--model", &model, "--data", &today, "--out", &preds,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let unknown = &report["result"]["unknown_categories"]["region"];
+    // make_fixtures.py draws "antarctica" for about a sixth of today's 400 rows.
+    let antarctica = {
+        let frame = read_parquet(Path::new(&today));
+        strings(&frame, "region")
+            .iter()
+            .filter(|r| r.as_str() == "antarctica")
+            .count() as u64
+    };
+    assert!(antarctica > 0);
+    assert_eq!(unknown["count"].as_u64().unwrap(), antarctica);
+    let csv = std::fs::read_to_string(&preds).unwrap();
+    assert!(csv.starts_with("score,prediction\n"));
+    assert_eq!(csv.lines().count(), 401);
+
+    // A missing feature column names the column and the file.
+    let partial = tmp.path().join("partial.csv");
+    std::fs::write(&partial, "tenure_months,region\n3,north\n").unwrap();
+    let (code, _, stderr) = run(&[
+        "predict",
+        "--model",
+        &model,
+        "--data",
+        &partial.display().to_string(),
+        "--out",
+        &preds,
+    ]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("`monthly_usage` not found in"), "{stderr}");
+
+    // metadata.json that disagrees with model.json is refused.
+    let meta_path = out.join("metadata.json");
+    let mut meta = read_json(&meta_path);
+    meta["features"].as_array_mut().unwrap().reverse();
+    std::fs::write(&meta_path, serde_json::to_string(&meta).unwrap()).unwrap();
+    let (code, _, stderr) = run(&[
+        "predict", "--model", &model, "--data", &today, "--out", &preds,
+    ]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("inconsistent"), "{stderr}");
+}
+
+#[test]
+fn external_trainer_output_is_validated_and_described() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A first candidate supplies a realistic holdout.parquet for the "external" trainer.
+    let source = tmp.path().join("source");
+    let (code, _, stderr) = run(&strs(&train_args(&source, &[])));
+    assert_eq!(code, 0, "{stderr}");
+    let holdout = source.join("holdout.parquet").display().to_string();
+
+    let out = tmp.path().join("external");
+    let command = format!(
+        "echo training on {{data}} >&2; cp '{holdout}' {{out}}/holdout.parquet && echo weights > {{out}}/weights.bin"
+    );
+    let (code, _, stderr) = run(&strs(&train_args(&out, &["--command", &command])));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("training on"),
+        "the trainer's output is streamed: {stderr}"
+    );
+    let meta = read_json(&out.join("metadata.json"));
+    assert_eq!(meta["trainer"]["model"], "external");
+    assert_eq!(meta["trainer"]["command"], command.as_str());
+    let source_meta = read_json(&source.join("metadata.json"));
+    assert_eq!(
+        meta["holdout_metrics"]["roc_auc"],
+        source_meta["holdout_metrics"]["roc_auc"]
+    );
+    assert!(out.join("profile.json").exists());
+
+    // refit cannot score what it did not train.
+    let (code, _, stderr) = run(&[
+        "predict",
+        "--model",
+        &out.display().to_string(),
+        "--data",
+        &churn(),
+        "--out",
+        &tmp.path().join("p.parquet").display().to_string(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("external command"), "{stderr}");
+
+    // A failing command: exit 1, its status and stderr quoted, nothing left behind.
+    let failed = tmp.path().join("failed");
+    let (code, _, stderr) = run(&strs(&train_args(
+        &failed,
+        &["--command", "echo CUDA out of memory >&2; exit 7"],
+    )));
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("exit status 7") && stderr.contains("CUDA out of memory"),
+        "{stderr}"
+    );
+    // A command that leaves no holdout.
+    let (code, _, stderr) = run(&strs(&train_args(
+        &failed,
+        &["--command", "echo x > {out}/model.bin"],
+    )));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("no holdout.parquet"), "{stderr}");
+    // A command that outlives --timeout.
+    let (code, _, stderr) = run(&strs(&train_args(
+        &failed,
+        &["--command", "sleep 30", "--timeout", "1s"],
+    )));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("did not finish within 1s"), "{stderr}");
+    assert!(!failed.exists());
+    assert_eq!(
+        strays(tmp.path(), &["source", "external"]),
+        Vec::<String>::new()
+    );
+}
