@@ -6,7 +6,7 @@ CARGO_TARGET_DIR ?= $(HOME)/.cache/refit-target
 export CARGO_TARGET_DIR
 REFIT := $(CARGO_TARGET_DIR)/debug/refit
 
-.PHONY: build test demo bench fmt lint setup
+.PHONY: build test demo bench fmt lint setup interop-setup
 
 setup:
 	@command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup (https://rustup.rs)"; exit 1; }
@@ -16,6 +16,12 @@ build: setup
 
 test: setup
 	cargo test --locked
+	sh scripts/interop.sh
+
+# A venv with the pinned Python `forust`, so `make test` also proves that the GBM refit
+# saves loads and scores identically on the serving side (skipped with a note without it).
+interop-setup:
+	sh scripts/interop-setup.sh
 
 demo: build
 	REFIT=$(REFIT) sh scripts/demo.sh
