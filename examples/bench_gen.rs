@@ -150,6 +150,60 @@ fn fleet(out: &str, entities: usize, rows_per_entity: usize) -> Result<()> {
     Ok(())
 }
 
+/// 20 features (17 numeric, 3 categorical) over 100 days and a binary target with
+/// interactions and thresholds, so trees have something to find beyond a linear margin.
+fn train(out: &str, rows: usize) -> Result<()> {
+    const NUMERIC: usize = 17;
+    const DAYS: usize = 100;
+    let mut rng = Rng(6);
+    let mut numeric: Vec<Vec<f64>> = vec![Vec::with_capacity(rows); NUMERIC];
+    let regions = ["north", "south", "east", "west", "central"];
+    let plans = ["free", "basic", "pro", "team"];
+    let mut region = Vec::with_capacity(rows);
+    let mut plan = Vec::with_capacity(rows);
+    let mut device = Vec::with_capacity(rows);
+    let mut label = Vec::with_capacity(rows);
+    let days: Vec<i32> = (0..rows)
+        .map(|i| 20_300 + (i * DAYS / rows) as i32)
+        .collect();
+    for _ in 0..rows {
+        let x: Vec<f64> = (0..NUMERIC).map(|_| rng.normal()).collect();
+        let r = (rng.uniform() * regions.len() as f64) as usize;
+        let p = (rng.uniform() * plans.len() as f64) as usize;
+        let d = (rng.uniform() * 50.0) as usize;
+        let margin = 0.8 * x[0] - 0.6 * x[1]
+            + 0.5 * x[2] * x[3]
+            + if x[4] > 0.5 { 0.7 } else { -0.2 }
+            + 0.3 * x[5].abs()
+            - 0.4 * (x[6] > 1.0 && x[7] < 0.0) as u8 as f64
+            + [0.3, -0.2, 0.0, 0.1, -0.4][r]
+            + [0.5, 0.1, -0.3, -0.5][p]
+            + if d % 7 == 0 { 0.4 } else { 0.0 }
+            - 0.3;
+        label.push(rng.uniform() < 1.0 / (1.0 + (-margin).exp()));
+        for (column, value) in numeric.iter_mut().zip(x) {
+            column.push(value);
+        }
+        region.push(regions[r]);
+        plan.push(plans[p]);
+        device.push(format!("model-{d:02}"));
+    }
+    let mut columns = vec![
+        Column::new("day".into(), days).cast(&DataType::Date)?,
+        Column::new("region".into(), region),
+        Column::new("plan".into(), plan),
+        Column::new("device_model".into(), device),
+    ];
+    for (j, values) in numeric.into_iter().enumerate() {
+        columns.push(Column::new(format!("x{j:02}").into(), values));
+    }
+    columns.push(Column::new("churned".into(), label));
+    write(
+        &mut DataFrame::new_infer_height(columns)?,
+        &format!("{out}/train.parquet"),
+    )
+}
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let number = |i: usize, default: usize| -> Result<usize> {
@@ -158,13 +212,14 @@ fn main() -> Result<()> {
             .transpose()
             .map(|v| v.unwrap_or(default))
     };
-    let usage = "usage: bench_gen drift|proxy|fleet OUT_DIR [N [M]]";
+    let usage = "usage: bench_gen drift|proxy|fleet|train OUT_DIR [N [M]]";
     let out = args.get(1).context(usage)?;
     std::fs::create_dir_all(out)?;
     match args.first().map(String::as_str) {
         Some("drift") => drift(out, number(2, 5_000_000)?),
         Some("proxy") => proxy(out, number(2, 5_000_000)?),
         Some("fleet") => fleet(out, number(2, 50_000)?, number(3, 100)?),
+        Some("train") => train(out, number(2, 1_000_000)?),
         _ => anyhow::bail!(usage),
     }
 }

@@ -4,7 +4,8 @@
 #   BENCH_ROWS=5000000      rows per side for drift-check and score-proxy
 #   BENCH_ENTITIES=50000    fleet-diff entities (x BENCH_ROWS_PER_ENTITY=100 rows each)
 #   BENCH_RUNS=3            repetitions; the fastest run of each counts
-#   BENCH_ONLY=drift|proxy|fleet  run one benchmark
+#   BENCH_TRAIN_ROWS=1000000  train-candidate rows (vs LightGBM defaults, when installable)
+#   BENCH_ONLY=drift|proxy|fleet|train  run one benchmark
 set -eu
 ROWS="${BENCH_ROWS:-5000000}"
 ENTITIES="${BENCH_ENTITIES:-50000}"
@@ -80,4 +81,38 @@ if [ -z "$ONLY" ] || [ "$ONLY" = fleet ]; then
     compare "fleet-diff: $ENTITIES entities x $PER_ENTITY rows" 2 \
         "$F/telemetry.parquet" \
         fleet-diff --data "$F/telemetry.parquet" --entity server_id --time timestamp --vocabulary "$F/vocabulary.json"
+fi
+if [ -z "$ONLY" ] || [ "$ONLY" = train ]; then
+    TROWS="${BENCH_TRAIN_ROWS:-1000000}"
+    T="bench-data/train-$TROWS"
+    [ -f "$T/train.parquet" ] || "$GEN" train "$T" "$TROWS"
+    echo "train-candidate: $TROWS rows x 20 features (17 numeric, 3 categorical), 80/20 time split"
+    best=""
+    i=0
+    while [ "$i" -lt "$RUNS" ]; do
+        rm -rf "$TMP.model"
+        /usr/bin/time -f "%e %M" -o "$TMP.time" "$REFIT" --quiet --format json --report "$TMP.report" \
+            train-candidate --data "$T/train.parquet" --target churned --time day --out "$TMP.model" \
+            --min-rows 0 >/dev/null
+        line="$(tail -n 1 "$TMP.time") $(sed -n 's/.*"roc_auc": \([0-9.]*\).*/\1/p' "$TMP.report" | head -n 1)"
+        if [ -z "$best" ] || [ "$(echo "$line $best" | awk '{print ($1 < $4)}')" = 1 ]; then best="$line"; fi
+        i=$((i + 1))
+    done
+    rm -rf "$TMP.model"
+    echo "$best" | awk '{ printf "  refit (forust gbm, 100 rounds)  %7.2f s  peak %6.0f MiB  holdout ROC-AUC %s\n", $1, $2 / 1024, $3 }'
+    # LightGBM defaults from PyPI in a venv of its own; skipped with a note when unavailable.
+    LGB_VENV="${REFIT_BENCH_VENV:-$HOME/.cache/refit-bench-venv}"
+    if [ ! -x "$LGB_VENV/bin/python" ] || ! "$LGB_VENV/bin/python" -c "import lightgbm" 2>/dev/null; then
+        { python3 -m venv "$LGB_VENV" && "$LGB_VENV/bin/python" -m pip install --quiet \
+            --disable-pip-version-check lightgbm==4.6.0 pandas pyarrow scikit-learn; } >/dev/null 2>&1 || true
+    fi
+    if "$LGB_VENV/bin/python" -c "import lightgbm" 2>/dev/null; then
+        lgb=$("$LGB_VENV/bin/python" scripts/python/lightgbm_bench.py "$T/train.parquet")
+        echo "$best $lgb" | awk '{
+            printf "  LightGBM defaults (Python)      %7.2f s                  holdout ROC-AUC %s\n", $4, $5
+            printf "  time ratio refit / LightGBM = %.2fx (target <= 2x); ROC-AUC gap = %+.4f (target within 0.005)\n", $1 / $4, $3 - $5
+        }'
+    else
+        echo "  LightGBM: SKIPPED (could not install lightgbm from PyPI into $LGB_VENV)"
+    fi
 fi

@@ -1,7 +1,8 @@
 #!/bin/sh
 # `make demo`: the checks of the retrain loop on bundled fixtures, branching on exit codes as a
 # cron job would: profile the training data, drift-check a quiet day and a drifted one, judge the
-# live churn model on outcomes that arrived 30 days later, and diff the server fleet.
+# live churn model on outcomes that arrived 30 days later, diff the server fleet, then train a
+# challenger with a time-based holdout and score today's customers with it.
 set -eu
 REFIT="${REFIT:-refit}"
 FIX="fixtures/drift"
@@ -48,5 +49,15 @@ verdict "refit fleet-diff: servers seen today vs the model's vocabulary" "retrai
     "$REFIT" fleet-diff --data "$FL/seed_telemetry.csv" --entity server_id --time timestamp \
     --model "$FL/model" --report "$OUT/fleet-diff.json" --metrics-file "$OUT/fleet-diff.prom"
 
+TR="fixtures/train"
+verdict "refit train-candidate: a GBM challenger, the latest 20% of days held out" "no model written" \
+    "$REFIT" train-candidate --data "$TR/churn.parquet" --target churned --time event_time \
+    --exclude spend,customer_id,device_id --entity device_id --id customer_id \
+    --out "$OUT/candidate" --force --report "$OUT/train-candidate.json"
+
+verdict "refit predict: today's customers, scored by the candidate" "" \
+    "$REFIT" predict --model "$OUT/candidate" --data "$TR/today.parquet" --id customer_id \
+    --out "$OUT/predictions.parquet" --report "$OUT/predict.json"
+
 echo
-echo "Reports: $OUT/*.json  Metrics: $OUT/*.prom  Profile: $OUT/profile.json"
+echo "Reports: $OUT/*.json  Metrics: $OUT/*.prom  Profile: $OUT/profile.json  Model: $OUT/candidate"

@@ -390,8 +390,8 @@ pub struct TrainCandidateArgs {
     /// GBM: boosting rounds.
     #[arg(long, default_value_t = 100, value_name = "N")]
     pub iterations: usize,
-    /// GBM: step size.
-    #[arg(long, default_value_t = 0.3, value_name = "X")]
+    /// GBM: step size (LightGBM's default; forust's own is 0.3).
+    #[arg(long, default_value_t = 0.1, value_name = "X")]
     pub learning_rate: f64,
     /// GBM: maximum tree depth.
     #[arg(long, default_value_t = 5, value_name = "N")]
