@@ -3,6 +3,7 @@
 //! (`fixtures/metrics/make_golden.py`).
 
 pub mod binary;
+pub mod bootstrap;
 pub mod regression;
 
 pub use binary::{binary_metrics, BinaryMetrics};

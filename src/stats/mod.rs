@@ -4,8 +4,10 @@
 pub mod binning;
 pub mod chi2;
 pub mod correction;
+pub mod delong;
 pub mod jensen_shannon;
 pub mod ks;
+pub mod mcnemar;
 pub mod psi;
 pub mod quantile;
 pub mod special;
