@@ -94,7 +94,7 @@ pub fn delong_paired_test(
     let s01 =
         covariance(&v01_a, &v01_a) + covariance(&v01_b, &v01_b) - 2.0 * covariance(&v01_a, &v01_b);
     let variance = s10 / m + s01 / n;
-    if !(variance > 0.0) {
+    if variance.is_nan() || variance <= 0.0 {
         return None;
     }
     let z = (auc_b - auc_a) / variance.sqrt();
