@@ -156,7 +156,7 @@ fn train(out: &str, rows: usize) -> Result<()> {
     const NUMERIC: usize = 17;
     const DAYS: usize = 100;
     let mut rng = Rng(6);
-    let mut numeric: Vec<Vec<f64>> = vec![Vec::with_capacity(rows); NUMERIC];
+    let mut numeric: Vec<Vec<f64>> = (0..NUMERIC).map(|_| Vec::with_capacity(rows)).collect();
     let regions = ["north", "south", "east", "west", "central"];
     let plans = ["free", "basic", "pro", "team"];
     let mut region = Vec::with_capacity(rows);
