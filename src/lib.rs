@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod model;
 pub mod proxy;
 pub mod report;
+pub mod shadow;
 pub mod stats;
 
 use anyhow::Result;
@@ -28,5 +29,6 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::FleetDiff(args) => cmd::fleet_diff::run(args, &cli.global),
         Command::TrainCandidate(args) => cmd::train_candidate::run(args, &cli.global),
         Command::Predict(args) => cmd::predict::run(args, &cli.global),
+        Command::ShadowTest(args) => cmd::shadow_test::run(args, &cli.global),
     }
 }

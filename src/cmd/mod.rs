@@ -5,4 +5,5 @@ pub mod fleet_diff;
 pub mod predict;
 pub mod profile;
 pub mod score_proxy;
+pub mod shadow_test;
 pub mod train_candidate;

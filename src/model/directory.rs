@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use forust_ml::GradientBooster;
 use polars::prelude::{DataFrame, ParquetCompression, ParquetWriter};
+use sha2::{Digest, Sha256};
 
 use super::encode::FeatureMatrix;
 use super::gbm::{gbm_feature_names, gbm_from_json, gbm_predict};
@@ -211,4 +212,20 @@ impl ModelDir {
             ),
         }
     }
+}
+
+/// SHA-256 over metadata.json and model.json: what promote checks a report against.
+pub fn model_fingerprint(dir: &Path) -> Result<String> {
+    let mut hasher = Sha256::new();
+    for name in [METADATA_FILE, MODEL_FILE] {
+        let path = dir.join(name);
+        if path.exists() {
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            hasher.update(name.as_bytes());
+            hasher.update((bytes.len() as u64).to_le_bytes());
+            hasher.update(&bytes);
+        }
+    }
+    Ok(format!("{:x}", hasher.finalize()))
 }
