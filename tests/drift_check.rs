@@ -577,4 +577,6 @@ fn help_text_is_snapshotted() {
     common::assert_snapshot("train-candidate-help.txt", &stdout);
     let (_, stdout, _) = run(&["predict", "--help"]);
     common::assert_snapshot("predict-help.txt", &stdout);
+    let (_, stdout, _) = run(&["shadow-test", "--help"]);
+    common::assert_snapshot("shadow-test-help.txt", &stdout);
 }

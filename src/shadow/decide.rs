@@ -72,7 +72,7 @@ pub fn describe_rule(metric: Metric, tolerance: Tolerance, require_significant: 
         "lower is better"
     };
     let allowed = match tolerance {
-        Tolerance::Absolute(t) if t == 0.0 => "no worse than the champion".to_string(),
+        Tolerance::Absolute(0.0) => "no worse than the champion".to_string(),
         Tolerance::Absolute(t) => format!("worse than the champion by at most {t}"),
         Tolerance::Relative(r) => format!("worse than the champion by at most {}%", r * 100.0),
     };
