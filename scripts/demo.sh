@@ -2,7 +2,8 @@
 # `make demo`: the checks of the retrain loop on bundled fixtures, branching on exit codes as a
 # cron job would: profile the training data, drift-check a quiet day and a drifted one, judge the
 # live churn model on outcomes that arrived 30 days later, diff the server fleet, then train a
-# challenger with a time-based holdout and score today's customers with it.
+# challenger with a time-based holdout, score today's customers with it, and shadow-test it
+# against the champion.
 set -eu
 REFIT="${REFIT:-refit}"
 FIX="fixtures/drift"
@@ -58,6 +59,16 @@ verdict "refit train-candidate: a GBM challenger, the latest 20% of days held ou
 verdict "refit predict: today's customers, scored by the candidate" "" \
     "$REFIT" predict --model "$OUT/candidate" --data "$TR/today.parquet" --id customer_id \
     --out "$OUT/predictions.parquet" --report "$OUT/predict.json"
+
+verdict "refit train-candidate: last month's champion, a linear model" "no model written" \
+    "$REFIT" --quiet train-candidate --data "$TR/churn.parquet" --target churned --time event_time \
+    --features tenure_months,monthly_usage,region --entity device_id --model linear \
+    --out "$OUT/champion" --force
+
+verdict "refit shadow-test: champion vs challenger on the latest 600 labelled rows" "keep the champion" \
+    "$REFIT" shadow-test --champion "$OUT/champion" --challenger "$OUT/candidate" \
+    --data "$TR/churn.parquet" --label churned --time event_time --last 600 --metric roc_auc \
+    --report "$OUT/shadow-test.json" --metrics-file "$OUT/shadow-test.prom"
 
 echo
 echo "Reports: $OUT/*.json  Metrics: $OUT/*.prom  Profile: $OUT/profile.json  Model: $OUT/candidate"
