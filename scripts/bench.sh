@@ -5,7 +5,7 @@
 #   BENCH_ENTITIES=50000    fleet-diff entities (x BENCH_ROWS_PER_ENTITY=100 rows each)
 #   BENCH_RUNS=3            repetitions; the fastest run of each counts
 #   BENCH_TRAIN_ROWS=1000000  train-candidate rows (vs LightGBM defaults, when installable)
-#   BENCH_ONLY=drift|proxy|fleet|train  run one benchmark
+#   BENCH_ONLY=drift|proxy|fleet|train|shadow  run one benchmark
 set -eu
 ROWS="${BENCH_ROWS:-5000000}"
 ENTITIES="${BENCH_ENTITIES:-50000}"
@@ -115,4 +115,28 @@ if [ -z "$ONLY" ] || [ "$ONLY" = train ]; then
     else
         echo "  LightGBM: SKIPPED (could not install lightgbm from PyPI into $LGB_VENV)"
     fi
+fi
+if [ -z "$ONLY" ] || [ "$ONLY" = shadow ]; then
+    TROWS="${BENCH_TRAIN_ROWS:-1000000}"
+    T="bench-data/train-$TROWS"
+    [ -f "$T/train.parquet" ] || "$GEN" train "$T" "$TROWS"
+    S="bench-data/shadow-$TROWS"
+    if [ ! -f "$S/challenger/metadata.json" ]; then
+        mkdir -p "$S"
+        "$REFIT" --quiet train-candidate --data "$T/train.parquet" --target churned --time day \
+            --out "$S/challenger" --force --iterations 50
+        "$REFIT" --quiet train-candidate --data "$T/train.parquet" --target churned --time day \
+            --out "$S/champion" --force --model linear
+    fi
+    # Scoring alone: both models' predict over the same rows (run one after the other).
+    p1=$(best_of "$REFIT" predict --model "$S/champion" --data "$T/train.parquet" --out "$TMP.p1.parquet")
+    p2=$(best_of "$REFIT" predict --model "$S/challenger" --data "$T/train.parquet" --out "$TMP.p2.parquet")
+    run=$(best_of "$REFIT" shadow-test --champion "$S/champion" --challenger "$S/challenger" \
+        --data "$T/train.parquet" --label churned --bootstrap 1000)
+    echo "$p1 $p2 $run" | awk -v rows="$TROWS" -v runs="$RUNS" '{
+        printf "shadow-test: %d rows, two models, 1000 paired bootstrap resamples of pr_auc (best of %d)\n", rows, runs
+        printf "  predict champion + challenger  %7.2f s\n", $1 + $3
+        printf "  shadow-test                    %7.2f s  peak %6.0f MiB\n", $5, $6 / 1024
+        printf "  time ratio shadow-test / scoring alone = %.2fx (target <= 3x)\n", $5 / ($1 + $3)
+    }'
 fi

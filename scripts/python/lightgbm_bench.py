@@ -21,7 +21,7 @@ def main():
     day = frame.pop("day").to_numpy()
     y = frame.pop("churned").to_numpy().astype(int)
     for column in frame.columns:
-        if frame[column].dtype == object:
+        if pd.api.types.is_string_dtype(frame[column]) or frame[column].dtype == object:
             frame[column] = frame[column].astype("category")
     cutoff = np.sort(day)[len(day) - int(np.ceil(0.2 * len(day)))]
     train, holdout = day < cutoff, day >= cutoff

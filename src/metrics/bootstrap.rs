@@ -1,7 +1,7 @@
 //! Paired bootstrap of a metric difference: both models are scored on the same resampled
-//! rows, so the interval reflects how much the comparison itself could move. A resample is a
-//! vector of row multiplicities; each metric is computed with those weights in one pass over
-//! rows pre-sorted by score, so a resample costs O(n), not a sort.
+//! rows, so the interval reflects how much the comparison itself could move. A resample gives
+//! each row a multiplicity (weight); each metric is computed with those weights in one pass
+//! over rows pre-sorted by score, so a resample costs O(n), not a sort.
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -100,32 +100,88 @@ impl<'a> ScoredModel<'a> {
     }
 }
 
-/// `metric` of one model with row weights (bootstrap multiplicities); `None` when undefined
-/// for this resample (one class only for a ranking metric, no predicted positives, ...).
+/// One model's rows laid out for a sequential pass: scores and targets in pass order
+/// (descending score for ranking metrics), and where each row's weight lives in the weight
+/// vector (`None`: at the same position). Laying rows out once keeps every resample's pass
+/// sequential in memory except for at most one gather.
+struct Pass {
+    scores: Vec<f64>,
+    targets: Vec<f64>,
+    threshold: f64,
+    weight_at: Option<Vec<u32>>,
+}
+
+impl Pass {
+    fn new(
+        model: &ScoredModel<'_>,
+        targets: &[f64],
+        order: Option<&[u32]>,
+        weight_at: Option<Vec<u32>>,
+    ) -> Pass {
+        let (scores, targets) = match order {
+            Some(order) => (
+                order.iter().map(|&i| model.scores[i as usize]).collect(),
+                order.iter().map(|&i| targets[i as usize]).collect(),
+            ),
+            None => (model.scores.to_vec(), targets.to_vec()),
+        };
+        Pass {
+            scores,
+            targets,
+            threshold: model.threshold,
+            weight_at,
+        }
+    }
+
+    /// Where the weight of pass position `j` lives.
+    #[inline]
+    fn weight_index(&self, j: usize) -> usize {
+        match &self.weight_at {
+            Some(at) => at[j] as usize,
+            None => j,
+        }
+    }
+}
+
+/// `metric` of one model with row weights (bootstrap multiplicities, indexed by row); `None`
+/// when undefined for these weights (one class only for a ranking metric, ...).
 pub fn weighted_metric(
     metric: Metric,
     targets: &[f64],
     model: &ScoredModel<'_>,
-    weights: &[u32],
+    weights: &[u16],
 ) -> Option<f64> {
-    let scores = model.scores;
+    let ranking = matches!(metric, Metric::RocAuc | Metric::PrAuc);
+    let pass = if ranking {
+        Pass::new(
+            model,
+            targets,
+            Some(&model.order),
+            Some(model.order.clone()),
+        )
+    } else {
+        Pass::new(model, targets, None, None)
+    };
+    pass_metric(metric, &pass, |i| f64::from(weights[i]))
+}
+
+/// The metric over a pass; `weight(i)` is the weight stored at index `i`.
+fn pass_metric(metric: Metric, pass: &Pass, weight: impl Fn(usize) -> f64) -> Option<f64> {
+    let (scores, targets) = (&pass.scores, &pass.targets);
+    let n = scores.len();
     match metric {
         Metric::RocAuc | Metric::PrAuc => {
             let (mut tp, mut fp) = (0.0f64, 0.0f64);
             let (mut prev_tp, mut prev_fp) = (0.0f64, 0.0f64);
             let (mut area, mut precision_sum) = (0.0f64, 0.0f64);
-            let order = &model.order;
             let mut i = 0;
-            while i < order.len() {
-                let score = scores[order[i] as usize];
-                while i < order.len() && scores[order[i] as usize] == score {
-                    let row = order[i] as usize;
-                    let w = f64::from(weights[row]);
-                    if targets[row] == 1.0 {
-                        tp += w;
-                    } else {
-                        fp += w;
-                    }
+            while i < n {
+                let score = scores[i];
+                while i < n && scores[i] == score {
+                    let w = weight(pass.weight_index(i));
+                    // Targets are 0/1: branch-free, since labels along the ranking are random.
+                    tp += w * targets[i];
+                    fp += w * (1.0 - targets[i]);
                     i += 1;
                 }
                 area += (fp - prev_fp) * (tp + prev_tp) / 2.0;
@@ -142,29 +198,29 @@ pub fn weighted_metric(
             }
         }
         _ => {
-            let mut sums = [0.0f64; 6];
+            let mut sums = [0.0f64; 4];
             let mut total = 0.0f64;
-            for ((&y, &s), &w) in targets.iter().zip(scores).zip(weights) {
-                if w == 0 {
+            for j in 0..n {
+                let w = weight(pass.weight_index(j));
+                if w == 0.0 {
                     continue;
                 }
-                let w = f64::from(w);
+                let (y, s) = (targets[j], scores[j]);
                 total += w;
                 match metric {
                     Metric::LogLoss => {
                         let p = s.clamp(f64::EPSILON, 1.0 - f64::EPSILON);
                         sums[0] -= w * if y == 1.0 { p.ln() } else { (1.0 - p).ln() };
                     }
-                    Metric::Brier => sums[0] += w * (s - y) * (s - y),
+                    Metric::Brier | Metric::Rmse => sums[0] += w * (s - y) * (s - y),
                     Metric::Mae => sums[0] += w * (s - y).abs(),
-                    Metric::Rmse => sums[0] += w * (s - y) * (s - y),
                     Metric::R2 => {
                         sums[0] += w * (s - y) * (s - y);
                         sums[1] += w * y;
                         sums[2] += w * y * y;
                     }
                     _ => {
-                        let predicted = s >= model.threshold;
+                        let predicted = s >= pass.threshold;
                         let actual = y == 1.0;
                         // tp, fp, fn, correct
                         sums[0] += w * f64::from(u8::from(predicted && actual));
@@ -177,7 +233,7 @@ pub fn weighted_metric(
             if total == 0.0 {
                 return None;
             }
-            let [a, b, c, d, ..] = sums;
+            let [a, b, c, d] = sums;
             match metric {
                 Metric::LogLoss | Metric::Brier | Metric::Mae => Some(a / total),
                 Metric::Rmse => Some((a / total).sqrt()),
@@ -213,26 +269,42 @@ pub struct BootstrapInterval {
     pub improvement_high: f64,
 }
 
-/// splitmix64: a tiny RNG whose stream is the same on every machine and version.
-struct SplitMix(u64);
+/// Cumulative probabilities of Poisson(1) at 0..=9; beyond that, 10 (probability < 1e-7).
+const POISSON_ONE_CDF: [f64; 10] = [
+    0.36787944117144245,
+    0.7357588823428847,
+    0.9196986029286058,
+    0.9810118431238462,
+    0.9963401531726563,
+    0.9994058151824183,
+    0.999916758850712,
+    0.9999897508033253,
+    0.999998874797402,
+    0.9999998885745217,
+];
 
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in 0..n (multiply-shift; the bias is below 2^-32 for any n that fits in RAM).
-    fn below(&mut self, n: usize) -> usize {
-        ((u128::from(self.next()) * n as u128) >> 64) as usize
-    }
+/// The Poisson(1) weight of row `index` in resample `stream`: a pure function of both, so a
+/// weight is recomputed where it is needed instead of fetched from a vector (splitmix64's
+/// finaliser for the uniform, the CDF table for the count).
+#[inline]
+fn poisson_one(stream: u64, index: u64) -> f64 {
+    let mut z = stream ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    let u = (z >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
+    // Branch-free: the count of CDF steps below u (the table is increasing).
+    POISSON_ONE_CDF
+        .iter()
+        .map(|&c| f64::from(u8::from(u >= c)))
+        .sum()
 }
 
-/// Resample `r` draws its rows from its own stream, so results depend on the seed only, not
-/// on how many threads run the resamples.
+/// The Poisson bootstrap (each row weighted by an independent Poisson(1) count; Hanley &
+/// MacGibbon 2006, as used for online experiments at scale): the large-sample equivalent of
+/// resampling n rows with replacement, without a weight vector per resample. Both models see
+/// the same weights (paired). Resample `r`'s weights depend on the seed and `r` only, not on
+/// how many threads run the resamples.
 pub fn paired_bootstrap(
     metric: Metric,
     targets: &[f64],
@@ -245,21 +317,38 @@ pub fn paired_bootstrap(
     if n == 0 || resamples == 0 {
         return None;
     }
+    // Weights are indexed by the champion's pass position (rows by its descending score for
+    // ranking metrics, else row order); the challenger's pass gathers them through its map.
+    let ranking = matches!(metric, Metric::RocAuc | Metric::PrAuc);
+    let (champion_pass, challenger_pass) = if ranking {
+        let mut position = vec![0u32; n];
+        for (p, &row) in champion.order.iter().enumerate() {
+            position[row as usize] = p as u32;
+        }
+        let gather = challenger
+            .order
+            .iter()
+            .map(|&row| position[row as usize])
+            .collect();
+        (
+            Pass::new(champion, targets, Some(&champion.order), None),
+            Pass::new(challenger, targets, Some(&challenger.order), Some(gather)),
+        )
+    } else {
+        (
+            Pass::new(champion, targets, None, None),
+            Pass::new(challenger, targets, None, None),
+        )
+    };
     let differences: Vec<Option<f64>> = (0..resamples)
         .into_par_iter()
-        .map_init(
-            || vec![0u32; n],
-            |weights, r| {
-                weights.fill(0);
-                let mut rng = SplitMix(seed ^ (r as u64).wrapping_mul(0xD134_2543_DE82_EF95));
-                for _ in 0..n {
-                    weights[rng.below(n)] += 1;
-                }
-                let a = weighted_metric(metric, targets, champion, weights)?;
-                let b = weighted_metric(metric, targets, challenger, weights)?;
-                Some(b - a)
-            },
-        )
+        .map(|r| {
+            let stream = seed ^ (r as u64).wrapping_mul(0xD134_2543_DE82_EF95);
+            let weight = |i: usize| poisson_one(stream, i as u64);
+            let a = pass_metric(metric, &champion_pass, weight)?;
+            let b = pass_metric(metric, &challenger_pass, weight)?;
+            Some(b - a)
+        })
         .collect();
     let mut defined: Vec<f64> = differences.iter().flatten().copied().collect();
     let undefined = resamples - defined.len();
@@ -301,7 +390,7 @@ mod tests {
         let (labels, scores) = sample();
         let bools: Vec<bool> = labels.iter().map(|&y| y == 1.0).collect();
         let reference = binary_metrics(&bools, &scores, 0.5);
-        let ones = vec![1u32; labels.len()];
+        let ones = vec![1u16; labels.len()];
         for (metric, want) in [
             (Metric::RocAuc, reference.roc_auc.unwrap()),
             (Metric::PrAuc, reference.pr_auc.unwrap()),
@@ -361,6 +450,18 @@ mod tests {
                 "{metric:?}"
             );
         }
+    }
+
+    #[test]
+    fn poisson_weights_have_mean_and_variance_one() {
+        let n = 1_000_000;
+        let draws: Vec<f64> = (0..n).map(|i| poisson_one(42, i)).collect();
+        let mean = draws.iter().sum::<f64>() / n as f64;
+        let variance = draws.iter().map(|w| (w - mean).powi(2)).sum::<f64>() / n as f64;
+        assert!((mean - 1.0).abs() < 0.005, "mean {mean}");
+        assert!((variance - 1.0).abs() < 0.01, "variance {variance}");
+        let zeros = draws.iter().filter(|&&w| w == 0.0).count() as f64 / n as f64;
+        assert!((zeros - (-1.0f64).exp()).abs() < 0.002, "P(0) {zeros}");
     }
 
     #[test]
