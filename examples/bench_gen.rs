@@ -178,7 +178,7 @@ fn train(out: &str, rows: usize) -> Result<()> {
             - 0.4 * (x[6] > 1.0 && x[7] < 0.0) as u8 as f64
             + [0.3, -0.2, 0.0, 0.1, -0.4][r]
             + [0.5, 0.1, -0.3, -0.5][p]
-            + if d % 7 == 0 { 0.4 } else { 0.0 }
+            + if d.is_multiple_of(7) { 0.4 } else { 0.0 }
             - 0.3;
         label.push(rng.uniform() < 1.0 / (1.0 + (-margin).exp()));
         for (column, value) in numeric.iter_mut().zip(x) {

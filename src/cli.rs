@@ -88,6 +88,134 @@ pub enum Command {
     /// not worse, with the rule stated and the evidence (bootstrap, DeLong, McNemar) saved.
     #[command(after_help = SHADOW_TEST_EXAMPLES)]
     ShadowTest(ShadowTestArgs),
+    /// Version a challenger in the registry and swap the live pointer atomically, if its
+    /// shadow test passed; audited, pruned, serving notified.
+    #[command(after_help = PROMOTE_EXAMPLES)]
+    Promote(PromoteArgs),
+    /// Point the live pointer back to the previous (or a named) version; audited.
+    #[command(after_help = ROLLBACK_EXAMPLES)]
+    Rollback(RollbackArgs),
+    /// Inspect the registry: list versions, show one, verify (and repair) its invariants.
+    Registry(RegistryArgs),
+}
+
+const PROMOTE_EXAMPLES: &str = "\
+Examples:
+  # after a passing shadow test; the first promotion into an empty registry needs no report
+  refit promote --registry /srv/models --candidate candidates/2026-11-23 \\
+      --shadow-report out/shadow.json --keep 10 --link --notify http://serving:8080/reload
+
+  # an override, recorded in the audit log with its reason
+  refit promote --registry /srv/models --candidate cand --force --reason 'hotfix for INC-123'
+
+Layout: versions/v000001/ (immutable copies), current.json (what serving reads), aliases/NAME.json,
+latest -> versions/vN (with --link), audit.jsonl, .lock. A refused promotion exits 2 and is
+audited as `reject`; a failed --notify is WARN (the promotion stands).";
+
+const ROLLBACK_EXAMPLES: &str = "\
+Examples:
+  refit rollback --registry /srv/models
+  refit rollback --registry /srv/models --to 7 --reason 'v8 doubles the false positives'";
+
+/// Where the registry lives and how long to wait for its lock.
+#[derive(Debug, Clone, Args)]
+pub struct RegistryLocation {
+    /// Registry directory.
+    #[arg(long, env = "REFIT_REGISTRY", value_name = "DIR")]
+    pub registry: PathBuf,
+    /// How long to wait for another refit holding the registry's lock (30s, 2m).
+    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    pub wait: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PromoteArgs {
+    #[command(flatten)]
+    pub location: RegistryLocation,
+    /// The model directory to promote (from train-candidate).
+    #[arg(long, value_name = "DIR")]
+    pub candidate: PathBuf,
+    /// shadow-test's JSON report for this candidate; must be PASS with its fingerprint.
+    #[arg(long, value_name = "PATH")]
+    pub shadow_report: Option<PathBuf>,
+    /// Promote even without a passing report (needs --reason; audited as forced).
+    #[arg(long, requires = "reason")]
+    pub force: bool,
+    /// Why, for the audit log.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// Who, for the audit log. Default: $USER.
+    #[arg(long, value_name = "NAME")]
+    pub actor: Option<String>,
+    /// Move this alias (aliases/NAME.json) instead of current.
+    #[arg(long, value_name = "NAME")]
+    pub alias: Option<String>,
+    /// Also swap the `latest` symlink atomically, for serving code that watches a path.
+    #[arg(long)]
+    pub link: bool,
+    /// Keep this many versions (never the current or previous one of any pointer).
+    #[arg(long, value_name = "N")]
+    pub keep: Option<usize>,
+    /// POST {version, path, fingerprint} to this http:// URL after the swap.
+    #[arg(long, value_name = "URL")]
+    pub notify: Option<String>,
+    /// Per-attempt timeout of --notify.
+    #[arg(long, default_value = "5s", value_name = "DURATION")]
+    pub notify_timeout: String,
+    /// Attempts of --notify.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub notify_attempts: u32,
+    /// Say what would happen; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RollbackArgs {
+    #[command(flatten)]
+    pub location: RegistryLocation,
+    /// The version to go back to (default: the pointer's previous one).
+    #[arg(long, value_name = "N")]
+    pub to: Option<String>,
+    /// Move this alias instead of current.
+    #[arg(long, value_name = "NAME")]
+    pub alias: Option<String>,
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    pub actor: Option<String>,
+    /// Also swap the `latest` symlink.
+    #[arg(long)]
+    pub link: bool,
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RegistryArgs {
+    #[command(subcommand)]
+    pub action: RegistryAction,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum RegistryAction {
+    /// Every version with its metrics, who promoted it and which pointers name it.
+    List(RegistryLocation),
+    /// One version (default: current) with its metadata and promotion record.
+    Show {
+        #[command(flatten)]
+        location: RegistryLocation,
+        #[arg(value_name = "VERSION")]
+        version: Option<String>,
+    },
+    /// Check every invariant and repair what a crash left behind, saying what was done.
+    Verify {
+        #[command(flatten)]
+        location: RegistryLocation,
+        /// Only report; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 const SHADOW_TEST_EXAMPLES: &str = "\

@@ -12,6 +12,7 @@ pub mod fleet;
 pub mod metrics;
 pub mod model;
 pub mod proxy;
+pub mod registry;
 pub mod report;
 pub mod shadow;
 pub mod stats;
@@ -30,5 +31,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::TrainCandidate(args) => cmd::train_candidate::run(args, &cli.global),
         Command::Predict(args) => cmd::predict::run(args, &cli.global),
         Command::ShadowTest(args) => cmd::shadow_test::run(args, &cli.global),
+        Command::Promote(args) => cmd::promote::run(args, &cli.global),
+        Command::Rollback(args) => cmd::promote::rollback(args, &cli.global),
+        Command::Registry(args) => cmd::registry::run(args, &cli.global),
     }
 }

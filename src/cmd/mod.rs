@@ -4,6 +4,8 @@ pub mod drift_check;
 pub mod fleet_diff;
 pub mod predict;
 pub mod profile;
+pub mod promote;
+pub mod registry;
 pub mod score_proxy;
 pub mod shadow_test;
 pub mod train_candidate;

@@ -23,6 +23,17 @@ pub fn write_atomic_with(
         .prefix(".refit-tmp-")
         .tempfile_in(dir)
         .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    // tempfile creates 0600; reports, metrics and registry pointers are read by other users
+    // (node_exporter, serving), so they get the usual 0644.
+    use std::os::unix::fs::PermissionsExt;
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o644))
+        .with_context(|| {
+            format!(
+                "setting permissions of a temporary file in {}",
+                dir.display()
+            )
+        })?;
     write(tmp.as_file_mut())
         .and_then(|_| tmp.as_file().sync_all().map_err(Into::into))
         .with_context(|| format!("writing {}", path.display()))?;

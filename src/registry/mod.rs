@@ -1,0 +1,9 @@
+//! The filesystem registry (DESIGN.md): immutable versions, atomically swapped pointers, an
+//! append-only audit log and an advisory lock around every mutation.
+
+pub mod audit;
+pub mod layout;
+pub mod lock;
+pub mod notify;
+pub mod ops;
+pub mod store;
