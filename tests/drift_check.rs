@@ -579,4 +579,8 @@ fn help_text_is_snapshotted() {
     common::assert_snapshot("predict-help.txt", &stdout);
     let (_, stdout, _) = run(&["shadow-test", "--help"]);
     common::assert_snapshot("shadow-test-help.txt", &stdout);
+    let (_, stdout, _) = run(&["promote", "--help"]);
+    common::assert_snapshot("promote-help.txt", &stdout);
+    let (_, stdout, _) = run(&["rollback", "--help"]);
+    common::assert_snapshot("rollback-help.txt", &stdout);
 }
