@@ -6,7 +6,7 @@ CARGO_TARGET_DIR ?= $(HOME)/.cache/refit-target
 export CARGO_TARGET_DIR
 REFIT := $(CARGO_TARGET_DIR)/debug/refit
 
-.PHONY: build test demo bench fmt lint setup interop-setup
+.PHONY: build test demo bench fmt lint setup interop-setup stress
 
 setup:
 	@command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup (https://rustup.rs)"; exit 1; }
@@ -25,6 +25,10 @@ interop-setup:
 
 demo: build
 	REFIT=$(REFIT) sh scripts/demo.sh
+
+# The registry's crash test with 1,000 SIGKILLs instead of the suite's 200.
+stress: setup
+	REFIT_STRESS_ITERATIONS=1000 cargo test --locked --test registry sigkill -- --nocapture
 
 bench: setup
 	sh scripts/bench.sh

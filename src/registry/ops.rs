@@ -110,13 +110,13 @@ pub fn promote(registry: &Registry, request: &PromoteRequest<'_>) -> Result<Prom
     let audit = read_audit(&registry.dir)?.entries;
     let current = registry.pointer(request.alias)?;
     let empty = current.is_none() && registry.versions()?.is_empty();
-    let (rejection, report_sha256) = match (request.shadow_report, empty, request.force) {
-        (Some(path), _, _) => {
+    let (rejection, report_sha256) = match (request.shadow_report, empty) {
+        (Some(path), _) => {
             let (why, digest) = check_report(path, &fingerprint)?;
             (why, Some(digest))
         }
-        (None, true, _) | (None, _, true) => (None, None),
-        (None, false, false) => (
+        (None, true) => (None, None),
+        (None, false) => (
             Some(
                 "no --shadow-report (needed unless the registry is empty, or --force --reason)"
                     .to_string(),
