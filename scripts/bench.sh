@@ -5,7 +5,7 @@
 #   BENCH_ENTITIES=50000    fleet-diff entities (x BENCH_ROWS_PER_ENTITY=100 rows each)
 #   BENCH_RUNS=3            repetitions; the fastest run of each counts
 #   BENCH_TRAIN_ROWS=1000000  train-candidate rows (vs LightGBM defaults, when installable)
-#   BENCH_ONLY=drift|proxy|fleet|train|shadow  run one benchmark
+#   BENCH_ONLY=drift|proxy|fleet|train|shadow|registry  run one benchmark
 set -eu
 ROWS="${BENCH_ROWS:-5000000}"
 ENTITIES="${BENCH_ENTITIES:-50000}"
@@ -138,5 +138,29 @@ if [ -z "$ONLY" ] || [ "$ONLY" = shadow ]; then
         printf "  predict champion + challenger  %7.2f s\n", $1 + $3
         printf "  shadow-test                    %7.2f s  peak %6.0f MiB\n", $5, $6 / 1024
         printf "  time ratio shadow-test / scoring alone = %.2fx (target <= 3x)\n", $5 / ($1 + $3)
+    }'
+fi
+if [ -z "$ONLY" ] || [ "$ONLY" = registry ]; then
+    # promote and rollback with 1,000 versions already in the registry (built once, reused).
+    R="bench-data/registry-1000"
+    C="bench-data/registry-candidate"
+    if [ ! -d "$C" ]; then
+        "$REFIT" --quiet train-candidate --data fixtures/train/churn.parquet --target churned \
+            --time event_time --exclude spend,customer_id,device_id --model linear --out "$C"
+    fi
+    if [ ! -f "$R/current.json" ] || [ "$(ls "$R/versions" | wc -l)" -lt 1000 ]; then
+        rm -rf "$R"
+        i=0
+        while [ "$i" -lt 1000 ]; do
+            "$REFIT" --quiet promote --registry "$R" --candidate "$C" --force --reason bench
+            i=$((i + 1))
+        done
+    fi
+    promote=$(best_of "$REFIT" promote --registry "$R" --candidate "$C" --force --reason bench --keep 1000)
+    rollback=$(best_of "$REFIT" rollback --registry "$R")
+    echo "$promote $rollback" | awk -v runs="$RUNS" '{
+        printf "registry: 1,000 versions (best of %d)\n", runs
+        printf "  promote (copy, pointer swap, audit, prune)  %5.0f ms (target < 50 ms)\n", $1 * 1000
+        printf "  rollback                                    %5.0f ms (target < 50 ms)\n", $3 * 1000
     }'
 fi

@@ -2,8 +2,8 @@
 # `make demo`: the checks of the retrain loop on bundled fixtures, branching on exit codes as a
 # cron job would: profile the training data, drift-check a quiet day and a drifted one, judge the
 # live churn model on outcomes that arrived 30 days later, diff the server fleet, then train a
-# challenger with a time-based holdout, score today's customers with it, and shadow-test it
-# against the champion.
+# challenger with a time-based holdout, score today's customers with it, shadow-test it
+# against the champion, promote it into a registry and roll back.
 set -eu
 REFIT="${REFIT:-refit}"
 FIX="fixtures/drift"
@@ -69,6 +69,19 @@ verdict "refit shadow-test: champion vs challenger on the latest 600 labelled ro
     "$REFIT" shadow-test --champion "$OUT/champion" --challenger "$OUT/candidate" \
     --data "$TR/churn.parquet" --label churned --time event_time --last 600 --metric roc_auc \
     --report "$OUT/shadow-test.json" --metrics-file "$OUT/shadow-test.prom"
+
+REG="$OUT/registry"
+rm -rf "$REG"
+verdict "refit promote: the champion bootstraps an empty registry" "" \
+    "$REFIT" promote --registry "$REG" --candidate "$OUT/champion" --actor demo --link
+
+verdict "refit promote: the challenger, on the strength of its shadow-test report" "promotion refused" \
+    "$REFIT" promote --registry "$REG" --candidate "$OUT/candidate" --actor demo \
+    --shadow-report "$OUT/shadow-test.json" --keep 5
+
+verdict "refit rollback: back to the champion" "" "$REFIT" rollback --registry "$REG" --actor demo
+
+verdict "refit registry list" "" "$REFIT" registry list --registry "$REG"
 
 echo
 echo "Reports: $OUT/*.json  Metrics: $OUT/*.prom  Profile: $OUT/profile.json  Model: $OUT/candidate"
