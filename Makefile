@@ -6,7 +6,7 @@ CARGO_TARGET_DIR ?= $(HOME)/.cache/refit-target
 export CARGO_TARGET_DIR
 REFIT := $(CARGO_TARGET_DIR)/debug/refit
 
-.PHONY: build test demo bench fmt lint setup interop-setup stress
+.PHONY: build test demo demo-churn demo-tour bench fmt lint setup interop-setup stress
 
 setup:
 	@command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup (https://rustup.rs)"; exit 1; }
@@ -23,8 +23,16 @@ test: setup
 interop-setup:
 	sh scripts/interop-setup.sh
 
-demo: build
-	REFIT=$(REFIT) sh scripts/demo.sh
+# The main job: the churn retrain loop, twice (bootstrap, then drift -> retrain -> shadow test
+# -> promote or reject).
+demo: demo-churn
+
+demo-churn: build
+	REFIT=$(REFIT) sh scripts/scenarios/churn.sh
+
+# Every subcommand once, with what its exit code means.
+demo-tour: build
+	REFIT=$(REFIT) sh scripts/tour.sh
 
 # The registry's crash test with 1,000 SIGKILLs instead of the suite's 200.
 stress: setup

@@ -237,7 +237,8 @@ Examples:
 Each model classifies with its own decision threshold (metadata.json; --threshold overrides).
 Ties go to the challenger. Fewer rows than --min-samples is FAIL \"insufficient evidence\".
 Without a champion (--no-champion, or a registry with no current version) the challenger is
-judged against --min-metric floors only. PASS exits 0, FAIL exits 2.";
+judged against --min-metric floors only; floors apply with a champion too. PASS exits 0, FAIL
+exits 2.";
 
 const TRAIN_CANDIDATE_EXAMPLES: &str = "\
 Examples:
@@ -655,8 +656,8 @@ pub struct ShadowTestArgs {
     /// Least share of the data's entities the challenger must know (1.0 = all).
     #[arg(long, value_name = "SHARE", requires = "entity")]
     pub min_coverage: Option<f64>,
-    /// Floors for a challenger without a champion, e.g. pr_auc=0.4 (repeatable; "at least as
-    /// good as" in the metric's direction).
+    /// Floors the challenger must meet, with or without a champion, e.g. pr_auc=0.4
+    /// (repeatable; "at least as good as" in the metric's direction).
     #[arg(long, value_name = "NAME=VALUE")]
     pub min_metric: Vec<String>,
 }

@@ -261,6 +261,13 @@ fn refit_scored_models_better_worse_and_tied() {
 
     let (code, report, stderr) = shadow(&weak, &strong, &[]);
     assert_eq!(code, 0, "better challenger: {stderr}");
+    // A floor applies on top of the comparison.
+    let (code, report_floor, _) = shadow(&weak, &strong, &["--min-metric", "roc_auc=0.99"]);
+    assert_eq!(code, 2);
+    assert!(report_floor["result"]["reasons"][0]
+        .as_str()
+        .unwrap()
+        .contains("misses the floor 0.99"));
     assert!(
         report["result"]["comparison"]["improvement"]
             .as_f64()

@@ -264,21 +264,22 @@ pub fn run(args: &ShadowTestArgs, global: &GlobalArgs) -> Result<Outcome> {
             comparison = Some(c);
         }
         _ => {
-            for (name, floor) in &floors {
-                match challenger_metrics.get(name.name()).and_then(Value::as_f64) {
-                    Some(v) if meets_floor(*name, v, *floor) => {}
-                    Some(v) => {
-                        passed = false;
-                        reasons.push(format!("{} {v:.4} misses the floor {floor}", name.name()));
-                    }
-                    None => {
-                        passed = false;
-                        reasons.push(format!("{} is undefined on these rows", name.name()));
-                    }
-                }
-            }
             if floors.is_empty() {
                 messages.push("no champion and no --min-metric floors: nothing to beat".into());
+            }
+        }
+    }
+    // Floors apply with or without a champion: a validation minimum the challenger must meet.
+    for (name, floor) in &floors {
+        match challenger_metrics.get(name.name()).and_then(Value::as_f64) {
+            Some(v) if meets_floor(*name, v, *floor) => {}
+            Some(v) => {
+                passed = false;
+                reasons.push(format!("{} {v:.4} misses the floor {floor}", name.name()));
+            }
+            None => {
+                passed = false;
+                reasons.push(format!("{} is undefined on these rows", name.name()));
             }
         }
     }

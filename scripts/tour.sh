@@ -1,5 +1,5 @@
 #!/bin/sh
-# `make demo`: the checks of the retrain loop on bundled fixtures, branching on exit codes as a
+# `make demo-tour`: every subcommand of the retrain loop on bundled fixtures, branching on exit codes as a
 # cron job would: profile the training data, drift-check a quiet day and a drifted one, judge the
 # live churn model on outcomes that arrived 30 days later, diff the server fleet, then train a
 # challenger with a time-based holdout, score today's customers with it, shadow-test it
