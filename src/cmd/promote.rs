@@ -123,6 +123,15 @@ pub fn run(args: &PromoteArgs, global: &GlobalArgs) -> Result<Outcome> {
             f64::from(v),
         );
     }
+    if matches!(outcome.action.as_str(), "promote" | "bootstrap") {
+        // The model-age alert: time() minus this is how long the live model has served.
+        metrics.gauge(
+            "refit_registry_promoted_timestamp_seconds",
+            "Unix time the pointer last moved to a new version.",
+            &[("pointer", pointer)],
+            started_at.timestamp_millis() as f64 / 1000.0,
+        );
+    }
     metrics.run_summary("promote", status);
     let envelope = Envelope::new(EnvelopeParts {
         command: "promote",
