@@ -11,7 +11,11 @@
 #   PROXY_ARGS       score-proxy flags (predictions, outcomes, join, --max-drop); skipped if empty
 #   FLEET_ARGS       fleet-diff flags (--data, --entity, --time); skipped if empty
 #   ALWAYS_RETRAIN=1 retrain on every run (scheduled retraining), whatever the checks say
-#   TRAIN_ARGS       extra train-candidate flags (features, --model, --command, ...)
+#   TRAIN_ARGS       extra train-candidate flags (features, --model, --timeout, ...)
+#   TRAIN_COMMAND    an external trainer for train-candidate --command (one argument)
+#   SCORE_COMMAND    for models refit cannot run: writes {out} = {data} plus challenger_score
+#                    (and champion_score when there is a champion) from the model directories
+#                    {champion} and {challenger}; shadow-test then compares those columns
 #   SHADOW_DATA, LABEL, SHADOW_ARGS   shadow-test data, label column and flags (metric, gates)
 #   PROMOTE_ARGS     extra promote flags (--keep 5, --alias, ...)
 #   NOTIFY_URL       serving reload endpoint for promote --notify
@@ -112,7 +116,7 @@ log "retraining: $retrain"
 # 2. Train a challenger.
 # shellcheck disable=SC2046,SC2086
 step train-candidate train-candidate $(data_flags "$TRAIN_DATA") --target "$TARGET" --time "$TIME" \
-    --out "$RUN/candidate" ${TRAIN_ARGS:-}
+    --out "$RUN/candidate" ${TRAIN_COMMAND:+--command "$TRAIN_COMMAND"} ${TRAIN_ARGS:-}
 if [ ! -d "$RUN/candidate" ]; then
     log "train-candidate wrote no model (insufficient data); outcome: nothing to do"
     exit 0
@@ -120,10 +124,29 @@ fi
 
 # 3. Shadow test against the live model (none yet: floors only).
 champion="--champion $REFIT_REGISTRY"
-[ -f "$REFIT_REGISTRY/current.json" ] || champion="--no-champion"
+champion_dir="$REFIT_REGISTRY/latest"
+if [ ! -f "$REFIT_REGISTRY/current.json" ]; then
+    champion="--no-champion"
+    champion_dir=""
+fi
+shadow_data="${SHADOW_DATA:-${CURRENT_DATA:-}}"
+score_flags=""
+if [ -n "${SCORE_COMMAND:-}" ]; then
+    cmd=$(printf '%s' "$SCORE_COMMAND" | sed -e "s|{champion}|'$champion_dir'|g" \
+        -e "s|{challenger}|'$RUN/candidate'|g" -e "s|{data}|'$shadow_data'|g" \
+        -e "s|{out}|'$RUN/scored.parquet'|g")
+    if ! sh -c "$cmd" >>"$RUN/score.log" 2>&1; then
+        log "score: error: $(tail -n 3 "$RUN/score.log" | tr '\n' ' ')"
+        log "outcome: error; registry unchanged; reports in $RUN"
+        exit 1
+    fi
+    shadow_data="$RUN/scored.parquet"
+    score_flags="--challenger-scores challenger_score"
+    [ -n "$champion_dir" ] && score_flags="$score_flags --champion-scores champion_score"
+fi
 # shellcheck disable=SC2086
 step shadow-test shadow-test $champion --challenger "$RUN/candidate" \
-    --data "${SHADOW_DATA:-$CURRENT_DATA}" --label "${LABEL:-$TARGET}" ${SHADOW_ARGS:-}
+    --data "$shadow_data" --label "${LABEL:-$TARGET}" $score_flags ${SHADOW_ARGS:-}
 log "shadow-test: exit $code"
 
 # 4. Promote: promote itself refuses (and audits the rejection) unless the report passed.

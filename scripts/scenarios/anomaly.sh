@@ -1,0 +1,31 @@
+#!/bin/sh
+# Anomaly scenario: a model refit does not train itself. train-candidate runs an external
+# trainer (scripts/scenarios/anomaly/train.py, a z-score detector) via --command; refit checks
+# its directory and writes metadata.json and profile.json. Since refit cannot run that model,
+# SCORE_COMMAND scores the 200 most recent labelled rows with both detectors and shadow-test
+# compares the score columns. Needs a Python with numpy, pandas and pyarrow: PYTHON, else the
+# venv from `make interop-setup`, else python3.
+set -eu
+cd "$(dirname "$0")/../.."
+. scripts/scenarios/lib.sh
+scenario_setup anomaly
+FIX=fixtures/loop/anomaly
+if [ -z "${PYTHON:-}" ]; then
+    PYTHON=python3
+    [ -x "$HOME/.cache/refit-venv/bin/python" ] && PYTHON="$HOME/.cache/refit-venv/bin/python"
+fi
+HERE=scripts/scenarios/anomaly
+export TARGET=anomaly TIME=ts LABEL=anomaly
+export ALWAYS_RETRAIN=1
+export TRAIN_COMMAND="$PYTHON $HERE/train.py --data {data} --out {out} --target {target} --time {time} --holdout {holdout}"
+export TRAIN_ARGS="--timeout 5m"
+export SCORE_COMMAND="$PYTHON $HERE/score.py --champion {champion} --challenger {challenger} --data {data} --out {out}"
+export SHADOW_ARGS="--time ts --last 200 --metric pr_auc --bootstrap 200"
+export PROMOTE_ARGS="--actor anomaly-loop"
+
+echo "== run 1: bootstrap with the external detector"
+TRAIN_DATA="$FIX/history.parquet" SHADOW_DATA="$FIX/history.parquet" loop
+echo
+echo "== run 2: retrain on history + batch, shadow test on the 200 most recent rows"
+TRAIN_DATA="$FIX/history.parquet $FIX/batch.parquet" SHADOW_DATA="$FIX/batch.parquet" loop
+scenario_end

@@ -1,0 +1,28 @@
+#!/bin/sh
+# Fleet scenario: fleet-diff decides. Six servers appear that the live model never saw, which
+# breaks the 100% coverage gate; the loop retrains on history + batch, the shadow test demands
+# that the challenger know every server in the batch, promote swaps the `latest` link, and a
+# rollback shows the way back.
+set -eu
+cd "$(dirname "$0")/../.."
+. scripts/scenarios/lib.sh
+scenario_setup fleet
+FIX=fixtures/loop/fleet
+export TARGET=failed_24h TIME=ts LABEL=failed_24h
+export TRAIN_ARGS="--exclude server_id --entity server_id"
+export SHADOW_ARGS="--time ts --last 400 --metric roc_auc --entity server_id --min-coverage 1.0 --bootstrap 200"
+export PROMOTE_ARGS="--actor fleet-loop"
+
+echo "== run 1: bootstrap on the history"
+TRAIN_DATA="$FIX/history.parquet" SHADOW_DATA="$FIX/history.parquet" loop
+
+echo
+echo "== run 2: the batch brings new servers"
+TRAIN_DATA="$FIX/history.parquet $FIX/batch.parquet" SHADOW_DATA="$FIX/batch.parquet" \
+    FLEET_ARGS="--data $FIX/batch.parquet --entity server_id --time ts --min-coverage 1.0" loop
+
+echo
+echo "== rollback: back to version 1, latest follows"
+"$REFIT" rollback --reason "fleet demo" --actor fleet-loop
+echo "latest -> $(readlink "$REFIT_REGISTRY/latest")"
+scenario_end

@@ -1,0 +1,21 @@
+#!/bin/sh
+# Recsys scenario: scheduled retraining on every run (no check decides), a validation floor
+# (--min-metric roc_auc=0.6) on top of the champion comparison, and a reload notification to
+# the serving side when NOTIFY_URL is set (a failed notify is a WARN, the promotion stands).
+set -eu
+cd "$(dirname "$0")/../.."
+. scripts/scenarios/lib.sh
+scenario_setup recsys
+FIX=fixtures/loop/recsys
+export TARGET=clicked TIME=ts LABEL=clicked
+export ALWAYS_RETRAIN=1
+export TRAIN_ARGS="--exclude impression_id --id impression_id"
+export SHADOW_ARGS="--time ts --last 800 --metric roc_auc --min-metric roc_auc=0.6 --tolerance 0.01 --bootstrap 200"
+export PROMOTE_ARGS="--keep 3 --actor recsys-loop"
+
+echo "== run 1: bootstrap"
+TRAIN_DATA="$FIX/history.parquet" SHADOW_DATA="$FIX/history.parquet" loop
+echo
+echo "== run 2: scheduled retrain with today's impressions"
+TRAIN_DATA="$FIX/history.parquet $FIX/batch.parquet" SHADOW_DATA="$FIX/batch.parquet" loop
+scenario_end
