@@ -154,18 +154,7 @@ fn output_frame(
 ) -> Result<DataFrame> {
     let mut columns: Vec<Column> = Vec::new();
     for id in ids {
-        let mut parts = data.column_parts(id)?.into_iter();
-        let mut whole = parts
-            .next()
-            .context("table has no files")?
-            .as_materialized_series()
-            .clone();
-        for part in parts {
-            whole
-                .append(part.as_materialized_series())
-                .with_context(|| format!("column `{id}` differs in type between shards"))?;
-        }
-        columns.push(whole.into());
+        columns.push(data.whole_column(id)?.into());
     }
     columns.push(Series::new("score".into(), scores).into());
     if task == Task::Binary {

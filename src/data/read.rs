@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 use anyhow::{bail, Context, Result};
 use polars::prelude::{
     col, Column, DataFrame, Expr, LazyCsvReader, LazyFileListReader, LazyFrame, LazyJsonLineReader,
-    PlRefPath, ScanArgsParquet, SchemaRef,
+    PlRefPath, ScanArgsParquet, SchemaRef, Series,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -307,6 +307,27 @@ impl LoadedTable {
         mut f: impl FnMut(&Column) -> Result<Vec<T>>,
     ) -> Result<Vec<T>> {
         self.map_columns(&[column.to_string()], |parts| f(parts[0]))
+    }
+
+    /// The column as one series over all shards (for copying id columns into outputs).
+    pub fn whole_column(&self, column: &str) -> Result<Series> {
+        let mut parts = self.column_parts(column)?.into_iter();
+        let mut whole = parts
+            .next()
+            .context("table has no files")?
+            .as_materialized_series()
+            .clone();
+        for part in parts {
+            whole
+                .append(part.as_materialized_series())
+                .with_context(|| {
+                    format!(
+                        "column `{column}` differs in type between shards of {}",
+                        self.label
+                    )
+                })?;
+        }
+        Ok(whole)
     }
 
     /// The column's pieces, shard by shard.

@@ -258,18 +258,7 @@ pub fn holdout_frame(
     let indices = IdxCa::from_vec("row".into(), rows.iter().map(|&i| i as IdxSize).collect());
     let mut out: Vec<Column> = Vec::new();
     for name in columns {
-        let mut parts = data.column_parts(name)?.into_iter();
-        let mut whole = parts
-            .next()
-            .context("table has no files")?
-            .as_materialized_series()
-            .clone();
-        for part in parts {
-            whole
-                .append(part.as_materialized_series())
-                .with_context(|| format!("column `{name}` differs in type between shards"))?;
-        }
-        out.push(whole.take(&indices)?.into());
+        out.push(data.whole_column(name)?.take(&indices)?.into());
     }
     let label: Column = match task {
         Task::Binary => Series::new(
