@@ -6,7 +6,7 @@ CARGO_TARGET_DIR ?= $(HOME)/.cache/refit-target
 export CARGO_TARGET_DIR
 REFIT := $(CARGO_TARGET_DIR)/debug/refit
 
-.PHONY: build test demo demo-churn demo-solar demo-fleet demo-recsys demo-anomaly demo-tour bench fmt lint setup interop-setup stress
+.PHONY: test-setup build test demo demo-churn demo-solar demo-fleet demo-recsys demo-anomaly demo-tour bench fmt lint setup interop-setup stress
 
 setup:
 	@command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup (https://rustup.rs)"; exit 1; }
@@ -17,6 +17,10 @@ build: setup
 test: setup
 	cargo test --locked
 	sh scripts/interop.sh
+
+# Chromium for the HTML screenshot test (Debian's package; skipped with a note without it).
+test-setup:
+	sh scripts/test-setup.sh
 
 # A venv with the pinned Python `forust`, so `make test` also proves that the GBM refit
 # saves loads and scores identically on the serving side (skipped with a note without it).

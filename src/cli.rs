@@ -46,6 +46,9 @@ pub struct GlobalArgs {
     /// node_exporter's textfile collector.
     #[arg(long, global = true, value_name = "PATH")]
     pub metrics_file: Option<PathBuf>,
+    /// Also write the report as a self-contained HTML page to PATH (atomically).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub html: Option<PathBuf>,
     /// Print nothing on stdout and no progress on stderr; errors are still printed.
     #[arg(long, short, global = true)]
     pub quiet: bool,
@@ -97,6 +100,28 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// Inspect the registry: list versions, show one, verify (and repair) its invariants.
     Registry(RegistryArgs),
+    /// Render JSON reports (files, or run folders of them) as one self-contained HTML page.
+    #[command(after_help = REPORT_EXAMPLES)]
+    Report(ReportArgs),
+}
+
+const REPORT_EXAMPLES: &str = "\
+Examples:
+  refit report out/drift.json --out drift.html
+  refit report runs/20261123T030000Z --out run.html     # every report of a run folder
+  refit drift-check --baseline train.parquet --current today.parquet --html drift.html
+
+The page has inline CSS and inline SVG charts, no scripts and no external requests: it opens
+offline and can be attached to a ticket or kept as a CI artifact.";
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// JSON reports written by --report, or directories holding them.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// The HTML file to write.
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
 }
 
 const PROMOTE_EXAMPLES: &str = "\

@@ -9,6 +9,7 @@ pub mod cmd;
 pub mod data;
 pub mod drift;
 pub mod fleet;
+pub mod html;
 pub mod metrics;
 pub mod model;
 pub mod proxy;
@@ -34,5 +35,6 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Promote(args) => cmd::promote::run(args, &cli.global),
         Command::Rollback(args) => cmd::promote::rollback(args, &cli.global),
         Command::Registry(args) => cmd::registry::run(args, &cli.global),
+        Command::Report(args) => cmd::report::run(args, &cli.global),
     }
 }

@@ -6,6 +6,7 @@ pub mod predict;
 pub mod profile;
 pub mod promote;
 pub mod registry;
+pub mod report;
 pub mod score_proxy;
 pub mod shadow_test;
 pub mod train_candidate;

@@ -166,5 +166,8 @@ fn list(registry: &Registry) -> Result<(String, Value)> {
         &["VERSION", "POINTERS", "PROMOTED_AT", "BY", "HOLDOUT"],
         &rows,
     );
-    Ok((text, json!({ "versions": versions, "current": current })))
+    Ok((
+        text,
+        json!({ "versions": versions, "current": current, "audit": audit }),
+    ))
 }

@@ -236,6 +236,7 @@ pub fn run(args: &ScoreProxyArgs, global: &GlobalArgs) -> Result<Outcome> {
             "usable_rows": usable.rows,
             "null_label_or_score": usable.null_label_or_score,
             "metrics": usable.metrics,
+            "curve": usable.curve,
             "comparison": verdict.comparison,
             "reasons": verdict.reasons,
         }),

@@ -77,6 +77,56 @@ pub fn ranking_metrics(labels: &[bool], scores: &[f64]) -> (Option<f64>, Option<
     (roc_auc, pr_auc)
 }
 
+/// One operating point: predicting positive at `score >= threshold`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CurvePoint {
+    pub threshold: f64,
+    pub fpr: f64,
+    pub tpr: f64,
+    pub precision: f64,
+}
+
+/// ROC and precision-recall operating points at every distinct score (as `roc_curve` with
+/// `drop_intermediate=False`), thinned to at most `max_points` evenly spaced ones plus the
+/// last, for charts. Empty when a class is missing.
+pub fn curve_points(labels: &[bool], scores: &[f64], max_points: usize) -> Vec<CurvePoint> {
+    let positives = labels.iter().filter(|&&y| y).count() as f64;
+    let negatives = labels.len() as f64 - positives;
+    if positives == 0.0 || negatives == 0.0 {
+        return Vec::new();
+    }
+    let mut ranked: Vec<(f64, bool)> = scores.iter().copied().zip(labels.iter().copied()).collect();
+    ranked.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
+    let (mut tp, mut fp) = (0.0f64, 0.0f64);
+    let mut points = Vec::new();
+    let mut i = 0;
+    while i < ranked.len() {
+        let score = ranked[i].0;
+        while i < ranked.len() && ranked[i].0 == score {
+            if ranked[i].1 {
+                tp += 1.0;
+            } else {
+                fp += 1.0;
+            }
+            i += 1;
+        }
+        points.push(CurvePoint {
+            threshold: score,
+            fpr: fp / negatives,
+            tpr: tp / positives,
+            precision: tp / (tp + fp),
+        });
+    }
+    if points.len() > max_points && max_points >= 2 {
+        let last = points.len() - 1;
+        let step = last as f64 / (max_points - 1) as f64;
+        points = (0..max_points)
+            .map(|k| points[((k as f64 * step).round() as usize).min(last)])
+            .collect();
+    }
+    points
+}
+
 pub fn log_loss(labels: &[bool], scores: &[f64]) -> f64 {
     let total: f64 = labels
         .iter()
@@ -184,6 +234,22 @@ pub fn binary_metrics(labels: &[bool], scores: &[f64], threshold: f64) -> Binary
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn curve_walks_distinct_scores_and_thins() {
+        let labels = [true, false, true, false];
+        let scores = [0.9, 0.8, 0.8, 0.1];
+        let points = curve_points(&labels, &scores, 100);
+        assert_eq!(points.len(), 3);
+        assert_eq!((points[1].fpr, points[1].tpr), (0.5, 1.0));
+        assert_eq!(points[2].fpr, 1.0);
+        let many: Vec<f64> = (0..1000).map(|i| f64::from(i) / 1000.0).collect();
+        let labels: Vec<bool> = (0..1000).map(|i| i % 3 == 0).collect();
+        let thin = curve_points(&labels, &many, 101);
+        assert_eq!(thin.len(), 101);
+        assert_eq!(thin.last().unwrap().fpr, 1.0);
+        assert!(curve_points(&[true], &[0.5], 10).is_empty());
+    }
 
     #[test]
     fn roc_auc_with_ties_matches_sklearn() {

@@ -6,7 +6,7 @@ pub mod binary;
 pub mod bootstrap;
 pub mod regression;
 
-pub use binary::{binary_metrics, BinaryMetrics};
+pub use binary::{binary_metrics, curve_points, BinaryMetrics, CurvePoint};
 pub use regression::{regression_metrics, RegressionMetrics};
 pub mod threshold;
 pub use threshold::{choose_threshold, ThresholdRule};

@@ -4,7 +4,12 @@ use serde::Serialize;
 
 use super::compare::{compare_metric, Comparison, DropLimit};
 use super::join::Joined;
-use crate::metrics::{binary_metrics, regression_metrics, BinaryMetrics, RegressionMetrics};
+use crate::metrics::{
+    binary_metrics, curve_points, regression_metrics, BinaryMetrics, CurvePoint, RegressionMetrics,
+};
+
+/// Operating points kept in a report: enough for a smooth chart, small in JSON.
+const CURVE_POINTS: usize = 101;
 use crate::report::Status;
 
 #[derive(Debug, Clone, Serialize)]
@@ -33,6 +38,8 @@ pub struct Usable {
     /// Matched rows left out because the label or the score is null.
     pub null_label_or_score: usize,
     pub metrics: Option<TaskMetrics>,
+    /// Binary only: ROC/PR operating points for the HTML report (at most 101).
+    pub curve: Vec<CurvePoint>,
 }
 
 pub fn evaluate(
@@ -42,6 +49,7 @@ pub fn evaluate(
     threshold: f64,
 ) -> Usable {
     let mut null_label_or_score = 0;
+    let mut curve = Vec::new();
     let metrics = match labels {
         Labels::Binary(labels) => {
             let (mut y, mut s) = (Vec::new(), Vec::new());
@@ -54,6 +62,7 @@ pub fn evaluate(
                     _ => null_label_or_score += 1,
                 }
             }
+            curve = curve_points(&y, &s, CURVE_POINTS);
             (!y.is_empty()).then(|| TaskMetrics::Binary(binary_metrics(&y, &s, threshold)))
         }
         Labels::Regression(targets) => {
@@ -74,6 +83,7 @@ pub fn evaluate(
         rows: joined.pairs.len() - null_label_or_score,
         null_label_or_score,
         metrics,
+        curve,
     }
 }
 

@@ -25,6 +25,10 @@ pub fn emit(output: &CommandOutput, global: &GlobalArgs) -> Result<Outcome> {
     if let Some(path) = &global.report {
         write_atomic(path, json.as_bytes())?;
     }
+    if let Some(path) = &global.html {
+        let page = crate::html::render_page(&[serde_json::from_str(&json)?]);
+        write_atomic(path, page.as_bytes())?;
+    }
     if let Some(path) = &global.metrics_file {
         write_atomic(path, output.metrics.render().as_bytes())?;
     }
