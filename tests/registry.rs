@@ -708,3 +708,100 @@ fn a_polling_reader_never_sees_a_partial_pointer_or_missing_version() {
     assert!(reads > 100, "the reader actually polled ({reads} reads)");
     assert_eq!(current(&registry), 101);
 }
+
+#[test]
+fn verify_keeps_unaudited_live_versions_and_appends_never_fuse() {
+    let c = candidates();
+    let tmp = tempfile::tempdir().unwrap();
+    let registry = tmp.path().join("models");
+    let r = reg(&registry);
+    let promote = |candidate: &str| {
+        let (code, _, stderr) = run(&[
+            "promote",
+            "--registry",
+            &r,
+            "--candidate",
+            candidate,
+            "--force",
+            "--reason",
+            "t",
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+    };
+    promote(&c.weak);
+    promote(&c.strong);
+    // A crash after v2's pointer swap, before its audit line: drop that line.
+    let text = std::fs::read_to_string(registry.join("audit.jsonl")).unwrap();
+    let first_line = text.lines().next().unwrap().to_string() + "\n";
+    std::fs::write(registry.join("audit.jsonl"), &first_line).unwrap();
+    // Another promote before anyone runs verify: v2 is now `previous`, and must survive verify.
+    promote(&c.weak);
+    let (code, report, _) = run_json(&["registry", "verify", "--registry", &r]);
+    assert_eq!(code, 0, "{report}");
+    assert!(
+        registry.join("versions/v000002/metadata.json").is_file(),
+        "{report}"
+    );
+    // v2 was live (v3's line moved current away from it), so it is a valid rollback target.
+    let (code, _, stderr) = run(&["rollback", "--registry", &r]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(current(&registry), 2);
+
+    // A partial last line (a crash mid-append) does not fuse with the next line.
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(registry.join("audit.jsonl"))
+        .unwrap();
+    file.write_all(b"{\"at\":\"2026-11-23T00:00:00Z\",\"act")
+        .unwrap();
+    drop(file);
+    promote(&c.strong);
+    let log = audit(&registry);
+    assert_eq!(log.last().unwrap()["to"], 4);
+    assert_eq!(log.last().unwrap()["from"], 2);
+
+    // A version left by a promote killed before its swap is removed by verify, audited, and
+    // its number is not handed out again.
+    std::fs::create_dir(registry.join("versions/v000005")).unwrap();
+    std::fs::write(registry.join("versions/v000005/metadata.json"), "{}").unwrap();
+    let (code, _, stderr) = run(&["rollback", "--registry", &r, "--to", "5"]);
+    assert_eq!(code, 1, "an orphan is not a rollback target: {stderr}");
+    let (code, report, _) = run_json(&["registry", "verify", "--registry", &r]);
+    assert_eq!(code, 0);
+    assert!(
+        report["result"]["repairs"][0]
+            .as_str()
+            .unwrap()
+            .contains("removed version 5"),
+        "{report}"
+    );
+    promote(&c.weak);
+    assert_eq!(current(&registry), 6);
+
+    // A bad candidate leaves no registry behind.
+    let fresh = tmp.path().join("fresh");
+    let (code, _, _) = run(&[
+        "promote",
+        "--registry",
+        &reg(&fresh),
+        "--candidate",
+        &reg(tmp.path()),
+    ]);
+    assert_eq!(code, 1);
+    assert!(!fresh.exists());
+    // A dry run of a first promotion works on a registry that does not exist yet.
+    let (code, report, stderr) = run_json(&[
+        "promote",
+        "--registry",
+        &reg(&fresh),
+        "--candidate",
+        &c.weak,
+        "--dry-run",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        report["result"]["promotion"]["action"],
+        "dry-run (bootstrap)"
+    );
+    assert!(!fresh.exists());
+}

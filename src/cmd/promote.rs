@@ -8,10 +8,12 @@ use serde_json::json;
 
 use crate::cli::{GlobalArgs, PromoteArgs, RegistryLocation, RollbackArgs};
 use crate::data::time::parse_duration;
-use crate::registry::layout::parse_version_arg;
+use crate::registry::layout::{check_alias, parse_version_arg};
 use crate::registry::lock::RegistryLock;
 use crate::registry::notify::notify;
-use crate::registry::ops::{promote, rollback as rollback_registry, PromoteRequest};
+use crate::registry::ops::{
+    check_candidate, promote, rollback as rollback_registry, PromoteRequest,
+};
 use crate::registry::store::Registry;
 use crate::report::envelope::{Envelope, EnvelopeParts};
 use crate::report::output::{emit, CommandOutput};
@@ -42,7 +44,17 @@ fn command_line() -> String {
 pub fn run(args: &PromoteArgs, global: &GlobalArgs) -> Result<Outcome> {
     let started_at = Utc::now();
     let notify_timeout = duration(&args.notify_timeout, "--notify-timeout")?;
-    let registry = Registry::open(&args.location.registry, !args.dry_run)?;
+    // Bad input must leave no trace: check the candidate and the alias before the registry is
+    // created or locked.
+    check_candidate(&args.candidate)?;
+    if let Some(alias) = &args.alias {
+        check_alias(alias)?;
+    }
+    let registry = if args.dry_run {
+        Registry::at(&args.location.registry)?
+    } else {
+        Registry::open(&args.location.registry, true)?
+    };
     let actor = actor(&args.actor);
     let request = PromoteRequest {
         candidate: &args.candidate,
@@ -66,7 +78,10 @@ pub fn run(args: &PromoteArgs, global: &GlobalArgs) -> Result<Outcome> {
     } else {
         Status::Ok
     };
-    let mut messages = Vec::new();
+    let mut messages = outcome.warnings.clone();
+    if !messages.is_empty() {
+        status = Status::Warn;
+    }
     let mut notified = serde_json::Value::Null;
     if let (Some(url), Some(version), "promote" | "bootstrap") =
         (&args.notify, outcome.to, outcome.action.as_str())

@@ -33,8 +33,13 @@ pub struct AuditEntry {
     pub forced: bool,
 }
 
+/// Appends one line. A partial last line (a crash mid-append) is dropped first, so the new
+/// line never fuses with it into one that does not parse.
 pub fn append_audit(dir: &Path, entry: &AuditEntry) -> Result<()> {
     let path = dir.join(AUDIT_FILE);
+    if let Some(at) = read_audit_bytes(&path)?.1 {
+        truncate_partial_tail(dir, at)?;
+    }
     let mut line = serde_json::to_string(entry)?;
     line.push('\n');
     let mut file = OpenOptions::new()
@@ -55,15 +60,25 @@ pub struct AuditLog {
     pub partial_tail: Option<usize>,
 }
 
-pub fn read_audit(dir: &Path) -> Result<AuditLog> {
-    let path = dir.join(AUDIT_FILE);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+/// The complete lines as text, and where a partial last line starts (bytes: a crash can cut a
+/// line inside a UTF-8 character).
+fn read_audit_bytes(path: &Path) -> Result<(String, Option<usize>)> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     };
-    let complete = text.rfind('\n').map_or(0, |i| i + 1);
-    let partial_tail = (complete < text.len()).then_some(complete);
+    let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let partial_tail = (complete < bytes.len()).then_some(complete);
+    let text = String::from_utf8(bytes[..complete].to_vec())
+        .with_context(|| format!("{}: not UTF-8 text", path.display()))?;
+    Ok((text, partial_tail))
+}
+
+pub fn read_audit(dir: &Path) -> Result<AuditLog> {
+    let path = dir.join(AUDIT_FILE);
+    let (text, partial_tail) = read_audit_bytes(&path)?;
+    let complete = text.len();
     let mut entries = Vec::new();
     for (number, line) in text[..complete].lines().enumerate() {
         if line.trim().is_empty() {

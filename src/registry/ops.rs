@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::audit::{append_audit, read_audit, truncate_partial_tail, AuditEntry};
 use super::layout::{version_name, Pointer};
-use super::store::{audited_versions, PromotionRecord, Registry};
+use super::store::{PromotionRecord, Registry};
 use crate::model::directory::{model_fingerprint, ModelDir, METADATA_FILE, MODEL_FILE};
 use crate::report::envelope::rfc3339;
 
@@ -39,6 +39,9 @@ pub struct PromoteOutcome {
     pub report_sha256: Option<String>,
     pub pruned: Vec<u32>,
     pub reason: String,
+    /// Steps after the commit point (the pointer swap) that failed: the promotion stands,
+    /// `registry verify` finishes them.
+    pub warnings: Vec<String>,
 }
 
 /// Why a report does not allow promoting this candidate, if it does not.
@@ -83,8 +86,8 @@ fn check_report(path: &Path, fingerprint: &str) -> Result<(Option<String>, Strin
     Ok((None, digest))
 }
 
-fn short(fingerprint: &str) -> &str {
-    &fingerprint[..fingerprint.len().min(12)]
+fn short(fingerprint: &str) -> String {
+    fingerprint.chars().take(12).collect()
 }
 
 fn pointer_name(alias: Option<&str>) -> String {
@@ -93,7 +96,7 @@ fn pointer_name(alias: Option<&str>) -> String {
 
 /// Checks the candidate directory: metadata.json consistent with model.json (or an external
 /// model's files), and at least one model file.
-fn check_candidate(candidate: &Path) -> Result<String> {
+pub fn check_candidate(candidate: &Path) -> Result<String> {
     if !candidate.join(METADATA_FILE).is_file() {
         bail!("candidate {}: no {METADATA_FILE}", candidate.display());
     }
@@ -154,6 +157,7 @@ pub fn promote(registry: &Registry, request: &PromoteRequest<'_>) -> Result<Prom
             report_sha256,
             pruned: Vec::new(),
             reason: why,
+            warnings: Vec::new(),
         });
     }
     if request.force && request.reason.is_none_or(|r| r.trim().is_empty()) {
@@ -176,6 +180,7 @@ pub fn promote(registry: &Registry, request: &PromoteRequest<'_>) -> Result<Prom
             report_sha256,
             pruned: Vec::new(),
             reason,
+            warnings: Vec::new(),
         });
     }
     let record = PromotionRecord {
@@ -190,12 +195,10 @@ pub fn promote(registry: &Registry, request: &PromoteRequest<'_>) -> Result<Prom
     };
     registry.install_version(request.candidate, &record)?;
     let pointer = Pointer::new(version, now.clone(), from);
+    // The commit point. What follows is audited or finished by `registry verify` if it fails.
     registry.write_pointer(request.alias, &pointer)?;
-    // Once a registry has a `latest` link, it follows current.
-    if (request.link || registry.latest_link().is_some()) && request.alias.is_none() {
-        registry.swap_latest_link(version)?;
-    }
-    append_audit(
+    let mut warnings = Vec::new();
+    if let Err(e) = append_audit(
         &registry.dir,
         &AuditEntry {
             at: now,
@@ -209,9 +212,28 @@ pub fn promote(registry: &Registry, request: &PromoteRequest<'_>) -> Result<Prom
             fingerprint: Some(fingerprint.clone()),
             forced,
         },
-    )?;
-    let pruned = match request.keep {
-        Some(keep) => prune(registry, keep, request.actor)?,
+    ) {
+        warnings.push(format!(
+            "promoted, but the audit line was not written ({e:#}); run `refit registry verify`"
+        ));
+    }
+    // Once a registry has a `latest` link, it follows current.
+    if (request.link || registry.latest_link().is_some()) && request.alias.is_none() {
+        if let Err(e) = registry.swap_latest_link(version) {
+            warnings.push(format!(
+                "promoted, but `latest` was not swapped ({e:#}); run `refit registry verify`"
+            ));
+        }
+    }
+    let pruned = match request
+        .keep
+        .map(|keep| prune(registry, keep, request.actor))
+    {
+        Some(Ok(pruned)) => pruned,
+        Some(Err(e)) => {
+            warnings.push(format!("promoted, but pruning failed ({e:#})"));
+            Vec::new()
+        }
         None => Vec::new(),
     };
     Ok(PromoteOutcome {
@@ -223,6 +245,7 @@ pub fn promote(registry: &Registry, request: &PromoteRequest<'_>) -> Result<Prom
         report_sha256,
         pruned,
         reason,
+        warnings,
     })
 }
 
@@ -296,18 +319,20 @@ pub fn rollback(
         bail!("version {target} is already {}", pointer_name(alias));
     }
     let dir = registry.version_dir(target);
-    if !dir.join(METADATA_FILE).is_file() {
-        let pruned = read_audit(&registry.dir)?
-            .entries
-            .iter()
-            .any(|e| e.action == "prune" && e.from == Some(target));
+    let audit = read_audit(&registry.dir)?.entries;
+    if audit
+        .iter()
+        .any(|e| e.action == "prune" && e.from == Some(target))
+    {
+        bail!("version {target} was pruned; nothing to roll back to");
+    }
+    if !dir.join(METADATA_FILE).is_file() || !dir.join(super::layout::PROMOTION_FILE).is_file() {
+        bail!("version {target} does not exist; nothing to roll back to");
+    }
+    // Only a version that was really live, not one left behind by a killed promote.
+    if !was_live(&audit, target) {
         bail!(
-            "version {target} {}; nothing to roll back to",
-            if pruned {
-                "was pruned"
-            } else {
-                "does not exist"
-            }
+            "version {target} was never promoted (no audit line names it); run `refit registry verify`"
         );
     }
     if dry_run {
@@ -322,9 +347,6 @@ pub fn rollback(
         alias,
         &Pointer::new(target, now.clone(), Some(current.version)),
     )?;
-    if (link || registry.latest_link().is_some()) && alias.is_none() {
-        registry.swap_latest_link(target)?;
-    }
     append_audit(
         &registry.dir,
         &AuditEntry {
@@ -340,6 +362,10 @@ pub fn rollback(
             forced: false,
         },
     )?;
+    // After the audit line: a failure here leaves only the link behind, which verify fixes.
+    if (link || registry.latest_link().is_some()) && alias.is_none() {
+        registry.swap_latest_link(target)?;
+    }
     Ok(RollbackOutcome {
         from: current.version,
         to: target,
@@ -354,10 +380,33 @@ pub struct VerifyOutcome {
     pub problems: Vec<String>,
 }
 
+/// Whether the audit log shows a pointer at `version` at some time: moved to it, or moved
+/// away from it (a crash can lose the line that moved it there, never the later one). A
+/// repair's `from` is a removal, and a prune's is the end of the version: neither counts.
+fn was_live(entries: &[AuditEntry], version: u32) -> bool {
+    entries.iter().any(|e| {
+        e.action != "prune"
+            && (e.to == Some(version) || (e.from == Some(version) && e.action != "repair"))
+    })
+}
+
 /// Checks every invariant and finishes or undoes what a crash interrupted, saying what it did.
 /// With `repair` false it only reports.
 pub fn verify(registry: &Registry, actor: &str, repair: bool) -> Result<VerifyOutcome> {
     let mut out = VerifyOutcome::default();
+    let repair_entry =
+        |pointer: Option<String>, from: Option<u32>, to: Option<u32>, reason: String| AuditEntry {
+            at: rfc3339(chrono::Utc::now()),
+            actor: actor.to_string(),
+            action: "repair".into(),
+            pointer,
+            from,
+            to,
+            reason: Some(reason),
+            report_sha256: None,
+            fingerprint: None,
+            forced: false,
+        };
     // 1. Leftovers: staged versions, half-removed versions, temp links and pointer temp files.
     for path in registry.leftovers()? {
         if repair {
@@ -387,16 +436,21 @@ pub fn verify(registry: &Registry, actor: &str, repair: bool) -> Result<VerifyOu
     }
     out.checks
         .push(format!("audit.jsonl: {} entries parse", log.entries.len()));
-    let mut audited = audited_versions(&log.entries);
-    // 3. Pointers name installed versions; a pointer swap without its audit line is completed.
-    let mut pointers = vec![(None, registry.pointer(None)?)];
-    for alias in registry.aliases()? {
-        let p = registry.pointer(Some(&alias))?;
-        pointers.push((Some(alias), p));
-    }
-    for (alias, pointer) in &pointers {
+    let mut entries = log.entries;
+    // 3. Pointers parse and name complete versions; a move without its audit line (the last
+    //    entry for that pointer names another version) is audited now.
+    let mut names = vec![None];
+    names.extend(registry.aliases()?.into_iter().map(Some));
+    let mut pointers = Vec::new();
+    for alias in names {
         let name = pointer_name(alias.as_deref());
-        let Some(pointer) = pointer else { continue };
+        match registry.pointer(alias.as_deref()) {
+            Ok(Some(p)) => pointers.push((name, p)),
+            Ok(None) => {}
+            Err(e) => out.problems.push(format!("{name}: {e:#}")),
+        }
+    }
+    for (name, pointer) in &pointers {
         let dir = registry.version_dir(pointer.version);
         if !dir.join(METADATA_FILE).is_file() {
             out.problems.push(format!(
@@ -407,31 +461,30 @@ pub fn verify(registry: &Registry, actor: &str, repair: bool) -> Result<VerifyOu
         }
         out.checks
             .push(format!("{name} -> version {} (complete)", pointer.version));
-        let moved_here = log.entries.iter().any(|e| {
-            e.to == Some(pointer.version) && e.pointer.as_deref().unwrap_or("current") == name
+        let last_move = entries.iter().rev().find(|e| {
+            e.pointer.as_deref().unwrap_or("current") == name
+                && e.to.is_some()
+                && matches!(
+                    e.action.as_str(),
+                    "promote" | "bootstrap" | "rollback" | "repair"
+                )
         });
-        if !moved_here {
+        if last_move.and_then(|e| e.to) != Some(pointer.version) {
             if repair {
                 let record = registry.promotion_record(pointer.version).ok();
-                append_audit(
-                    &registry.dir,
-                    &AuditEntry {
-                        at: rfc3339(chrono::Utc::now()),
-                        actor: actor.to_string(),
-                        action: "repair".into(),
-                        pointer: Some(name.clone()),
-                        from: pointer.previous,
-                        to: Some(pointer.version),
-                        reason: Some(format!(
-                            "{name} was moved to version {} by an operation interrupted before its audit line",
-                            pointer.version
-                        )),
-                        report_sha256: record.as_ref().and_then(|r| r.report_sha256.clone()),
-                        fingerprint: record.map(|r| r.fingerprint),
-                        forced: false,
-                    },
-                )?;
-                audited.push(pointer.version);
+                let mut entry = repair_entry(
+                    Some(name.clone()),
+                    pointer.previous,
+                    Some(pointer.version),
+                    format!(
+                        "{name} was moved to version {} by an operation interrupted before its audit line",
+                        pointer.version
+                    ),
+                );
+                entry.report_sha256 = record.as_ref().and_then(|r| r.report_sha256.clone());
+                entry.fingerprint = record.map(|r| r.fingerprint);
+                append_audit(&registry.dir, &entry)?;
+                entries.push(entry);
                 out.repairs.push(format!(
                     "audited the move of {name} to version {}",
                     pointer.version
@@ -444,62 +497,74 @@ pub fn verify(registry: &Registry, actor: &str, repair: bool) -> Result<VerifyOu
             }
         }
     }
-    let current = pointers[0].1.clone();
-    // 4. Versions: each complete; unaudited ones nobody points at are an interrupted promote;
-    //    audited-as-pruned ones still present are an interrupted prune.
-    let pointed: Vec<u32> = pointers
+    // 4. Versions. Any version a pointer names (now or as previous) is kept. Otherwise one that
+    //    no audit line ever moved a pointer to was installed by a promote killed before its
+    //    pointer swap, and one audited as pruned is an interrupted prune: both are removed,
+    //    and the removal audited so the number is never handed out again.
+    let protected: Vec<u32> = pointers
         .iter()
-        .filter_map(|(_, p)| p.as_ref().map(|p| p.version))
+        .flat_map(|(_, p)| std::iter::once(p.version).chain(p.previous))
         .collect();
-    let pruned: Vec<u32> = log
-        .entries
+    let pruned: Vec<u32> = entries
         .iter()
         .filter(|e| e.action == "prune")
         .filter_map(|e| e.from)
         .collect();
     for version in registry.versions()? {
-        let dir = registry.version_dir(version);
-        let complete =
-            dir.join(METADATA_FILE).is_file() && dir.join(super::layout::PROMOTION_FILE).is_file();
-        let orphan = !audited.contains(&version) && !pointed.contains(&version);
-        let half_pruned = pruned.contains(&version) && !pointed.contains(&version);
-        if orphan || half_pruned {
+        if protected.contains(&version) {
+            continue;
+        }
+        let why = if pruned.contains(&version) {
+            Some("its prune was interrupted")
+        } else if !was_live(&entries, version) {
+            Some("installed by a promote interrupted before its pointer swap")
+        } else {
+            None
+        };
+        if let Some(why) = why {
             if repair {
                 registry.remove_version(version)?;
-                out.repairs.push(format!(
-                    "removed version {version}: {}",
-                    if orphan {
-                        "installed by a promote interrupted before its pointer swap"
-                    } else {
-                        "its prune was interrupted"
-                    }
-                ));
+                if !pruned.contains(&version) {
+                    append_audit(
+                        &registry.dir,
+                        &repair_entry(
+                            None,
+                            Some(version),
+                            None,
+                            format!("removed version {version}: {why}"),
+                        ),
+                    )?;
+                }
+                out.repairs
+                    .push(format!("removed version {version}: {why}"));
             } else {
-                out.problems.push(format!(
-                    "version {version} is a leftover of an interrupted operation"
-                ));
+                out.problems
+                    .push(format!("version {version} is a leftover ({why})"));
             }
-        } else if !complete {
+        } else if !registry
+            .version_dir(version)
+            .join(super::layout::PROMOTION_FILE)
+            .is_file()
+        {
             out.problems.push(format!(
-                "version {version} is incomplete ({} or promotion.json missing)",
-                METADATA_FILE
+                "version {version} is incomplete (promotion.json missing)"
             ));
         }
     }
     // 5. `latest` follows current.
-    if let (Some(link), Some(current)) = (registry.latest_link(), &current) {
-        if link != current.version {
+    let current = pointers
+        .iter()
+        .find(|(n, _)| n == "current")
+        .map(|(_, p)| p.version);
+    if let (Some(link), Some(current)) = (registry.latest_link(), current) {
+        if link != current {
             if repair {
-                registry.swap_latest_link(current.version)?;
-                out.repairs.push(format!(
-                    "pointed latest at version {} (was {link})",
-                    current.version
-                ));
+                registry.swap_latest_link(current)?;
+                out.repairs
+                    .push(format!("pointed latest at version {current} (was {link})"));
             } else {
-                out.problems.push(format!(
-                    "latest -> {link} but current is {}",
-                    current.version
-                ));
+                out.problems
+                    .push(format!("latest -> {link} but current is {current}"));
             }
         }
     }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use super::audit::{read_audit, AuditEntry};
+use super::audit::AuditEntry;
 use super::layout::{
     check_alias, parse_version_name, version_name, Pointer, ALIASES_DIR, CURRENT_FILE, LATEST_LINK,
     PROMOTION_FILE, TEMP_PREFIX, VERSIONS_DIR,
@@ -50,6 +50,17 @@ impl Registry {
         } else if create {
             std::fs::create_dir_all(dir.join(VERSIONS_DIR))
                 .with_context(|| format!("creating {}/{VERSIONS_DIR}", dir.display()))?;
+        }
+        Ok(Registry {
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// The registry at `dir` as it is, created by nothing (dry runs): a missing directory is an
+    /// empty registry, a file is an error.
+    pub fn at(dir: &Path) -> Result<Registry> {
+        if dir.exists() && !dir.is_dir() {
+            bail!("registry {}: is a file, not a directory", dir.display());
         }
         Ok(Registry {
             dir: dir.to_path_buf(),
@@ -264,19 +275,6 @@ impl Registry {
         serde_json::from_str(&text)
             .with_context(|| format!("{}: not a promotion record", path.display()))
     }
-}
-
-/// The audit trail as data: which versions were ever promoted.
-pub fn audited_versions(audit: &[AuditEntry]) -> Vec<u32> {
-    audit
-        .iter()
-        .filter(|e| e.action == "promote" || e.action == "bootstrap")
-        .filter_map(|e| e.to)
-        .collect()
-}
-
-pub fn read_entries(dir: &Path) -> Result<Vec<AuditEntry>> {
-    Ok(read_audit(dir)?.entries)
 }
 
 /// Regular files and directories only; a symlink in a candidate is refused (it could point
