@@ -584,9 +584,10 @@ pub struct TrainCandidateArgs {
     /// Drop rows whose target is null instead of failing.
     #[arg(long)]
     pub drop_null_target: bool,
-    /// Train with your own command instead; {data}, {out}, {target}, {time} and {holdout} are
-    /// replaced (shell-quoted). It must leave model files and holdout.parquet (label, score) in
-    /// {out}.
+    /// Train with your own command instead; {data} (each input file), {out}, {target}, {time},
+    /// {holdout} and {cutoff} are replaced (shell-quoted). It must leave model files and
+    /// holdout.parquet (the time column, label, score) in {out}, holding out exactly the rows
+    /// at or after {cutoff}.
     #[arg(long, value_name = "CMD")]
     pub command: Option<String>,
     /// Kill the external command after this long (30m, 2h).

@@ -194,6 +194,15 @@ fn coverage_gate_lists_the_entities_the_challenger_does_not_know() {
 
 #[test]
 fn too_few_rows_is_insufficient_evidence() {
+    // No rows at all (a --since after the data): the metric is undefined, FAIL not an error.
+    let (code, report, stderr) = run_json(&strs(&scored_args(&["--since", "2030-01-01"])));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(report["result"]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r.as_str().unwrap().contains("is undefined")));
+
     let mut args = scored_args(&[]);
     let last = args.iter().position(|a| a == "1500").unwrap();
     args[last] = "50".into();

@@ -335,12 +335,13 @@ fn train_small(data: &str, out: &Path, extra: &[&str]) -> (i32, String) {
         "y",
         "--time",
         "ts",
-        "--min-rows",
-        "10",
         "--out",
     ];
     let out = out.display().to_string();
     args.push(&out);
+    if !extra.contains(&"--min-rows") {
+        args.extend(["--min-rows", "10"]);
+    }
     args.extend(extra);
     let (code, _, stderr) = run(&args);
     (code, stderr)
@@ -374,7 +375,7 @@ fn bad_inputs_are_errors_that_write_nothing() {
             small_csv(dir, "empty_feature.csv", |i| {
                 format!("{},,a,{}", day(i), i % 2)
             }),
-            "x have no values at all",
+            "x have no values in any training row",
         ),
         (
             "bad_time.csv",
@@ -405,6 +406,15 @@ fn bad_inputs_are_errors_that_write_nothing() {
     let mut expected: Vec<&str> = cases.iter().map(|(n, _, _)| *n).collect();
     expected.sort();
     assert_eq!(strays(dir, &expected), Vec::<String>::new());
+
+    // Too few rows is a WARN even when those rows could not be split or have one class.
+    for (name, path, _) in &cases {
+        if *name == "one_class.csv" || *name == "one_day.csv" {
+            let (code, stderr) = train_small(path, &out, &["--min-rows", "1000"]);
+            assert_eq!(code, 0, "{name}: {stderr}");
+            assert!(!out.exists());
+        }
+    }
 
     // Nulls in the target are dropped on request, and counted.
     let (code, stderr) = train_small(&cases[1].1, &out, &["--drop-null-target"]);
@@ -469,6 +479,25 @@ fn predict_counts_unknown_categories_and_checks_the_model_directory() {
     assert_eq!(code, 1);
     assert!(stderr.contains("`monthly_usage` not found in"), "{stderr}");
 
+    // A categorical read back with another type would match no category: refused.
+    let retyped = tmp.path().join("retyped.csv");
+    std::fs::write(
+        &retyped,
+        "tenure_months,monthly_usage,support_calls,discount,region\n3,40,1,0.1,1\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = run(&[
+        "predict",
+        "--model",
+        &model,
+        "--data",
+        &retyped.display().to_string(),
+        "--out",
+        &preds,
+    ]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("categorical feature `region`"), "{stderr}");
+
     // metadata.json that disagrees with model.json is refused.
     let meta_path = out.join("metadata.json");
     let mut meta = read_json(&meta_path);
@@ -522,6 +551,21 @@ fn external_trainer_output_is_validated_and_described() {
     ]);
     assert_eq!(code, 1);
     assert!(stderr.contains("external command"), "{stderr}");
+
+    // A trainer that held out other rows than refit's cutoff is refused (its metrics would
+    // include rows it trained on).
+    let wide = tmp.path().join("wide");
+    let (code, _, stderr) = run(&strs(&train_args(&wide, &["--holdout", "0.5"])));
+    assert_eq!(code, 0, "{stderr}");
+    let wide_holdout = wide.join("holdout.parquet").display().to_string();
+    let leaky = tmp.path().join("leaky");
+    let command =
+        format!("cp '{wide_holdout}' {{out}}/holdout.parquet && echo w > {{out}}/weights.bin");
+    let (code, _, stderr) = run(&strs(&train_args(&leaky, &["--command", &command])));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("before refit's cutoff"), "{stderr}");
+    assert!(!leaky.exists());
+    std::fs::remove_dir_all(&wide).unwrap();
 
     // A failing command: exit 1, its status and stderr quoted, nothing left behind.
     let failed = tmp.path().join("failed");

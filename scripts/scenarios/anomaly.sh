@@ -17,7 +17,7 @@ fi
 HERE=scripts/scenarios/anomaly
 export TARGET=anomaly TIME=ts LABEL=anomaly
 export ALWAYS_RETRAIN=1
-export TRAIN_COMMAND="$PYTHON $HERE/train.py --data {data} --out {out} --target {target} --time {time} --holdout {holdout}"
+export TRAIN_COMMAND="$PYTHON $HERE/train.py --data {data} --out {out} --target {target} --time {time} --cutoff {cutoff}"
 export TRAIN_ARGS="--timeout 5m"
 export SCORE_COMMAND="$PYTHON $HERE/score.py --champion {champion} --challenger {challenger} --data {data} --out {out}"
 export SHADOW_ARGS="--time ts --last 200 --metric pr_auc --bootstrap 200"

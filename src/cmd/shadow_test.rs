@@ -188,24 +188,25 @@ pub fn run(args: &ShadowTestArgs, global: &GlobalArgs) -> Result<Outcome> {
         _ => None,
     };
 
-    let challenger_value = value(&challenger_metrics).with_context(|| {
-        format!(
-            "{} is undefined for the challenger on these rows (one class only?)",
+    // An undefined metric (no rows, one class only) is missing evidence: FAIL, never a pass.
+    let challenger_value = value(&challenger_metrics).unwrap_or(f64::NAN);
+    let champion_value = champion_metrics.as_ref().and_then(value);
+    let undefined =
+        challenger_value.is_nan() || (champion_scores.is_some() && champion_value.is_none());
+    if undefined {
+        passed = false;
+        reasons.push(format!(
+            "insufficient evidence: {} is undefined on these {n} rows (no rows, or one class only)",
             metric.name()
-        )
-    })?;
+        ));
+    }
     let mut comparison = None;
     let mut bootstrap = json!("no champion");
     let mut delong = Value::Null;
     let mut mcnemar = Value::Null;
-    match (&champion_scores, &champion_metrics) {
-        (Some(champ_scores), Some(champ_metrics)) => {
-            let champion_value = value(champ_metrics).with_context(|| {
-                format!(
-                    "{} is undefined for the champion on these rows",
-                    metric.name()
-                )
-            })?;
+    match (&champion_scores, champion_value) {
+        _ if undefined => {}
+        (Some(champ_scores), Some(champion_value)) => {
             let c = compare_with_champion(metric, champion_value, challenger_value, tolerance);
             if !c.passed {
                 passed = false;

@@ -9,8 +9,9 @@ use rayon::prelude::*;
 use serde_json::{json, Value};
 
 use crate::cli::{GlobalArgs, ModelKind, Task, TrainCandidateArgs};
+use crate::data::read::expand_paths;
 use crate::data::read::LoadedTable;
-use crate::data::time::parse_duration;
+use crate::data::time::{format_ms, parse_duration, table_timestamps};
 use crate::data::Table;
 use crate::drift::plan::PlannedFeature;
 use crate::drift::profile::{profile_feature, Profile, PROFILE_FORMAT, PROFILE_SCHEMA};
@@ -24,8 +25,8 @@ use crate::model::metadata::{
 };
 use crate::model::train::{
     data_fingerprint, feature_specs, fit_candidate, holdout_frame, holdout_metrics, infer_task,
-    prepare_rows, select_features, trainer_params, training_window, FeatureChoice, FittedModel,
-    PreparedRows, Trainer, HOLDOUT_LABEL, HOLDOUT_SCORE,
+    select_features, split_rows, trainer_params, training_window, usable_rows, FeatureChoice,
+    FittedModel, PreparedRows, Trainer, HOLDOUT_LABEL, HOLDOUT_SCORE,
 };
 use crate::proxy::label::{binary_labels, finite_values};
 use crate::report::envelope::{rfc3339, Envelope, EnvelopeParts};
@@ -45,9 +46,11 @@ pub fn run(args: &TrainCandidateArgs, global: &GlobalArgs) -> Result<Outcome> {
             args.holdout
         );
     }
-    let timeout = Duration::from_millis(
-        u64::try_from(parse_duration(&args.timeout).context("--timeout")?).unwrap_or(0),
-    );
+    let timeout_ms = parse_duration(&args.timeout).context("--timeout")?;
+    if timeout_ms <= 0 {
+        bail!("--timeout {}: must be longer than zero", args.timeout);
+    }
+    let timeout = Duration::from_millis(timeout_ms as u64);
 
     let table = Table::open(&args.data)?;
     let mut reserved = vec![args.target.clone(), args.time.clone()];
@@ -80,15 +83,8 @@ pub fn run(args: &TrainCandidateArgs, global: &GlobalArgs) -> Result<Outcome> {
         Some(task) => task,
         None => infer_task(&data, &args.target)?,
     };
-    let rows = prepare_rows(
-        &data,
-        &args.target,
-        &args.time,
-        task,
-        args.holdout,
-        args.drop_null_target,
-    )?;
-    let usable = rows.kept.len();
+    let usable_rows = usable_rows(&data, &args.target, &args.time, task, args.drop_null_target)?;
+    let usable = usable_rows.kept.len();
     let model_name = match (&args.command, args.model) {
         (Some(_), _) => "external",
         (None, ModelKind::Gbm) => "gbm",
@@ -101,17 +97,15 @@ pub fn run(args: &TrainCandidateArgs, global: &GlobalArgs) -> Result<Outcome> {
         "threshold_rule": threshold_rule, "seed": args.seed, "out": args.out,
         "dry_run": args.dry_run, "command": args.command,
     });
-    let plan = json!({
-        "task": task,
-        "model": model_name,
-        "features": &features,
-        "rows": { "input": data.rows, "usable": usable, "train": rows.split.train.len(),
-                  "holdout": rows.split.holdout.len(),
-                  "dropped_null_target": rows.dropped_null_target },
-        "training_window": training_window(&rows),
-    });
-
+    // Too little data is a WARN before anything can fail on it (the split, one class).
     if usable < args.min_rows {
+        let plan = json!({
+            "task": task,
+            "model": model_name,
+            "features": &features,
+            "rows": { "input": data.rows, "usable": usable,
+                      "dropped_null_target": usable_rows.dropped_null_target },
+        });
         messages.push(format!(
             "insufficient data: {usable} usable rows, --min-rows is {}; no model written",
             args.min_rows
@@ -131,6 +125,23 @@ pub fn run(args: &TrainCandidateArgs, global: &GlobalArgs) -> Result<Outcome> {
             text,
         );
     }
+    let rows = split_rows(
+        usable_rows,
+        args.holdout,
+        task,
+        &data.label,
+        &args.target,
+        &args.time,
+    )?;
+    let plan = json!({
+        "task": task,
+        "model": model_name,
+        "features": &features,
+        "rows": { "input": data.rows, "usable": usable, "train": rows.split.train.len(),
+                  "holdout": rows.split.holdout.len(),
+                  "dropped_null_target": rows.dropped_null_target },
+        "training_window": training_window(&rows),
+    });
     if args.dry_run {
         let text = format!(
             "train-candidate dry run: would train a {} {model_name} model on {} rows \
@@ -161,19 +172,27 @@ pub fn run(args: &TrainCandidateArgs, global: &GlobalArgs) -> Result<Outcome> {
     let vocabularies: Vocabularies;
     let (metrics, threshold) = match &args.command {
         Some(template) => {
+            // Each input file as its own quoted word, globs expanded, as refit itself read them.
+            let data_paths: Vec<String> = expand_paths(&args.data)?
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
             let command = fill_placeholders(
                 template,
                 &[
-                    ("data", args.data.join(" ")),
-                    ("out", staged.path().display().to_string()),
-                    ("target", args.target.clone()),
-                    ("time", args.time.clone()),
-                    ("holdout", args.holdout.to_string()),
+                    ("data", data_paths.clone()),
+                    ("out", vec![staged.path().display().to_string()]),
+                    ("target", vec![args.target.clone()]),
+                    ("time", vec![args.time.clone()]),
+                    ("holdout", vec![args.holdout.to_string()]),
+                    ("cutoff", vec![format_ms(rows.split.cutoff_ms)]),
                 ],
             )?;
             run_external(&command, timeout, global.quiet)?;
             check_external_output(staged.path(), HOLDOUT_FILE)?;
-            vocabularies = learn_vocabularies(&data, &features, entity_list(args))?;
+            let train_rows: Vec<usize> = rows.split.train.iter().map(|&i| rows.kept[i]).collect();
+            vocabularies =
+                learn_vocabularies(&data, &features, entity_list(args), Some(&train_rows))?;
             trainer_record = TrainerRecord {
                 model: "external".into(),
                 engine: "external".into(),
@@ -181,7 +200,13 @@ pub fn run(args: &TrainCandidateArgs, global: &GlobalArgs) -> Result<Outcome> {
                 params: Value::Null,
                 command: Some(template.clone()),
             };
-            external_holdout_metrics(&staged.path().join(HOLDOUT_FILE), task, threshold_rule)?
+            external_holdout_metrics(
+                &staged.path().join(HOLDOUT_FILE),
+                task,
+                threshold_rule,
+                &args.time,
+                rows.split.cutoff_ms,
+            )?
         }
         None => {
             let trainer = match args.model {
@@ -262,9 +287,21 @@ pub fn run(args: &TrainCandidateArgs, global: &GlobalArgs) -> Result<Outcome> {
     )?;
     let out = staged.commit()?;
 
+    // A holdout with one class cannot rank or pick a threshold: the model is written, but
+    // nobody should promote it on these metrics.
+    let mut status = Status::Ok;
+    if task == Task::Binary && metrics["roc_auc"].is_null() {
+        status = Status::Warn;
+        messages.push(
+            "the holdout has one class only: ROC-AUC and PR-AUC are undefined and the decision \
+             threshold fell back to 0.5; use more recent data or a larger --holdout"
+                .to_string(),
+        );
+    }
     let headline = headline_metric(task, &metrics);
     let text = format!(
-        "train-candidate OK: {model_name} {} model, {} train / {} holdout rows, holdout {} -> {}{}\n",
+        "train-candidate {}: {model_name} {} model, {} train / {} holdout rows, holdout {} -> {}{}\n",
+        status.as_str(),
         task_name(task),
         rows.split.train.len(),
         rows.split.holdout.len(),
@@ -282,14 +319,7 @@ pub fn run(args: &TrainCandidateArgs, global: &GlobalArgs) -> Result<Outcome> {
     plan["decision_threshold"] = json!(threshold);
     plan["data_fingerprint"] = json!(metadata.data_fingerprint.sha256);
     finish(
-        global,
-        started_at,
-        Status::Ok,
-        &data,
-        params,
-        plan,
-        messages,
-        text,
+        global, started_at, status, &data, params, plan, messages, text,
     )
 }
 
@@ -334,17 +364,36 @@ fn write_holdout(
 }
 
 /// Holdout metrics from an external trainer's holdout.parquet (`label`, `score`).
+/// The time column must be there and every row at or after refit's cutoff: a trainer that
+/// split differently would report metrics on rows it trained on.
 fn external_holdout_metrics(
     path: &std::path::Path,
     task: Task,
     rule: ThresholdRule,
+    time: &str,
+    cutoff_ms: i64,
 ) -> Result<(Value, Option<f64>)> {
     let spec = vec![path.display().to_string()];
     let table = Table::open(&spec)?;
-    table.require_column(HOLDOUT_LABEL)?;
-    table.require_column(HOLDOUT_SCORE)?;
-    let data = table.load(&[HOLDOUT_LABEL.to_string(), HOLDOUT_SCORE.to_string()])?;
+    for column in [HOLDOUT_LABEL, HOLDOUT_SCORE, time] {
+        table.require_column(column)?;
+    }
+    let data = table.load(&[
+        HOLDOUT_LABEL.to_string(),
+        HOLDOUT_SCORE.to_string(),
+        time.to_string(),
+    ])?;
     let file = path.display().to_string();
+    let early = table_timestamps(&data, time)?
+        .iter()
+        .filter(|t| t.is_none_or(|t| t < cutoff_ms))
+        .count();
+    if early > 0 {
+        bail!(
+            "{file}: {early} holdout rows are before refit's cutoff {} (or have no time); the trainer must hold out exactly the rows at or after {{cutoff}}",
+            format_ms(cutoff_ms)
+        );
+    }
     let labels: Vec<Option<f64>> = match task {
         Task::Binary => data
             .map_column(HOLDOUT_LABEL, |c| binary_labels(c, &file))?

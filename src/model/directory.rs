@@ -108,8 +108,13 @@ impl StagedDir {
             }
         }
         if let Some(aside) = old {
-            std::fs::remove_dir_all(&aside)
-                .with_context(|| format!("removing the replaced model at {}", aside.display()))?;
+            // The new model is in place: a leftover old copy is worth a warning, not a failure.
+            if let Err(e) = std::fs::remove_dir_all(&aside) {
+                eprintln!(
+                    "warning: could not remove the replaced model at {}: {e}",
+                    aside.display()
+                );
+            }
         }
         Ok(self.out)
     }

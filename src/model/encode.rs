@@ -68,11 +68,13 @@ impl EncodingCounts {
 }
 
 /// The distinct non-null values of each categorical feature (and of `extra` columns such as
-/// the entity id, which fleet-diff reads), sorted.
+/// the entity id, which fleet-diff reads), sorted; over `rows` only when given (the training
+/// rows: a category first seen in the holdout is unknown to the model, as it will be live).
 pub fn learn_vocabularies(
     table: &LoadedTable,
     features: &[FeatureSpec],
     extra: &[String],
+    rows: Option<&[usize]>,
 ) -> Result<Vocabularies> {
     let names = features
         .iter()
@@ -81,9 +83,32 @@ pub fn learn_vocabularies(
         .chain(extra.iter().cloned());
     let mut vocabularies = Vocabularies::new();
     for name in names {
-        let counts = CategoryCounts::from_columns(&table.column_parts(&name)?)
-            .with_context(|| format!("reading `{name}` from {}", table.label))?;
-        vocabularies.insert(name, counts.counts.into_keys().collect());
+        let vocabulary: Vec<String> = match rows {
+            None => CategoryCounts::from_columns(&table.column_parts(&name)?)
+                .with_context(|| format!("reading `{name}` from {}", table.label))?
+                .counts
+                .into_keys()
+                .collect(),
+            Some(rows) => {
+                let mut values: Vec<Option<String>> = Vec::with_capacity(table.rows);
+                for part in table.column_parts(&name)? {
+                    let strings = part.cast(&DataType::String).with_context(|| {
+                        format!("reading `{name}` from {} as text", table.label)
+                    })?;
+                    values.extend(
+                        strings
+                            .as_materialized_series()
+                            .str()?
+                            .iter()
+                            .map(|v| v.map(String::from)),
+                    );
+                }
+                let set: std::collections::BTreeSet<&str> =
+                    rows.iter().filter_map(|&i| values[i].as_deref()).collect();
+                set.into_iter().map(String::from).collect()
+            }
+        };
+        vocabularies.insert(name, vocabulary);
     }
     Ok(vocabularies)
 }
@@ -108,6 +133,7 @@ pub fn encode_features(
                 }
             }
             ColumnKind::Categorical => {
+                check_category_dtype(feature, &parts, &table.label)?;
                 let vocabulary = vocabularies.get(&feature.name).with_context(|| {
                     format!("no vocabulary for categorical feature `{}`", feature.name)
                 })?;
@@ -132,6 +158,29 @@ pub fn encode_features(
         cols: features.len(),
     };
     Ok((matrix, counts))
+}
+
+/// Categories are matched as text, so their type must be the training one: an integer id
+/// read back as a float ("17" vs "17.0") would make every value unknown.
+fn check_category_dtype(feature: &FeatureSpec, parts: &[&Column], file: &str) -> Result<()> {
+    let textual = |d: &DataType| d.is_string() || d.is_categorical() || d.is_enum();
+    for part in parts {
+        let dtype = part.dtype();
+        let trained_textual = matches!(feature.dtype.as_str(), "str" | "cat" | "enum")
+            || feature.dtype.starts_with("cat")
+            || feature.dtype.starts_with("enum");
+        let same = dtype.to_string() == feature.dtype || (textual(dtype) && trained_textual);
+        if !same {
+            bail!(
+                "categorical feature `{}` in {file} has type {dtype}, but {} at training; \
+                 categories would not match (cast the column back to {})",
+                feature.name,
+                feature.dtype,
+                feature.dtype
+            );
+        }
+    }
+    Ok(())
 }
 
 fn push_numeric(part: &Column, file: &str, out: &mut Vec<f64>) -> Result<()> {

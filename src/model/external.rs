@@ -19,8 +19,9 @@ pub fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
-/// Replaces `{name}` placeholders with shell-quoted values; an unknown placeholder is an error.
-pub fn fill_placeholders(template: &str, values: &[(&str, String)]) -> Result<String> {
+/// Replaces `{name}` placeholders with shell-quoted values (several values become several
+/// quoted words); an unknown placeholder is an error.
+pub fn fill_placeholders(template: &str, values: &[(&str, Vec<String>)]) -> Result<String> {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(start) = rest.find('{') {
@@ -41,7 +42,8 @@ pub fn fill_placeholders(template: &str, values: &[(&str, String)]) -> Result<St
                     known.join(", ")
                 )
             })?;
-        out.push_str(&shell_quote(value));
+        let words: Vec<String> = value.iter().map(|v| shell_quote(v)).collect();
+        out.push_str(&words.join(" "));
         rest = &after[end + 1..];
     }
     out.push_str(rest);
@@ -69,25 +71,33 @@ pub fn run_external(command: &str, timeout: Duration, quiet: bool) -> Result<()>
         .stderr
         .take()
         .context("capturing the command's stderr")?;
-    let echo_stdout = std::thread::spawn(move || stream_lines(stdout, quiet, 0));
-    let echo_stderr = std::thread::spawn(move || stream_lines(stderr, quiet, STDERR_TAIL_LINES));
+    let (tail_sender, tail_receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || stream_lines(stdout, quiet, 0));
+    std::thread::spawn(move || {
+        let _ = tail_sender.send(stream_lines(stderr, quiet, STDERR_TAIL_LINES));
+    });
     let started = Instant::now();
+    let group = format!("-{}", child.id());
     let status = loop {
         if let Some(status) = child.try_wait().context("waiting for the command")? {
             break Some(status);
         }
         if started.elapsed() >= timeout {
-            let _ = Command::new("kill")
-                .args(["-s", "KILL", "--", &format!("-{}", child.id())])
-                .status();
             let _ = child.kill();
             let _ = child.wait();
             break None;
         }
         std::thread::sleep(Duration::from_millis(50));
     };
-    let _ = echo_stdout.join();
-    let tail = echo_stderr.join().unwrap_or_default();
+    // Whatever the trainer left running (a background child holding the pipes open) goes with
+    // it; then the output threads finish, or are abandoned after a short grace period.
+    let _ = Command::new("kill")
+        .args(["-s", "KILL", "--", &group])
+        .stderr(Stdio::null())
+        .status();
+    let tail = tail_receiver
+        .recv_timeout(Duration::from_secs(5))
+        .unwrap_or_default();
     let tail_text = if tail.is_empty() {
         String::new()
     } else {
@@ -112,11 +122,21 @@ pub fn run_external(command: &str, timeout: Duration, quiet: bool) -> Result<()>
     }
 }
 
-/// Copies lines to stderr as they come and returns the last `keep` of them.
+/// Copies lines to stderr as they come and returns the last `keep` of them. Bytes that are
+/// not UTF-8 are replaced, never a reason to stop draining the pipe.
 fn stream_lines(source: impl Read, quiet: bool, keep: usize) -> VecDeque<String> {
     let mut tail = VecDeque::with_capacity(keep);
-    for line in BufReader::new(source).lines() {
-        let Ok(line) = line else { break };
+    let mut reader = BufReader::new(source);
+    let mut buffer = Vec::new();
+    loop {
+        buffer.clear();
+        match reader.read_until(b'\n', &mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        let line = String::from_utf8_lossy(&buffer)
+            .trim_end_matches(['\n', '\r'])
+            .to_string();
         if !quiet {
             eprintln!("{line}");
         }
@@ -163,12 +183,18 @@ mod tests {
     fn placeholders_are_quoted() {
         let cmd = fill_placeholders(
             "train --data {data} --out {out}",
-            &[("data", "a b.parquet".into()), ("out", "it's".into())],
+            &[
+                ("data", vec!["a b.parquet".into(), "c.parquet".into()]),
+                ("out", vec!["it's".into()]),
+            ],
         )
         .unwrap();
-        assert_eq!(cmd, r"train --data 'a b.parquet' --out 'it'\''s'");
-        assert!(fill_placeholders("x {nope}", &[("data", "d".into())]).is_err());
-        assert!(fill_placeholders("x {data", &[("data", "d".into())]).is_err());
+        assert_eq!(
+            cmd,
+            r"train --data 'a b.parquet' 'c.parquet' --out 'it'\''s'"
+        );
+        assert!(fill_placeholders("x {nope}", &[("data", vec!["d".into()])]).is_err());
+        assert!(fill_placeholders("x {data", &[("data", vec!["d".into()])]).is_err());
     }
 
     #[test]

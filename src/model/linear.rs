@@ -282,8 +282,9 @@ pub fn cholesky_solve(mut a: Vec<f64>, b: &[f64], p: usize) -> Result<Vec<f64>> 
         }
         if d <= 0.0 || !d.is_finite() {
             bail!(
-                "the linear model's equations are singular (a feature is constant or duplicated \
-                 and --l2 is 0); raise --l2 or drop the feature"
+                "the linear model's equations are singular: with --l2 0, a constant or duplicated \
+                 feature, or any categorical's one-hot columns (they sum to the intercept), \
+                 leave no unique solution; use --l2 > 0"
             );
         }
         let d = d.sqrt();

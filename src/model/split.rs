@@ -22,7 +22,8 @@ pub fn time_holdout_split(times_ms: &[i64], fraction: f64) -> Result<TimeSplit> 
     if n < 2 {
         bail!("{n} rows cannot be split into training and holdout rows");
     }
-    let wanted = ((fraction * n as f64).ceil() as usize).clamp(1, n - 1);
+    // The tiny allowance keeps 0.07 * 100 = 7.000000000000001 from rounding up to 8.
+    let wanted = ((fraction * n as f64 - 1e-9).ceil() as usize).clamp(1, n - 1);
     let mut sorted = times_ms.to_vec();
     sorted.sort_unstable();
     let cutoff_ms = sorted[n - wanted];
@@ -69,6 +70,12 @@ mod tests {
     fn rounds_the_holdout_up() {
         let split = time_holdout_split(&[1, 2, 3], 0.2).unwrap();
         assert_eq!(split.holdout, vec![2]);
+    }
+
+    #[test]
+    fn float_noise_does_not_round_up() {
+        let times: Vec<i64> = (0..100).collect();
+        assert_eq!(time_holdout_split(&times, 0.07).unwrap().holdout.len(), 7);
     }
 
     #[test]

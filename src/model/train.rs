@@ -64,15 +64,22 @@ pub fn infer_task(data: &LoadedTable, target: &str) -> Result<Task> {
     })
 }
 
-/// Reads target and time, drops (or refuses) rows without a target, splits by time.
-pub fn prepare_rows(
+/// Rows that have a target, before any split (their count decides "insufficient data").
+pub struct UsableRows {
+    pub kept: Vec<usize>,
+    pub target: Vec<f64>,
+    pub times_ms: Vec<i64>,
+    pub dropped_null_target: u64,
+}
+
+/// Reads target and time; drops (or refuses) rows without a target.
+pub fn usable_rows(
     data: &LoadedTable,
     target: &str,
     time: &str,
     task: Task,
-    holdout: f64,
     drop_null_target: bool,
-) -> Result<PreparedRows> {
+) -> Result<UsableRows> {
     let targets: Vec<Option<f64>> = match task {
         Task::Binary => data
             .map_column(target, |c| binary_labels(c, &data.label))?
@@ -100,11 +107,33 @@ pub fn prepare_rows(
     if kept.is_empty() {
         bail!("target `{target}` in {}: every row is null", data.label);
     }
-    let target_name = target;
     let target: Vec<f64> = kept.iter().filter_map(|&i| targets[i]).collect();
     let times_ms: Vec<i64> = kept.iter().filter_map(|&i| times[i]).collect();
+    Ok(UsableRows {
+        kept,
+        target,
+        times_ms,
+        dropped_null_target: null_targets,
+    })
+}
+
+/// Splits usable rows by time; a binary training side with one class is an error.
+pub fn split_rows(
+    rows: UsableRows,
+    holdout: f64,
+    task: Task,
+    file: &str,
+    target_name: &str,
+    time: &str,
+) -> Result<PreparedRows> {
+    let UsableRows {
+        kept,
+        target,
+        times_ms,
+        dropped_null_target,
+    } = rows;
     let split = time_holdout_split(&times_ms, holdout)
-        .with_context(|| format!("splitting {} by `{time}`", data.label))?;
+        .with_context(|| format!("splitting {file} by `{time}`"))?;
     if task == Task::Binary {
         let train_positives = split.train.iter().filter(|&&i| target[i] == 1.0).count();
         if train_positives == 0 || train_positives == split.train.len() {
@@ -112,7 +141,7 @@ pub fn prepare_rows(
             bail!(
                 "target `{}` in {}: the {} training rows all have class {class}; a binary model needs both classes",
                 target_name,
-                data.label,
+                file,
                 split.train.len()
             );
         }
@@ -121,12 +150,12 @@ pub fn prepare_rows(
         kept,
         target,
         times_ms,
-        dropped_null_target: null_targets,
+        dropped_null_target,
         split,
     })
 }
 
-/// The features' kinds from the table; a feature whose values are all missing is an error.
+/// A feature with no value in any training row is an error.
 pub fn check_features_present(
     features: &[FeatureSpec],
     missing: &std::collections::BTreeMap<String, u64>,
@@ -140,7 +169,7 @@ pub fn check_features_present(
         .collect();
     if !empty.is_empty() {
         bail!(
-            "{file}: feature(s) {} have no values at all (every row null/NaN); exclude them with --exclude",
+            "{file}: feature(s) {} have no values in any training row (all null/NaN); exclude them with --exclude",
             empty.join(", ")
         );
     }
@@ -180,12 +209,22 @@ pub fn fit_candidate(
     trainer: &Trainer,
     threshold_rule: ThresholdRule,
 ) -> Result<Candidate> {
-    let vocabularies = learn_vocabularies(data, features, extra_vocabularies)?;
-    let (matrix, counts) = encode_features(data, features, &vocabularies)?;
-    check_features_present(features, &counts.missing, data.rows, &data.label)?;
     let train_rows: Vec<usize> = rows.split.train.iter().map(|&i| rows.kept[i]).collect();
     let holdout_rows: Vec<usize> = rows.split.holdout.iter().map(|&i| rows.kept[i]).collect();
+    let vocabularies = learn_vocabularies(data, features, extra_vocabularies, Some(&train_rows))?;
+    let (matrix, _) = encode_features(data, features, &vocabularies)?;
     let x_train = matrix.take_rows(&train_rows);
+    let missing: std::collections::BTreeMap<String, u64> = features
+        .iter()
+        .enumerate()
+        .map(|(j, f)| {
+            (
+                f.name.clone(),
+                x_train.column(j).iter().filter(|v| v.is_nan()).count() as u64,
+            )
+        })
+        .collect();
+    check_features_present(features, &missing, x_train.rows, &data.label)?;
     let x_holdout = matrix.take_rows(&holdout_rows);
     drop(matrix);
     let y_train: Vec<f64> = rows.split.train.iter().map(|&i| rows.target[i]).collect();

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """An external trainer for refit (`train-candidate --command`): a z-score anomaly detector.
 
-usage: train.py --data "A.parquet B.parquet" --out DIR --target anomaly --time ts --holdout 0.2
+usage: train.py --data A.parquet [B.parquet ...] --out DIR --target anomaly --time ts --cutoff TIME
 
-Fits each feature's mean and standard deviation on the normal rows before the time-based
-holdout, and writes what refit requires in DIR: a model file (model.json, this detector's own
+Fits each feature's mean and standard deviation on the normal rows before refit's cutoff
+(the holdout is every row at or after it, as refit requires), and writes what refit requires in DIR: a model file (model.json, this detector's own
 format) and holdout.parquet with `label` and `score` (a probability-like anomaly score).
 """
 import argparse
@@ -25,16 +25,16 @@ def score(frame, model):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--data", required=True)
+    p.add_argument("--data", required=True, nargs="+")
     p.add_argument("--out", required=True)
     p.add_argument("--target", required=True)
     p.add_argument("--time", required=True)
-    p.add_argument("--holdout", type=float, default=0.2)
+    p.add_argument("--cutoff", required=True)
     a = p.parse_args()
-    frame = pd.concat([pd.read_parquet(path) for path in a.data.split()], ignore_index=True)
-    times = pd.to_datetime(frame[a.time]).to_numpy()
-    cutoff = np.sort(times)[len(times) - int(np.ceil(a.holdout * len(times)))]
-    train, holdout = frame[times < cutoff], frame[times >= cutoff]
+    frame = pd.concat([pd.read_parquet(path) for path in a.data], ignore_index=True)
+    times = pd.to_datetime(frame[a.time], utc=True)
+    cutoff = pd.Timestamp(a.cutoff)
+    train, holdout = frame[(times < cutoff).to_numpy()], frame[(times >= cutoff).to_numpy()]
     normal = train[train[a.target] == 0]
     model = {
         "kind": "zscore-detector/1",
