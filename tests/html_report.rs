@@ -227,23 +227,7 @@ fn registry_list_renders_history_and_audit() {
         .iter()
         .enumerate()
     {
-        let out = tmp.path().join(format!("m{i}")).display().to_string();
-        let (code, _, stderr) = run(&[
-            "train-candidate",
-            "--data",
-            &fixture("train/churn.parquet"),
-            "--target",
-            "churned",
-            "--time",
-            "event_time",
-            "--features",
-            features,
-            "--model",
-            "linear",
-            "--out",
-            &out,
-        ]);
-        assert_eq!(code, 0, "{stderr}");
+        let out = common::train_linear_churn(&tmp.path().join(format!("m{i}")), features);
         let (code, _, stderr) = run(&[
             "promote",
             "--registry",

@@ -24,28 +24,8 @@ struct Candidates {
 
 fn candidates() -> Candidates {
     let tmp = tempfile::tempdir().unwrap();
-    let train = |name: &str, features: &str| {
-        let out = tmp.path().join(name).display().to_string();
-        let (code, _, stderr) = run(&[
-            "train-candidate",
-            "--data",
-            &fixture("train/churn.parquet"),
-            "--target",
-            "churned",
-            "--time",
-            "event_time",
-            "--features",
-            features,
-            "--entity",
-            "device_id",
-            "--model",
-            "linear",
-            "--out",
-            &out,
-        ]);
-        assert_eq!(code, 0, "{stderr}");
-        out
-    };
+    let train =
+        |name: &str, features: &str| common::train_linear_churn(&tmp.path().join(name), features);
     let weak = train("weak", "tenure_months");
     let strong = train(
         "strong",

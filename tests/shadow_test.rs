@@ -216,26 +216,7 @@ fn too_few_rows_is_insufficient_evidence() {
 
 /// Trains a linear model on fixtures/train/churn.parquet with the given features.
 fn train(dir: &Path, name: &str, features: &str) -> String {
-    let out = dir.join(name);
-    let (code, _, stderr) = run(&[
-        "train-candidate",
-        "--data",
-        &fixture("train/churn.parquet"),
-        "--target",
-        "churned",
-        "--time",
-        "event_time",
-        "--features",
-        features,
-        "--entity",
-        "device_id",
-        "--model",
-        "linear",
-        "--out",
-        &out.display().to_string(),
-    ]);
-    assert_eq!(code, 0, "{stderr}");
-    out.display().to_string()
+    common::train_linear_churn(&dir.join(name), features)
 }
 
 fn shadow(champion: &str, challenger: &str, extra: &[&str]) -> (i32, Value, String) {

@@ -78,3 +78,28 @@ pub fn assert_snapshot(name: &str, actual: &str) {
         "snapshot {name} changed; if intended, rerun with UPDATE_SNAPSHOTS=1"
     );
 }
+
+/// Trains a linear churn model on fixtures/train/churn.parquet with `features` (and the
+/// device_id vocabulary) into `out`, by the real binary; returns `out` as a string.
+pub fn train_linear_churn(out: &std::path::Path, features: &str) -> String {
+    let out = out.display().to_string();
+    let (code, _, stderr) = run(&[
+        "train-candidate",
+        "--data",
+        &fixture("train/churn.parquet"),
+        "--target",
+        "churned",
+        "--time",
+        "event_time",
+        "--features",
+        features,
+        "--entity",
+        "device_id",
+        "--model",
+        "linear",
+        "--out",
+        &out,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    out
+}
