@@ -25,6 +25,9 @@ loop() {
 scenario_end() {
     echo
     "$REFIT" registry list
+    last_run=$(ls -1d "$RUNS_DIR"/*/ | tail -n 1)
+    "$REFIT" --quiet report "$last_run" --out "$OUT/last-run.html"
     echo
     echo "Registry: $REFIT_REGISTRY  Runs: $RUNS_DIR  Metrics: $METRICS_DIR"
+    echo "The last run as one page: $OUT/last-run.html"
 }

@@ -49,6 +49,13 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> Result<Outcome> {
     if reports.is_empty() {
         bail!("no refit reports found in the inputs");
     }
+    // A run folder reads in pipeline order: by start time (RFC 3339 sorts as text).
+    reports.sort_by(|a, b| {
+        a["started_at"]
+            .as_str()
+            .unwrap_or("")
+            .cmp(b["started_at"].as_str().unwrap_or(""))
+    });
     write_atomic(&args.out, render_page(&reports).as_bytes())?;
     if !global.quiet {
         println!(

@@ -58,6 +58,8 @@ pub fn render_report(report: &Value) -> String {
         "fleet-diff" => fleet(result, &report["params"]),
         "shadow-test" => shadow(result),
         "registry list" => registry(result),
+        "promote" => promote(result),
+        "train-candidate" => train(result),
         _ => generic(result),
     });
     out.push_str("</section>");
@@ -560,6 +562,74 @@ fn registry(result: &Value) -> String {
             &audit,
         ));
     }
+    out
+}
+
+fn promote(result: &Value) -> String {
+    let p = &result["promotion"];
+    let version = |v: &Value| v.as_u64().map_or("none".to_string(), |v| format!("v{v}"));
+    let mut rows = vec![
+        vec!["action".to_string(), text(&p["action"])],
+        vec![
+            "pointer moved".to_string(),
+            format!("{} → {}", version(&p["from"]), version(&p["to"])),
+        ],
+        vec!["reason".to_string(), text(&p["reason"])],
+        vec!["candidate fingerprint".to_string(), text(&p["fingerprint"])],
+        vec![
+            "shadow report sha256".to_string(),
+            text(&p["report_sha256"]),
+        ],
+    ];
+    if let Some(pruned) = p["pruned"].as_array().filter(|a| !a.is_empty()) {
+        rows.push(vec![
+            "pruned".to_string(),
+            escape(
+                &pruned
+                    .iter()
+                    .map(|v| v.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+        ]);
+    }
+    if result["notify"].is_object() {
+        rows.push(vec![
+            "notify".to_string(),
+            escape(&result["notify"].to_string()),
+        ]);
+    }
+    table(&["field", "value"], &rows)
+}
+
+fn train(result: &Value) -> String {
+    let rows = &result["rows"];
+    let window = &result["training_window"];
+    let mut out = format!(
+        "<p>{} {} model · {} training rows, {} holdout rows from {} · decision threshold {}</p>",
+        text(&result["model"]),
+        text(&result["task"]),
+        rows["train"],
+        rows["holdout"],
+        text(&window["holdout_start"]),
+        num(&result["decision_threshold"], 4)
+    );
+    out.push_str(&metric_table(
+        &[
+            "roc_auc",
+            "pr_auc",
+            "log_loss",
+            "brier",
+            "f1",
+            "accuracy",
+            "precision",
+            "recall",
+            "mae",
+            "rmse",
+            "r2",
+        ],
+        &[("holdout", &result["holdout_metrics"])],
+    ));
     out
 }
 
