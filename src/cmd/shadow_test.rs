@@ -509,20 +509,9 @@ fn entity_coverage(
             model.path.join(METADATA_FILE).display()
         )
     })?;
-    let mut values: Vec<Option<String>> = Vec::with_capacity(data.rows);
-    for part in data.column_parts(entity)? {
-        let strings = part.cast(&polars::prelude::DataType::String)?;
-        values.extend(
-            strings
-                .as_materialized_series()
-                .str()?
-                .iter()
-                .map(|v| v.map(String::from)),
-        );
-    }
-    let seen: BTreeSet<&str> = rows.iter().filter_map(|&i| values[i].as_deref()).collect();
-    let known: BTreeSet<&str> = vocabulary.iter().map(String::as_str).collect();
-    let missing: Vec<String> = seen.difference(&known).map(|s| s.to_string()).collect();
+    let seen = data.distinct_text(entity, rows)?;
+    let known: BTreeSet<String> = vocabulary.iter().cloned().collect();
+    let missing: Vec<String> = seen.difference(&known).cloned().collect();
     let coverage = if seen.is_empty() {
         1.0
     } else {

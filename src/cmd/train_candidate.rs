@@ -191,8 +191,7 @@ pub fn run(args: &TrainCandidateArgs, global: &GlobalArgs) -> Result<Outcome> {
             run_external(&command, timeout, global.quiet)?;
             check_external_output(staged.path(), HOLDOUT_FILE)?;
             let train_rows: Vec<usize> = rows.split.train.iter().map(|&i| rows.kept[i]).collect();
-            vocabularies =
-                learn_vocabularies(&data, &features, entity_list(args), Some(&train_rows))?;
+            vocabularies = learn_vocabularies(&data, &features, entity_list(args), &train_rows)?;
             trainer_record = TrainerRecord {
                 model: "external".into(),
                 engine: "external".into(),

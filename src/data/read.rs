@@ -1,6 +1,7 @@
 //! Loading tables from one or more files. Each file is read on its own so that every error
 //! names the file it came from; shards must agree on column kinds.
 
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -9,8 +10,8 @@ use std::thread::JoinHandle;
 
 use anyhow::{bail, Context, Result};
 use polars::prelude::{
-    col, Column, DataFrame, Expr, LazyCsvReader, LazyFileListReader, LazyFrame, LazyJsonLineReader,
-    PlRefPath, ScanArgsParquet, SchemaRef, Series,
+    col, Column, DataFrame, DataType, Expr, LazyCsvReader, LazyFileListReader, LazyFrame,
+    LazyJsonLineReader, PlRefPath, ScanArgsParquet, SchemaRef, Series,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -328,6 +329,24 @@ impl LoadedTable {
                 })?;
         }
         Ok(whole)
+    }
+
+    /// The distinct non-null values of `column` as text, over the given rows only.
+    pub fn distinct_text(&self, column: &str, rows: &[usize]) -> Result<BTreeSet<String>> {
+        let mut values: Vec<Option<String>> = Vec::with_capacity(self.rows);
+        for part in self.column_parts(column)? {
+            let strings = part
+                .cast(&DataType::String)
+                .with_context(|| format!("reading `{column}` from {} as text", self.label))?;
+            values.extend(
+                strings
+                    .as_materialized_series()
+                    .str()?
+                    .iter()
+                    .map(|v| v.map(String::from)),
+            );
+        }
+        Ok(rows.iter().filter_map(|&i| values[i].clone()).collect())
     }
 
     /// The column's pieces, shard by shard.

@@ -9,7 +9,7 @@ use polars::prelude::{Column, DataType};
 use serde::{Deserialize, Serialize};
 
 use crate::data::read::LoadedTable;
-use crate::data::{CategoryCounts, ColumnKind};
+use crate::data::ColumnKind;
 
 /// One model input, as recorded in metadata.json.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,13 +68,13 @@ impl EncodingCounts {
 }
 
 /// The distinct non-null values of each categorical feature (and of `extra` columns such as
-/// the entity id, which fleet-diff reads), sorted; over `rows` only when given (the training
-/// rows: a category first seen in the holdout is unknown to the model, as it will be live).
+/// the entity id, which fleet-diff reads), sorted, over `rows` (the training rows: a category
+/// first seen in the holdout is unknown to the model, as it will be live).
 pub fn learn_vocabularies(
     table: &LoadedTable,
     features: &[FeatureSpec],
     extra: &[String],
-    rows: Option<&[usize]>,
+    rows: &[usize],
 ) -> Result<Vocabularies> {
     let names = features
         .iter()
@@ -83,31 +83,7 @@ pub fn learn_vocabularies(
         .chain(extra.iter().cloned());
     let mut vocabularies = Vocabularies::new();
     for name in names {
-        let vocabulary: Vec<String> = match rows {
-            None => CategoryCounts::from_columns(&table.column_parts(&name)?)
-                .with_context(|| format!("reading `{name}` from {}", table.label))?
-                .counts
-                .into_keys()
-                .collect(),
-            Some(rows) => {
-                let mut values: Vec<Option<String>> = Vec::with_capacity(table.rows);
-                for part in table.column_parts(&name)? {
-                    let strings = part.cast(&DataType::String).with_context(|| {
-                        format!("reading `{name}` from {} as text", table.label)
-                    })?;
-                    values.extend(
-                        strings
-                            .as_materialized_series()
-                            .str()?
-                            .iter()
-                            .map(|v| v.map(String::from)),
-                    );
-                }
-                let set: std::collections::BTreeSet<&str> =
-                    rows.iter().filter_map(|&i| values[i].as_deref()).collect();
-                set.into_iter().map(String::from).collect()
-            }
-        };
+        let vocabulary: Vec<String> = table.distinct_text(&name, rows)?.into_iter().collect();
         vocabularies.insert(name, vocabulary);
     }
     Ok(vocabularies)

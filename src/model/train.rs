@@ -211,7 +211,7 @@ pub fn fit_candidate(
 ) -> Result<Candidate> {
     let train_rows: Vec<usize> = rows.split.train.iter().map(|&i| rows.kept[i]).collect();
     let holdout_rows: Vec<usize> = rows.split.holdout.iter().map(|&i| rows.kept[i]).collect();
-    let vocabularies = learn_vocabularies(data, features, extra_vocabularies, Some(&train_rows))?;
+    let vocabularies = learn_vocabularies(data, features, extra_vocabularies, &train_rows)?;
     let (matrix, _) = encode_features(data, features, &vocabularies)?;
     let x_train = matrix.take_rows(&train_rows);
     let missing: std::collections::BTreeMap<String, u64> = features
