@@ -42,22 +42,18 @@ pub struct BinaryMetrics {
     pub undefined: Vec<String>,
 }
 
-/// ROC-AUC and average precision from one pass over scores sorted descending, grouping tied
-/// scores into one threshold exactly as `roc_curve`/`precision_recall_curve` do.
-pub fn ranking_metrics(labels: &[bool], scores: &[f64]) -> (Option<f64>, Option<f64>) {
-    let n = labels.len();
-    // Sorting (score, label) pairs keeps the walk below sequential in memory.
+/// Calls `visit(threshold, tp, fp)` for each distinct score from the highest down, with the
+/// cumulative true and false positives of predicting positive at `score >= threshold`: tied
+/// scores form one threshold, exactly as `roc_curve`/`precision_recall_curve` group them.
+pub fn for_each_threshold(labels: &[bool], scores: &[f64], mut visit: impl FnMut(f64, f64, f64)) {
+    // Sorting (score, label) pairs keeps the walk sequential in memory.
     let mut ranked: Vec<(f64, bool)> = scores.iter().copied().zip(labels.iter().copied()).collect();
     ranked.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
-    let positives = labels.iter().filter(|&&y| y).count() as f64;
-    let negatives = n as f64 - positives;
     let (mut tp, mut fp) = (0.0f64, 0.0f64);
-    let (mut prev_tp, mut prev_fp) = (0.0f64, 0.0f64);
-    let (mut roc_area, mut average_precision) = (0.0f64, 0.0f64);
     let mut i = 0;
-    while i < n {
+    while i < ranked.len() {
         let score = ranked[i].0;
-        while i < n && ranked[i].0 == score {
+        while i < ranked.len() && ranked[i].0 == score {
             if ranked[i].1 {
                 tp += 1.0;
             } else {
@@ -65,13 +61,24 @@ pub fn ranking_metrics(labels: &[bool], scores: &[f64]) -> (Option<f64>, Option<
             }
             i += 1;
         }
+        visit(score, tp, fp);
+    }
+}
+
+/// ROC-AUC and average precision from one pass over the thresholds.
+pub fn ranking_metrics(labels: &[bool], scores: &[f64]) -> (Option<f64>, Option<f64>) {
+    let positives = labels.iter().filter(|&&y| y).count() as f64;
+    let negatives = labels.len() as f64 - positives;
+    let (mut prev_tp, mut prev_fp) = (0.0f64, 0.0f64);
+    let (mut roc_area, mut average_precision) = (0.0f64, 0.0f64);
+    for_each_threshold(labels, scores, |_, tp, fp| {
         roc_area += (fp - prev_fp) * (tp + prev_tp) / 2.0;
         if positives > 0.0 {
             average_precision += (tp - prev_tp) / positives * (tp / (tp + fp));
         }
         prev_tp = tp;
         prev_fp = fp;
-    }
+    });
     let roc_auc = (positives > 0.0 && negatives > 0.0).then(|| roc_area / (positives * negatives));
     let pr_auc = (positives > 0.0).then_some(average_precision);
     (roc_auc, pr_auc)
@@ -95,28 +102,15 @@ pub fn curve_points(labels: &[bool], scores: &[f64], max_points: usize) -> Vec<C
     if positives == 0.0 || negatives == 0.0 {
         return Vec::new();
     }
-    let mut ranked: Vec<(f64, bool)> = scores.iter().copied().zip(labels.iter().copied()).collect();
-    ranked.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
-    let (mut tp, mut fp) = (0.0f64, 0.0f64);
     let mut points = Vec::new();
-    let mut i = 0;
-    while i < ranked.len() {
-        let score = ranked[i].0;
-        while i < ranked.len() && ranked[i].0 == score {
-            if ranked[i].1 {
-                tp += 1.0;
-            } else {
-                fp += 1.0;
-            }
-            i += 1;
-        }
+    for_each_threshold(labels, scores, |threshold, tp, fp| {
         points.push(CurvePoint {
-            threshold: score,
+            threshold,
             fpr: fp / negatives,
             tpr: tp / positives,
             precision: tp / (tp + fp),
         });
-    }
+    });
     if points.len() > max_points && max_points >= 2 {
         let last = points.len() - 1;
         let step = last as f64 / (max_points - 1) as f64;

@@ -7,6 +7,8 @@ use std::str::FromStr;
 use anyhow::{bail, Context, Result};
 use serde::{Serialize, Serializer};
 
+use super::binary::for_each_threshold;
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ThresholdRule {
     F1,
@@ -83,21 +85,8 @@ fn walk_thresholds(
     lower_wins_ties: bool,
     objective: impl Fn(f64, f64) -> f64,
 ) -> Option<(f64, f64)> {
-    let mut ranked: Vec<(f64, bool)> = scores.iter().copied().zip(labels.iter().copied()).collect();
-    ranked.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
-    let (mut tp, mut fp) = (0.0, 0.0);
     let mut best: Option<(f64, f64)> = None;
-    let mut i = 0;
-    while i < ranked.len() {
-        let threshold = ranked[i].0;
-        while i < ranked.len() && ranked[i].0 == threshold {
-            if ranked[i].1 {
-                tp += 1.0;
-            } else {
-                fp += 1.0;
-            }
-            i += 1;
-        }
+    for_each_threshold(labels, scores, |threshold, tp, fp| {
         let value = objective(tp, fp);
         let better = match best {
             None => true,
@@ -106,7 +95,7 @@ fn walk_thresholds(
         if better {
             best = Some((threshold, value));
         }
-    }
+    });
     best
 }
 
