@@ -8,6 +8,7 @@ use crate::cli::{GlobalArgs, ScoreProxyArgs, Task};
 use crate::data::keys::KeyInterner;
 use crate::data::time::{format_ms, parse_duration, table_timestamps};
 use crate::data::Table;
+use crate::metrics::{BINARY_METRIC_NAMES, REGRESSION_METRIC_NAMES};
 use crate::proxy::compare::{baseline_metric, higher_is_better, DropLimit, KNOWN_METRICS};
 use crate::proxy::evaluate::{evaluate, verdict, Labels, TaskMetrics};
 use crate::proxy::join::{horizon_join, key_join, AmbiguousOutcomes};
@@ -176,20 +177,11 @@ pub fn run(args: &ScoreProxyArgs, global: &GlobalArgs) -> Result<Outcome> {
     );
     let mut metrics = MetricsText::default();
     if let Some(m) = &usable.metrics {
-        for name in [
-            "roc_auc",
-            "pr_auc",
-            "log_loss",
-            "brier",
-            "accuracy",
-            "precision",
-            "recall",
-            "f1",
-            "mae",
-            "rmse",
-            "r2",
-            "mape",
-        ] {
+        let names = BINARY_METRIC_NAMES
+            .iter()
+            .chain(&REGRESSION_METRIC_NAMES)
+            .chain(&["mape"]);
+        for &name in names {
             if let Some(v) = m.get(name) {
                 metrics.gauge(
                     "refit_score_proxy_metric",

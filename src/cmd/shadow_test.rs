@@ -12,7 +12,9 @@ use crate::data::read::LoadedTable;
 use crate::data::time::{parse_timestamp, table_timestamps};
 use crate::data::Table;
 use crate::metrics::bootstrap::{paired_bootstrap, Metric, ScoredModel, DECISION_METRICS};
-use crate::metrics::{binary_metrics, regression_metrics};
+use crate::metrics::{
+    binary_metrics, regression_metrics, BINARY_METRIC_NAMES, REGRESSION_METRIC_NAMES,
+};
 use crate::model::directory::{model_fingerprint, ModelDir, METADATA_FILE};
 use crate::model::encode::encode_features;
 use crate::proxy::label::{binary_labels, finite_values};
@@ -534,18 +536,9 @@ fn render_text(
     rows: usize,
 ) -> String {
     let names: &[&str] = if metric.is_regression() {
-        &["mae", "rmse", "r2"]
+        &REGRESSION_METRIC_NAMES
     } else {
-        &[
-            "pr_auc",
-            "roc_auc",
-            "log_loss",
-            "brier",
-            "f1",
-            "accuracy",
-            "precision",
-            "recall",
-        ]
+        &BINARY_METRIC_NAMES
     };
     let fmt = |m: Option<&Value>, name: &str| {
         m.and_then(|m| m.get(name))

@@ -10,6 +10,7 @@ use super::svg::{
     band_gauge, history, interval_vs_zero, paired_bars, unit_lines, BASELINE_COLOR, CURRENT_COLOR,
 };
 use super::{escape, status_badge, table};
+use crate::metrics::{BINARY_METRIC_NAMES, REGRESSION_METRIC_NAMES};
 
 fn num(v: &Value, digits: usize) -> String {
     v.as_f64()
@@ -212,6 +213,15 @@ fn drift(result: &Value) -> String {
     out
 }
 
+/// Binary then regression metric names: a table shows the ones the report has.
+fn all_metric_names() -> Vec<&'static str> {
+    BINARY_METRIC_NAMES
+        .iter()
+        .chain(&REGRESSION_METRIC_NAMES)
+        .copied()
+        .collect()
+}
+
 fn metric_table(names: &[&str], columns: &[(&str, &Value)]) -> String {
     let mut header = vec!["metric"];
     header.extend(columns.iter().map(|(h, _)| *h));
@@ -265,22 +275,7 @@ fn score_proxy(result: &Value) -> String {
         ));
     }
     let metrics = &result["metrics"];
-    out.push_str(&metric_table(
-        &[
-            "roc_auc",
-            "pr_auc",
-            "log_loss",
-            "brier",
-            "accuracy",
-            "precision",
-            "recall",
-            "f1",
-            "mae",
-            "rmse",
-            "r2",
-        ],
-        &[("current", metrics)],
-    ));
+    out.push_str(&metric_table(&all_metric_names(), &[("current", metrics)]));
     let curve = result["curve"].as_array().cloned().unwrap_or_default();
     if !curve.is_empty() {
         let roc: Vec<(f64, f64)> = std::iter::once((0.0, 0.0))
@@ -434,19 +429,7 @@ fn shadow(result: &Value) -> String {
     let champion = &result["champion"]["metrics"];
     let challenger = &result["challenger"]["metrics"];
     out.push_str(&metric_table(
-        &[
-            "pr_auc",
-            "roc_auc",
-            "log_loss",
-            "brier",
-            "f1",
-            "accuracy",
-            "precision",
-            "recall",
-            "mae",
-            "rmse",
-            "r2",
-        ],
+        &all_metric_names(),
         &[("champion", champion), ("challenger", challenger)],
     ));
     let c = &result["comparison"];
@@ -615,19 +598,7 @@ fn train(result: &Value) -> String {
         num(&result["decision_threshold"], 4)
     );
     out.push_str(&metric_table(
-        &[
-            "roc_auc",
-            "pr_auc",
-            "log_loss",
-            "brier",
-            "f1",
-            "accuracy",
-            "precision",
-            "recall",
-            "mae",
-            "rmse",
-            "r2",
-        ],
+        &all_metric_names(),
         &[("holdout", &result["holdout_metrics"])],
     ));
     out

@@ -10,3 +10,18 @@ pub use binary::{binary_metrics, curve_points, BinaryMetrics, CurvePoint};
 pub use regression::{regression_metrics, RegressionMetrics};
 pub mod threshold;
 pub use threshold::{choose_threshold, ThresholdRule};
+
+/// The binary metrics every report and table shows, in display order.
+pub const BINARY_METRIC_NAMES: [&str; 8] = [
+    "roc_auc",
+    "pr_auc",
+    "log_loss",
+    "brier",
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+];
+
+/// The regression metrics every report and table shows, in display order.
+pub const REGRESSION_METRIC_NAMES: [&str; 3] = ["mae", "rmse", "r2"];
