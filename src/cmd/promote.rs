@@ -26,14 +26,19 @@ fn duration(text: &str, flag: &str) -> Result<Duration> {
 }
 
 /// `--actor`, else $USER, else "unknown".
-fn actor(given: &Option<String>) -> String {
+pub(crate) fn actor(given: &Option<String>) -> String {
     given
         .clone()
         .or_else(|| std::env::var("USER").ok())
         .unwrap_or_else(|| "unknown".into())
 }
 
-fn lock(location: &RegistryLocation, registry: &Registry, command: &str) -> Result<RegistryLock> {
+/// The registry's lock, waiting as long as --wait says.
+pub(crate) fn lock(
+    location: &RegistryLocation,
+    registry: &Registry,
+    command: &str,
+) -> Result<RegistryLock> {
     RegistryLock::acquire(&registry.dir, duration(&location.wait, "--wait")?, command)
 }
 

@@ -1,16 +1,12 @@
 //! `refit registry list|show|verify`.
 
-use std::time::Duration;
-
 use anyhow::{Context, Result};
 use chrono::Utc;
 use serde_json::{json, Value};
 
 use crate::cli::{GlobalArgs, RegistryAction, RegistryArgs};
-use crate::data::time::parse_duration;
 use crate::registry::audit::read_audit;
 use crate::registry::layout::parse_version_arg;
-use crate::registry::lock::RegistryLock;
 use crate::registry::ops::verify;
 use crate::registry::store::Registry;
 use crate::report::envelope::{Envelope, EnvelopeParts};
@@ -56,11 +52,8 @@ pub fn run(args: &RegistryArgs, global: &GlobalArgs) -> Result<Outcome> {
         }
         RegistryAction::Verify { location, dry_run } => {
             let registry = Registry::open(&location.registry, false)?;
-            let wait = Duration::from_millis(
-                u64::try_from(parse_duration(&location.wait).context("--wait")?).unwrap_or(0),
-            );
-            let _lock = RegistryLock::acquire(&registry.dir, wait, "refit registry verify")?;
-            let actor = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+            let _lock = super::promote::lock(location, &registry, "refit registry verify")?;
+            let actor = super::promote::actor(&None);
             let outcome = verify(&registry, &actor, !dry_run)?;
             let status = if outcome.problems.is_empty() {
                 Status::Ok

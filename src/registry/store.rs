@@ -38,22 +38,14 @@ pub struct PromotionRecord {
 impl Registry {
     /// Opens `dir`; with `create`, makes it (and versions/) when missing. A file is an error.
     pub fn open(dir: &Path, create: bool) -> Result<Registry> {
-        if dir.exists() && !dir.is_dir() {
-            bail!("registry {}: is a file, not a directory", dir.display());
-        }
-        if !dir.exists() {
-            if !create {
-                bail!("registry {}: does not exist", dir.display());
-            }
-            std::fs::create_dir_all(dir.join(VERSIONS_DIR))
-                .with_context(|| format!("creating registry {}", dir.display()))?;
-        } else if create {
+        let registry = Registry::at(dir)?;
+        if create {
             std::fs::create_dir_all(dir.join(VERSIONS_DIR))
                 .with_context(|| format!("creating {}/{VERSIONS_DIR}", dir.display()))?;
+        } else if !dir.exists() {
+            bail!("registry {}: does not exist", dir.display());
         }
-        Ok(Registry {
-            dir: dir.to_path_buf(),
-        })
+        Ok(registry)
     }
 
     /// The registry at `dir` as it is, created by nothing (dry runs): a missing directory is an
