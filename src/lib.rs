@@ -1,8 +1,11 @@
 //! refit: small subcommands that automate model retraining for batch ML pipelines.
 //!
-//! The binary parses arguments and calls [`run`]; each subcommand in [`cmd`] wires the library
-//! modules together and returns an [`report::Outcome`], which the binary turns into the exit
-//! code (DESIGN.md's contract).
+//! Layers, top to bottom (an import only ever points down; docs/DESIGN.md):
+//! `bin` -> [`run`] -> [`cli`] (clap) -> [`cmd`] (one recipe per subcommand) -> the domains
+//! ([`drift`], [`fleet`], [`proxy`], [`shadow`], [`model`], [`registry`], [`html`]) ->
+//! [`report`], [`metrics`], [`stats`], [`data`]. A command returns a typed
+//! [`report::output::CommandReport`]; [`run`] writes it out in one place and returns the
+//! [`report::Outcome`] that the binary turns into the exit code.
 
 pub mod cli;
 pub mod cmd;
@@ -21,20 +24,30 @@ pub mod stats;
 use anyhow::Result;
 
 use cli::{Cli, Command};
+use report::output::{emit, CommandReport, Printer};
 use report::Outcome;
 
+/// Runs one parsed command line: outputs checked, the command run, its report written.
 pub fn run(cli: Cli) -> Result<Outcome> {
-    match &cli.command {
-        Command::DriftCheck(args) => cmd::drift_check::run(args, &cli.global),
-        Command::Profile(args) => cmd::profile::run(args, &cli.global),
-        Command::ScoreProxy(args) => cmd::score_proxy::run(args, &cli.global),
-        Command::FleetDiff(args) => cmd::fleet_diff::run(args, &cli.global),
-        Command::TrainCandidate(args) => cmd::train_candidate::run(args, &cli.global),
-        Command::Predict(args) => cmd::predict::run(args, &cli.global),
-        Command::ShadowTest(args) => cmd::shadow_test::run(args, &cli.global),
-        Command::Promote(args) => cmd::promote::run(args, &cli.global),
-        Command::Rollback(args) => cmd::promote::rollback(args, &cli.global),
-        Command::Registry(args) => cmd::registry::run(args, &cli.global),
-        Command::Report(args) => cmd::report::run(args, &cli.global),
+    let options = cli.global.output_options();
+    options.check_destinations()?;
+    let printer = Printer::new(options.quiet);
+    let report = dispatch(&cli.command, &printer)?;
+    emit(report, cli.params()?, &options)
+}
+
+fn dispatch(command: &Command, printer: &Printer) -> Result<CommandReport> {
+    match command {
+        Command::DriftCheck(args) => cmd::drift_check::run(args, printer),
+        Command::Profile(args) => cmd::profile::run(args, printer),
+        Command::ScoreProxy(args) => cmd::score_proxy::run(args, printer),
+        Command::FleetDiff(args) => cmd::fleet_diff::run(args, printer),
+        Command::TrainCandidate(args) => cmd::train_candidate::run(args, printer),
+        Command::Predict(args) => cmd::predict::run(args, printer),
+        Command::ShadowTest(args) => cmd::shadow::run(args, printer),
+        Command::Promote(args) => cmd::promote::run(args, printer),
+        Command::Rollback(args) => cmd::rollback::run(args, printer),
+        Command::Registry(args) => cmd::registry::run(args, printer),
+        Command::Report(args) => cmd::report::run(args, printer),
     }
 }

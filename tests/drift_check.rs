@@ -560,27 +560,3 @@ fn unknown_subcommand_exits_one_and_help_exits_zero() {
     assert_eq!(code, 0);
     assert!(stdout.contains("Exit codes"));
 }
-
-#[test]
-fn help_text_is_snapshotted() {
-    let (_, stdout, _) = run(&["drift-check", "--help"]);
-    common::assert_snapshot("drift-check-help.txt", &stdout);
-    let (_, stdout, _) = run(&["profile", "--help"]);
-    common::assert_snapshot("profile-help.txt", &stdout);
-    let (_, stdout, _) = run(&["--help"]);
-    common::assert_snapshot("refit-help.txt", &stdout);
-    let (_, stdout, _) = run(&["fleet-diff", "--help"]);
-    common::assert_snapshot("fleet-diff-help.txt", &stdout);
-    let (_, stdout, _) = run(&["score-proxy", "--help"]);
-    common::assert_snapshot("score-proxy-help.txt", &stdout);
-    let (_, stdout, _) = run(&["train-candidate", "--help"]);
-    common::assert_snapshot("train-candidate-help.txt", &stdout);
-    let (_, stdout, _) = run(&["predict", "--help"]);
-    common::assert_snapshot("predict-help.txt", &stdout);
-    let (_, stdout, _) = run(&["shadow-test", "--help"]);
-    common::assert_snapshot("shadow-test-help.txt", &stdout);
-    let (_, stdout, _) = run(&["promote", "--help"]);
-    common::assert_snapshot("promote-help.txt", &stdout);
-    let (_, stdout, _) = run(&["rollback", "--help"]);
-    common::assert_snapshot("rollback-help.txt", &stdout);
-}

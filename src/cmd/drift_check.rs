@@ -1,23 +1,110 @@
 //! `refit drift-check`: is the current data distributed like the baseline?
 
+use std::path::PathBuf;
+
 use anyhow::{bail, Result};
 use chrono::Utc;
+use clap::Args;
 use rayon::prelude::*;
-use serde_json::json;
+use serde::Serialize;
 
-use crate::cli::{DriftCheckArgs, GlobalArgs};
-use crate::data::Table;
+use super::args::{choice, correction_values, method_values};
+use crate::data::read::LoadedTable;
+use crate::data::{InputInfo, Table};
 use crate::drift::config::DriftConfig;
-use crate::drift::feature::{analyze_feature, Baseline, BaselineData};
-use crate::drift::plan::{plan_features, FeatureSelection};
+use crate::drift::feature::{analyze_feature, Baseline, BaselineData, FeatureDrift};
+use crate::drift::plan::{plan_features, FeatureSelection, PlannedFeature};
 use crate::drift::profile::{is_profile_path, Profile};
 use crate::drift::render::{drift_result, metrics, render_text, Summary};
-use crate::drift::{decide_features, DatasetRule, FeatureDecisionInput, Statistic, Thresholds};
-use crate::report::envelope::{Envelope, EnvelopeParts};
-use crate::report::output::{emit, progress_bar, CommandOutput};
-use crate::report::{Outcome, Status};
+use crate::drift::{
+    decide_features, DatasetRule, FeatureDecisionInput, FeatureVerdict, Method, Statistic,
+    Thresholds,
+};
+use crate::report::output::{CommandReport, Printer};
+use crate::report::Status;
+use crate::stats::correction::Correction;
 
-pub fn run(args: &DriftCheckArgs, global: &GlobalArgs) -> Result<Outcome> {
+pub const EXAMPLES: &str = "\
+Examples:
+  # PSI on every shared column, seed bands (WARN >= 0.1, FAIL >= 0.25)
+  refit drift-check --baseline train.parquet --current 'today/*.parquet'
+
+  # KS test per numeric feature, Benjamini-Hochberg over features, JSON report for the pipeline
+  refit drift-check --baseline train.parquet --current today.csv --method ks --correction bh \\
+      --report out/drift.json --metrics-file /var/lib/node_exporter/refit_drift.prom
+
+  # against a profile made once by `refit profile`, failing on WARN too
+  refit drift-check --baseline profile.json --current today.parquet --fail-on warn
+
+Numeric features are binned on the baseline's quantiles (numpy's linear interpolation), with
+the outer bins open to -inf/+inf so values beyond the baseline's range are counted (a plain
+np.histogram drops them). Nulls, NaN and +/-inf are counted per side and left out of every
+statistic. A constant baseline gets the bins <c, =c, >c. Jensen-Shannon is a distance in base 2.
+
+Exit codes: 0 OK (and WARN unless --fail-on warn), 1 error, 2 FAIL, 3 WARN with --fail-on warn.";
+
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct DriftCheckArgs {
+    /// Baseline: a data file, a glob of shards (quote it), or a profile.json from `refit
+    /// profile`. Repeat for several files.
+    #[arg(long, required = true, value_name = "PATH")]
+    pub baseline: Vec<String>,
+    /// Current data: a file or a glob of shards (quote it). Repeat for several files.
+    #[arg(long, required = true, value_name = "PATH")]
+    pub current: Vec<String>,
+    /// Features to compare (comma-separated). Default: every column both sides share.
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    pub features: Vec<String>,
+    /// Columns to leave out (ids, timestamps, labels).
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    pub exclude: Vec<String>,
+    /// Treat these columns as categorical whatever their type (e.g. integer codes).
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    pub categorical: Vec<String>,
+    /// Number of baseline quantile bins for numeric features.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub buckets: u16,
+    /// The statistic that decides each feature's verdict.
+    #[arg(long, value_parser = choice::<Method>(method_values()), default_value = "psi")]
+    pub method: Method,
+    /// PSI at or above this is WARN.
+    #[arg(long, default_value_t = 0.1, value_name = "X")]
+    pub warn_psi: f64,
+    /// PSI at or above this is FAIL.
+    #[arg(long, default_value_t = 0.25, value_name = "X")]
+    pub fail_psi: f64,
+    /// Jensen-Shannon distance (base 2) at or above this is WARN (--method js).
+    #[arg(long, default_value_t = 0.1, value_name = "X")]
+    pub warn_js: f64,
+    /// Jensen-Shannon distance (base 2) at or above this is FAIL (--method js).
+    #[arg(long, default_value_t = 0.2, value_name = "X")]
+    pub fail_js: f64,
+    /// Corrected p-value below this is WARN (--method ks|chi2).
+    #[arg(long, default_value_t = 0.05, value_name = "P")]
+    pub warn_p: f64,
+    /// Corrected p-value below this is FAIL (--method ks|chi2).
+    #[arg(long, default_value_t = 0.01, value_name = "P")]
+    pub fail_p: f64,
+    /// Wasserstein distance at or above this is WARN; in the feature's units, so no default
+    /// (required with --method wasserstein unless every feature has one in --config).
+    #[arg(long, value_name = "X")]
+    pub warn_wasserstein: Option<f64>,
+    /// Wasserstein distance at or above this is FAIL (see --warn-wasserstein).
+    #[arg(long, value_name = "X")]
+    pub fail_wasserstein: Option<f64>,
+    /// Multiple-testing correction for p-value methods.
+    #[arg(long, value_parser = choice::<Correction>(correction_values()), default_value = "bonferroni")]
+    pub correction: Correction,
+    /// The dataset FAILs when at least this share (0-1] of features FAIL. Default: any feature.
+    #[arg(long, value_name = "SHARE")]
+    pub fail_share: Option<f64>,
+    /// TOML file with per-feature thresholds and overrides ([features.NAME] warn/fail/
+    /// categorical/exclude).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+pub fn run(args: &DriftCheckArgs, printer: &Printer) -> Result<CommandReport> {
     let started_at = Utc::now();
     validate_thresholds(args)?;
     let config = match &args.config {
@@ -26,41 +113,10 @@ pub fn run(args: &DriftCheckArgs, global: &GlobalArgs) -> Result<Outcome> {
     };
     let baseline = open_baseline(&args.baseline)?;
     let current = Table::open(&args.current)?;
-    let mut messages = Vec::new();
-    if let Baseline::Profile { path, profile } = &baseline {
-        if args.method.needs_raw_baseline() {
-            bail!(
-                "--method {} compares raw values, but {path} is a profile (binned counts only); \
-                 pass the raw baseline data or use --method psi|js|chi2",
-                args.method.name()
-            );
-        }
-        messages.push(format!(
-            "baseline {path} is a profile: KS and Wasserstein need raw baseline values and are null"
-        ));
-        if profile.buckets != usize::from(args.buckets) {
-            messages.push(format!(
-                "baseline profile has {} buckets; --buckets {} ignored",
-                profile.buckets, args.buckets
-            ));
-        }
-    }
-
-    let excluded = merged(
-        &args.exclude,
-        config
-            .features
-            .iter()
-            .filter(|(_, f)| f.exclude)
-            .map(|(n, _)| n),
-    );
-    let categorical = merged(
-        &args.categorical,
-        config
-            .features
-            .iter()
-            .filter(|(_, f)| f.categorical)
-            .map(|(n, _)| n),
+    let mut messages = profile_messages(&baseline, args)?;
+    let (excluded, categorical) = (
+        merged(&args.exclude, config.flagged(|f| f.exclude)),
+        merged(&args.categorical, config.flagged(|f| f.categorical)),
     );
     let selection = FeatureSelection {
         requested: &args.features,
@@ -69,70 +125,17 @@ pub fn run(args: &DriftCheckArgs, global: &GlobalArgs) -> Result<Outcome> {
     };
     let (features, plan_messages) = plan_features(&baseline, &current, &selection)?;
     messages.extend(plan_messages);
-
     let names: Vec<String> = features.iter().map(|f| f.name.clone()).collect();
     let current_data = current.load(&names)?;
-    let baseline_table;
-    let (baseline_data, baseline_rows, baseline_kind) = match &baseline {
-        Baseline::Data(table) => {
-            baseline_table = table.load(&names)?;
-            (
-                BaselineData::Data(&baseline_table),
-                baseline_table.rows as u64,
-                "data",
-            )
-        }
-        Baseline::Profile { path, profile } => (
-            BaselineData::Profile { path, profile },
-            profile.rows,
-            "profile",
-        ),
-    };
-
-    let bar = progress_bar(features.len() as u64, "drift-check", global);
-    let drifts = features
-        .par_iter()
-        .map(|f| {
-            let drift =
-                analyze_feature(f, &baseline_data, &current_data, usize::from(args.buckets));
-            bar.inc(1);
-            drift
-        })
-        .collect::<Result<Vec<_>>>()?;
-    bar.finish_and_clear();
-
-    let decision_inputs = drifts
-        .iter()
-        .map(|d| {
-            let statistic =
-                Statistic::for_method(args.method, d.kind == crate::data::ColumnKind::Categorical);
-            Ok(FeatureDecisionInput {
-                statistic,
-                value: d.statistic(statistic),
-                thresholds: thresholds_for(&d.name, statistic, args, &config)?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let verdicts = decide_features(&decision_inputs, args.correction);
+    let baseline_data = baseline.load(&names)?;
+    let drifts = analyze(&features, &baseline_data, &current_data, args, printer)?;
+    let verdicts = decide(&drifts, args, &config)?;
+    let statuses: Vec<Status> = verdicts.iter().map(|v| v.status).collect();
     let rule = DatasetRule {
         fail_share: args.fail_share,
     };
-    let statuses: Vec<Status> = verdicts.iter().map(|v| v.status).collect();
     let status = rule.overall(&statuses);
-
-    let count = |s: Status| statuses.iter().filter(|x| **x == s).count();
-    let summary = Summary {
-        features: drifts.len(),
-        fail: count(Status::Fail),
-        warn: count(Status::Warn),
-        ok: count(Status::Ok),
-        rule: rule.describe(),
-        method: args.method,
-        js_base: 2,
-        baseline_kind,
-        baseline_rows,
-        current_rows: current_data.rows as u64,
-    };
+    let summary = summarize(&statuses, &rule, args, &baseline_data, &current_data);
     let result = drift_result(summary, &drifts, &verdicts);
     let text = render_text(
         &result,
@@ -141,36 +144,116 @@ pub fn run(args: &DriftCheckArgs, global: &GlobalArgs) -> Result<Outcome> {
         &current.label,
         &drifts,
     );
-    let mut inputs = match &baseline_data {
-        BaselineData::Data(t) => t.inputs()?,
+    let result = serde_json::to_value(&result)?;
+    Ok(
+        CommandReport::new("drift-check", started_at, status, result, text)
+            .with_inputs(inputs(&baseline_data, &current_data)?)
+            .with_gauges(metrics(&drifts, &verdicts, status))
+            .with_messages(messages)
+            .resolve("features", names)
+            .resolve("psi_min_proportion", crate::stats::psi::PSI_MIN_PROPORTION),
+    )
+}
+
+/// What a profile baseline cannot give, said once; methods that need raw values are refused.
+fn profile_messages(baseline: &Baseline, args: &DriftCheckArgs) -> Result<Vec<String>> {
+    let Baseline::Profile { path, profile } = baseline else {
+        return Ok(Vec::new());
+    };
+    if args.method.needs_raw_baseline() {
+        bail!(
+            "--method {} compares raw values, but {path} is a profile (binned counts only); \
+             pass the raw baseline data or use --method psi|js|chi2",
+            args.method.name()
+        );
+    }
+    let mut messages = vec![format!(
+        "baseline {path} is a profile: KS and Wasserstein need raw baseline values and are null"
+    )];
+    if profile.buckets != usize::from(args.buckets) {
+        messages.push(format!(
+            "baseline profile has {} buckets; --buckets {} ignored",
+            profile.buckets, args.buckets
+        ));
+    }
+    Ok(messages)
+}
+
+/// Every statistic of every feature, features in parallel.
+fn analyze(
+    features: &[PlannedFeature],
+    baseline: &BaselineData<'_>,
+    current: &LoadedTable,
+    args: &DriftCheckArgs,
+    printer: &Printer,
+) -> Result<Vec<FeatureDrift>> {
+    let bar = printer.progress_bar(features.len() as u64, "drift-check");
+    let drifts = features
+        .par_iter()
+        .map(|f| {
+            let drift = analyze_feature(f, baseline, current, usize::from(args.buckets));
+            bar.inc(1);
+            drift
+        })
+        .collect::<Result<Vec<_>>>()?;
+    bar.finish_and_clear();
+    Ok(drifts)
+}
+
+/// Each feature's verdict from its deciding statistic and thresholds, p-values corrected.
+fn decide(
+    drifts: &[FeatureDrift],
+    args: &DriftCheckArgs,
+    config: &DriftConfig,
+) -> Result<Vec<FeatureVerdict>> {
+    let inputs = drifts
+        .iter()
+        .map(|d| {
+            let categorical = d.kind == crate::data::ColumnKind::Categorical;
+            let statistic = Statistic::for_method(args.method, categorical);
+            Ok(FeatureDecisionInput {
+                statistic,
+                value: d.statistic(statistic),
+                thresholds: thresholds_for(&d.name, statistic, args, config)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(decide_features(&inputs, args.correction))
+}
+
+fn summarize(
+    statuses: &[Status],
+    rule: &DatasetRule,
+    args: &DriftCheckArgs,
+    baseline: &BaselineData<'_>,
+    current: &LoadedTable,
+) -> Summary {
+    let count = |s: Status| statuses.iter().filter(|x| **x == s).count();
+    let (baseline_kind, baseline_rows) = match baseline {
+        BaselineData::Data(table) => ("data", table.rows as u64),
+        BaselineData::Profile { profile, .. } => ("profile", profile.rows),
+    };
+    Summary {
+        features: statuses.len(),
+        fail: count(Status::Fail),
+        warn: count(Status::Warn),
+        ok: count(Status::Ok),
+        rule: rule.describe(),
+        method: args.method,
+        js_base: 2,
+        baseline_kind,
+        baseline_rows,
+        current_rows: current.rows as u64,
+    }
+}
+
+fn inputs(baseline: &BaselineData<'_>, current: &LoadedTable) -> Result<Vec<InputInfo>> {
+    let mut inputs = match baseline {
+        BaselineData::Data(table) => table.inputs()?,
         BaselineData::Profile { .. } => Vec::new(),
     };
-    inputs.extend(current_data.inputs()?);
-    let envelope = Envelope::new(EnvelopeParts {
-        command: "drift-check",
-        started_at,
-        status,
-        fail_on: global.fail_on,
-        inputs,
-        params: json!({
-            "baseline": args.baseline, "current": args.current, "features": names,
-            "method": args.method, "buckets": args.buckets,
-            "warn_psi": args.warn_psi, "fail_psi": args.fail_psi,
-            "warn_js": args.warn_js, "fail_js": args.fail_js,
-            "warn_p": args.warn_p, "fail_p": args.fail_p,
-            "warn_wasserstein": args.warn_wasserstein, "fail_wasserstein": args.fail_wasserstein,
-            "correction": args.correction, "fail_share": args.fail_share,
-            "config": args.config, "psi_min_proportion": crate::stats::psi::PSI_MIN_PROPORTION,
-        }),
-        result: serde_json::to_value(&result)?,
-        messages,
-    });
-    let output = CommandOutput {
-        metrics: metrics(&drifts, &verdicts, status),
-        envelope,
-        text,
-    };
-    emit(&output, global)
+    inputs.extend(current.inputs()?);
+    Ok(inputs)
 }
 
 fn open_baseline(specs: &[String]) -> Result<Baseline> {
@@ -186,9 +269,9 @@ fn open_baseline(specs: &[String]) -> Result<Baseline> {
     }
 }
 
-fn merged<'a>(flags: &[String], from_config: impl Iterator<Item = &'a String>) -> Vec<String> {
+fn merged(flags: &[String], from_config: Vec<String>) -> Vec<String> {
     let mut all = flags.to_vec();
-    all.extend(from_config.cloned());
+    all.extend(from_config);
     all
 }
 

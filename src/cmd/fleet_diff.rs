@@ -6,27 +6,99 @@ use anyhow::{bail, Result};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use crate::cli::{FleetDiffArgs, GlobalArgs};
+use super::args::{duration, DurationArg};
 use crate::data::keys::KeyInterner;
-use crate::data::time::{format_ms, parse_duration, table_timestamps};
+use crate::data::time::{format_ms, table_timestamps};
 use crate::data::Table;
 use crate::fleet::vocabulary;
 use crate::fleet::{
     classify_entities, drift_band, last_seen_by_entity, unknown_band, DriftBand, UnknownBand,
     Windows,
 };
-use crate::report::envelope::{Envelope, EnvelopeParts};
-use crate::report::output::{emit, CommandOutput};
-use crate::report::prometheus::MetricsText;
+use crate::report::output::{CommandReport, Printer};
+use crate::report::prometheus::Gauges;
 use crate::report::table::render_table;
-use crate::report::{Outcome, Status};
+use crate::report::Status;
+use clap::Args;
+use serde::Serialize;
+use std::path::PathBuf;
 
-pub fn run(args: &FleetDiffArgs, global: &GlobalArgs) -> Result<Outcome> {
+pub const EXAMPLES: &str = "\
+Examples:
+  # servers in today's telemetry vs the vocabulary the live model learnt
+  refit fleet-diff --data 'telemetry/*.parquet' --entity server_id --time timestamp \\
+      --model models/current --min-coverage 1.0
+
+  # vocabulary from a file, unknown-prediction rate from the predictions log, JSON for a scheduler
+  refit fleet-diff --data telemetry.parquet --entity server_id --time ts \\
+      --vocabulary known_servers.json --predictions predictions.parquet --format json
+
+Fleet drift = (new + sunset) / vocabulary size, banded OK < 10% <= LOW < 20% <= MEDIUM <= 35% < HIGH.
+Sunset entities are in the vocabulary but not seen within --sunset-after (never seen, or last
+seen earlier). Coverage = share of active entities that the vocabulary knows.
+Verdict: FAIL (exit 2) on HIGH drift, a critical unknown-prediction rate (> 15%) or coverage
+below --min-coverage; WARN on LOW/MEDIUM drift or a warning rate (>= 5%).";
+
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct FleetDiffArgs {
+    /// Current activity data (a file or a quoted glob of shards; repeat for several).
+    #[arg(long, required = true, value_name = "PATH")]
+    pub data: Vec<String>,
+    /// Entity id column (server, device, store, user).
+    #[arg(long, value_name = "COL")]
+    pub entity: String,
+    /// Timestamp column of the activity data.
+    #[arg(long, value_name = "COL")]
+    pub time: String,
+    /// Model directory whose metadata.json holds `vocabularies.<entity>`.
+    #[arg(
+        long,
+        value_name = "DIR",
+        required_unless_present = "vocabulary",
+        conflicts_with = "vocabulary"
+    )]
+    pub model: Option<PathBuf>,
+    /// Vocabulary file: a JSON list, or a CSV/Parquet with the entity column (or one column).
+    #[arg(long, value_name = "PATH")]
+    pub vocabulary: Option<String>,
+    /// Reference time (RFC 3339). Default: the latest timestamp in the data, so reruns agree.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+    /// An entity silent for longer than this is offline.
+    #[arg(long, default_value = "24h", value_name = "DURATION", value_parser = duration)]
+    pub offline_after: DurationArg,
+    /// An entity silent for longer than this is a sunset candidate.
+    #[arg(long, default_value = "7d", value_name = "DURATION", value_parser = duration)]
+    pub sunset_candidate_after: DurationArg,
+    /// An entity silent for longer than this is sunset (confirmed).
+    #[arg(long, default_value = "30d", value_name = "DURATION", value_parser = duration)]
+    pub sunset_after: DurationArg,
+    /// Lower bounds of the LOW, MEDIUM and HIGH fleet-drift bands.
+    #[arg(long, value_delimiter = ',', default_values_t = [0.10, 0.20, 0.35], value_name = "L,M,H")]
+    pub drift_bands: Vec<f64>,
+    /// Predictions log with the entity column: measures the unknown-prediction rate.
+    #[arg(long, value_name = "PATH")]
+    pub predictions: Vec<String>,
+    /// Entity column in the predictions log (default: --entity).
+    #[arg(long, value_name = "COL")]
+    pub predictions_entity: Option<String>,
+    /// Lower bounds of the warning and critical unknown-prediction bands.
+    #[arg(long, value_delimiter = ',', default_values_t = [0.05, 0.15], value_name = "W,C")]
+    pub unknown_bands: Vec<f64>,
+    /// FAIL when the share of active entities in the vocabulary is below this (e.g. 1.0).
+    #[arg(long, value_name = "SHARE")]
+    pub min_coverage: Option<f64>,
+    /// How many entities the text table lists (the JSON report lists all).
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub limit: usize,
+}
+
+pub fn run(args: &FleetDiffArgs, _printer: &Printer) -> Result<CommandReport> {
     let started_at = Utc::now();
     let windows = Windows {
-        offline_after: parse_duration(&args.offline_after)?,
-        sunset_candidate_after: parse_duration(&args.sunset_candidate_after)?,
-        sunset_after: parse_duration(&args.sunset_after)?,
+        offline_after: args.offline_after.millis(),
+        sunset_candidate_after: args.sunset_candidate_after.millis(),
+        sunset_after: args.sunset_after.millis(),
     };
     if !(windows.offline_after <= windows.sunset_candidate_after
         && windows.sunset_candidate_after <= windows.sunset_after)
@@ -271,7 +343,7 @@ pub fn run(args: &FleetDiffArgs, global: &GlobalArgs) -> Result<Outcome> {
         out
     };
 
-    let mut metrics = MetricsText::default();
+    let mut metrics = Gauges::default();
     metrics.gauge(
         "refit_fleet_drift_ratio",
         "(new + sunset) / vocabulary size.",
@@ -306,36 +378,28 @@ pub fn run(args: &FleetDiffArgs, global: &GlobalArgs) -> Result<Outcome> {
             u["rate"].as_f64().unwrap_or(0.0),
         );
     }
-    metrics.run_summary("fleet-diff", status);
 
-    let envelope = Envelope::new(EnvelopeParts {
-        command: "fleet-diff",
-        started_at,
-        status,
-        fail_on: global.fail_on,
-        inputs: data.inputs()?,
-        params: json!({
-            "data": args.data, "entity": args.entity, "time": args.time, "model": args.model,
-            "vocabulary": args.vocabulary, "now": format_ms(now), "now_source": if explicit_now.is_some() { "--now" } else { "latest timestamp in the data" },
-            "offline_after": args.offline_after, "sunset_candidate_after": args.sunset_candidate_after,
-            "sunset_after": args.sunset_after, "drift_bands": drift_limits, "unknown_bands": unknown_limits,
-            "min_coverage": args.min_coverage, "predictions": args.predictions,
-        }),
-        result: json!({
+    let report = CommandReport::new("fleet-diff", started_at, status, json!({
             "priority": priority, "reasons": reasons, "fleet_drift": counts.fleet_drift, "drift_band": band,
             "counts": counts, "new_entities": sorted_new, "sunset_entities": sorted_sunset,
             "unknown_predictions": unknown, "row_issues": issues, "entities": entity_rows,
-        }),
-        messages,
-    });
-    emit(
-        &CommandOutput {
-            envelope,
-            text,
-            metrics,
-        },
-        global,
-    )
+        }), text)
+        .with_inputs(data.inputs()?)
+        .with_gauges(metrics)
+        .with_messages(messages);
+    let report = report
+        .resolve("now", format_ms(now))
+        .resolve(
+            "now_source",
+            if explicit_now.is_some() {
+                "--now"
+            } else {
+                "latest timestamp in the data"
+            },
+        )
+        .resolve("drift_bands", drift_limits)
+        .resolve("unknown_bands", unknown_limits);
+    Ok(report)
 }
 
 fn bands_arg<const N: usize>(values: &[f64], flag: &str) -> Result<[f64; N]> {

@@ -1,5 +1,7 @@
-//! One file per subcommand: read inputs, call the library, write the report.
+//! One file per subcommand: its arguments and examples, and `run`, a recipe that reads the
+//! inputs, calls the library and returns a typed [`crate::report::output::CommandReport`].
 
+pub mod args;
 pub mod drift_check;
 pub mod fleet_diff;
 pub mod predict;
@@ -7,6 +9,7 @@ pub mod profile;
 pub mod promote;
 pub mod registry;
 pub mod report;
+pub mod rollback;
 pub mod score_proxy;
-pub mod shadow_test;
+pub mod shadow;
 pub mod train_candidate;

@@ -9,18 +9,45 @@ use polars::prelude::{
 };
 use serde_json::json;
 
-use crate::cli::{GlobalArgs, PredictArgs, Task};
 use crate::data::read::LoadedTable;
 use crate::data::{write_atomic_with, Table};
 use crate::model::directory::ModelDir;
 use crate::model::encode::encode_features;
-use crate::report::envelope::{Envelope, EnvelopeParts};
-use crate::report::output::{emit, CommandOutput};
-use crate::report::prometheus::MetricsText;
+use crate::model::Task;
+use crate::report::output::{CommandReport, Printer};
+use crate::report::prometheus::Gauges;
 use crate::report::table::render_table;
-use crate::report::{Outcome, Status};
+use crate::report::Status;
+use clap::Args;
+use serde::Serialize;
+use std::path::PathBuf;
 
-pub fn run(args: &PredictArgs, global: &GlobalArgs) -> Result<Outcome> {
+pub const EXAMPLES: &str = "\
+Examples:
+  refit predict --model models/current --data today.parquet --id customer_id --out preds.parquet
+  refit predict --model cand --data today.csv --out preds.csv --format json
+
+Scores are probabilities for a binary model (column `score`), plus `prediction` (0/1 at the
+model's decision threshold); values for regression. Categories the model never saw are
+counted per feature in the report; fleet-diff reads the rate.";
+
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct PredictArgs {
+    /// Model directory written by train-candidate.
+    #[arg(long, value_name = "DIR")]
+    pub model: PathBuf,
+    /// Data to score: a file or a quoted glob of shards; repeat for several.
+    #[arg(long, required = true, value_name = "PATH")]
+    pub data: Vec<String>,
+    /// Predictions file to write (.parquet or .csv), atomically.
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
+    /// Columns copied from the data into the output (comma-separated).
+    #[arg(long = "id", value_delimiter = ',', value_name = "COLS")]
+    pub ids: Vec<String>,
+}
+
+pub fn run(args: &PredictArgs, _printer: &Printer) -> Result<CommandReport> {
     let started_at = Utc::now();
     let format = output_format(&args.out)?;
     let model = ModelDir::load(&args.model)?;
@@ -41,7 +68,6 @@ pub fn run(args: &PredictArgs, global: &GlobalArgs) -> Result<Outcome> {
     let data = table.load(&columns)?;
     let (matrix, counts) = encode_features(&data, &meta.features, &meta.vocabularies)?;
     let scores = model.predict(&matrix)?;
-
     let mut frame = output_frame(
         &data,
         &args.ids,
@@ -49,77 +75,92 @@ pub fn run(args: &PredictArgs, global: &GlobalArgs) -> Result<Outcome> {
         meta.task,
         meta.decision_threshold,
     )?;
-    write_atomic_with(&args.out, |file| {
+    write_predictions(&args.out, format, &mut frame)?;
+
+    let unknown = UnknownRates::new(&counts.unknown, data.rows);
+    let result = json!({
+        "out": args.out,
+        "rows": data.rows,
+        "task": meta.task,
+        "decision_threshold": meta.decision_threshold,
+        "unknown_categories": unknown.json(),
+        "missing_values": counts.missing,
+    });
+    let text = format!(
+        "predict OK: {} rows scored with {} -> {}\n{}",
+        data.rows,
+        args.model.display(),
+        args.out.display(),
+        unknown.table()
+    );
+    Ok(
+        CommandReport::new("predict", started_at, Status::Ok, result, text)
+            .with_inputs(data.inputs()?)
+            .with_gauges(unknown.gauges(data.rows)),
+    )
+}
+
+fn write_predictions(path: &Path, format: OutputFormat, frame: &mut DataFrame) -> Result<()> {
+    write_atomic_with(path, |file| {
         match format {
             OutputFormat::Parquet => {
                 ParquetWriter::new(file)
                     .with_compression(ParquetCompression::Zstd(None))
-                    .finish(&mut frame)?;
+                    .finish(frame)?;
             }
-            OutputFormat::Csv => CsvWriter::new(file).finish(&mut frame)?,
+            OutputFormat::Csv => CsvWriter::new(file).finish(frame)?,
         }
         Ok(())
-    })?;
+    })
+}
 
-    let rows = data.rows as f64;
-    let mut metrics = MetricsText::default();
-    metrics.gauge("refit_predict_rows", "Rows scored.", &[], data.rows as f64);
-    let mut table_rows = Vec::new();
-    for (feature, &unknown) in &counts.unknown {
-        let rate = unknown as f64 / rows;
-        metrics.gauge(
-            "refit_predict_unknown_category_rate",
-            "Share of rows whose category the model never saw, per feature.",
-            &[("feature", feature)],
-            rate,
-        );
-        table_rows.push(vec![
-            feature.clone(),
-            unknown.to_string(),
-            format!("{:.2}%", 100.0 * rate),
-        ]);
+/// Per feature, how many rows held a category the model never saw, and their share.
+struct UnknownRates(Vec<(String, u64, f64)>);
+
+impl UnknownRates {
+    fn new(unknown: &std::collections::BTreeMap<String, u64>, rows: usize) -> UnknownRates {
+        let rows = rows as f64;
+        UnknownRates(
+            unknown
+                .iter()
+                .map(|(f, &n)| (f.clone(), n, n as f64 / rows))
+                .collect(),
+        )
     }
-    metrics.run_summary("predict", Status::Ok);
-    let unknown: serde_json::Map<String, serde_json::Value> = counts
-        .unknown
-        .iter()
-        .map(|(f, &n)| (f.clone(), json!({ "count": n, "rate": n as f64 / rows })))
-        .collect();
-    let mut text = format!(
-        "predict OK: {} rows scored with {} -> {}\n",
-        data.rows,
-        args.model.display(),
-        args.out.display()
-    );
-    if !table_rows.is_empty() {
-        text.push('\n');
-        text.push_str(&render_table(&["FEATURE", "UNKNOWN", "RATE"], &table_rows));
+
+    fn json(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.0
+            .iter()
+            .map(|(f, n, rate)| (f.clone(), json!({ "count": n, "rate": rate })))
+            .collect()
     }
-    let envelope = Envelope::new(EnvelopeParts {
-        command: "predict",
-        started_at,
-        status: Status::Ok,
-        fail_on: global.fail_on,
-        inputs: data.inputs()?,
-        params: json!({ "model": args.model, "data": args.data, "out": args.out, "ids": args.ids }),
-        result: json!({
-            "out": args.out,
-            "rows": data.rows,
-            "task": meta.task,
-            "decision_threshold": meta.decision_threshold,
-            "unknown_categories": unknown,
-            "missing_values": counts.missing,
-        }),
-        messages: Vec::new(),
-    });
-    emit(
-        &CommandOutput {
-            envelope,
-            text,
-            metrics,
-        },
-        global,
-    )
+
+    /// The FEATURE/UNKNOWN/RATE table after a blank line, or nothing when every category is known.
+    fn table(&self) -> String {
+        if self.0.is_empty() {
+            return String::new();
+        }
+        let rows: Vec<Vec<String>> = self
+            .0
+            .iter()
+            .map(|(f, n, rate)| vec![f.clone(), n.to_string(), format!("{:.2}%", 100.0 * rate)])
+            .collect();
+        format!("\n{}", render_table(&["FEATURE", "UNKNOWN", "RATE"], &rows))
+    }
+
+    fn gauges(&self, rows: usize) -> Gauges {
+        let mut gauges = Gauges::default();
+        gauges.gauge("refit_predict_rows", "Rows scored.", &[], rows as f64);
+        for (feature, _, rate) in &self.0 {
+            gauges.gauge(
+                "refit_predict_unknown_category_rate",
+                "Share of rows whose category the model never saw, per feature.",
+                &[("feature", feature)],
+                *rate,
+            );
+        }
+        gauges
+    }
 }
 
 #[derive(Clone, Copy)]

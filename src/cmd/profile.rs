@@ -5,16 +5,45 @@ use chrono::Utc;
 use rayon::prelude::*;
 use serde_json::json;
 
-use crate::cli::{GlobalArgs, ProfileArgs};
 use crate::data::{write_atomic, Table};
 use crate::drift::plan::{plan_features, FeatureSelection};
 use crate::drift::profile::{profile_feature, Profile, PROFILE_FORMAT, PROFILE_SCHEMA};
-use crate::report::envelope::{rfc3339, Envelope, EnvelopeParts};
-use crate::report::output::{emit, CommandOutput};
-use crate::report::prometheus::MetricsText;
-use crate::report::{Outcome, Status};
+use crate::report::envelope::rfc3339;
+use crate::report::output::{CommandReport, Printer};
+use crate::report::prometheus::Gauges;
+use crate::report::Status;
+use clap::Args;
+use serde::Serialize;
+use std::path::PathBuf;
 
-pub fn run(args: &ProfileArgs, global: &GlobalArgs) -> Result<Outcome> {
+pub const EXAMPLES: &str = "\
+Examples:
+  refit profile --data train.parquet --out model/profile.json
+  refit drift-check --baseline model/profile.json --current today.parquet";
+
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct ProfileArgs {
+    /// Data to profile: a file or a glob of shards (quote it). Repeat for several files.
+    #[arg(long, required = true, value_name = "PATH")]
+    pub data: Vec<String>,
+    /// Where to write the profile JSON.
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
+    /// Features to profile (comma-separated). Default: every comparable column.
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    pub features: Vec<String>,
+    /// Columns to leave out.
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    pub exclude: Vec<String>,
+    /// Treat these columns as categorical whatever their type.
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    pub categorical: Vec<String>,
+    /// Number of quantile bins for numeric features.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub buckets: u16,
+}
+
+pub fn run(args: &ProfileArgs, _printer: &Printer) -> Result<CommandReport> {
     let started_at = Utc::now();
     let table = Table::open(&args.data)?;
     let selection = FeatureSelection {
@@ -52,24 +81,17 @@ pub fn run(args: &ProfileArgs, global: &GlobalArgs) -> Result<Outcome> {
         profile.rows,
         args.out.display()
     );
-    let mut metrics = MetricsText::default();
-    metrics.run_summary("profile", Status::Ok);
-    let envelope = Envelope::new(EnvelopeParts {
-        command: "profile",
+    let metrics = Gauges::default();
+    let report = CommandReport::new(
+        "profile",
         started_at,
         status,
-        fail_on: global.fail_on,
-        inputs: data.inputs()?,
-        params: json!({ "data": args.data, "features": names, "buckets": buckets }),
-        result: json!({ "out": args.out, "features": profile.features.len(), "rows": profile.rows }),
-        messages,
-    });
-    emit(
-        &CommandOutput {
-            envelope,
-            text,
-            metrics,
-        },
-        global,
+        json!({ "out": args.out, "features": profile.features.len(), "rows": profile.rows }),
+        text,
     )
+    .with_inputs(data.inputs()?)
+    .with_gauges(metrics)
+    .with_messages(messages);
+    let report = report.resolve("features", names);
+    Ok(report)
 }

@@ -1,28 +1,77 @@
-//! `refit promote` and `refit rollback`: mutations of the registry under its lock.
+//! `refit promote`: version a challenger in the registry and move the live pointer to it.
 
-use std::time::Duration;
+use std::path::PathBuf;
 
-use anyhow::{Context, Result};
-use chrono::Utc;
-use serde_json::json;
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use clap::Args;
+use serde::Serialize;
+use serde_json::{json, Value};
 
-use crate::cli::{GlobalArgs, PromoteArgs, RegistryLocation, RollbackArgs};
-use crate::data::time::parse_duration;
-use crate::registry::layout::{check_alias, parse_version_arg};
+use super::args::{duration, DurationArg, RegistryLocation};
+use crate::registry::layout::check_alias;
 use crate::registry::lock::RegistryLock;
 use crate::registry::notify::notify;
-use crate::registry::ops::{
-    check_candidate, promote, rollback as rollback_registry, PromoteRequest,
-};
+use crate::registry::ops::{check_candidate, promote, PromoteOutcome, PromoteRequest};
 use crate::registry::store::Registry;
-use crate::report::envelope::{Envelope, EnvelopeParts};
-use crate::report::output::{emit, CommandOutput};
-use crate::report::prometheus::MetricsText;
-use crate::report::{Outcome, Status};
+use crate::report::output::{CommandReport, Printer};
+use crate::report::prometheus::Gauges;
+use crate::report::Status;
 
-fn duration(text: &str, flag: &str) -> Result<Duration> {
-    let ms = parse_duration(text).with_context(|| flag.to_string())?;
-    Ok(Duration::from_millis(u64::try_from(ms).unwrap_or(0)))
+pub const EXAMPLES: &str = "\
+Examples:
+  # after a passing shadow test; the first promotion into an empty registry needs no report
+  refit promote --registry /srv/models --candidate candidates/2026-11-23 \\
+      --shadow-report out/shadow.json --keep 10 --link --notify http://serving:8080/reload
+
+  # an override, recorded in the audit log with its reason
+  refit promote --registry /srv/models --candidate cand --force --reason 'hotfix for INC-123'
+
+Layout: versions/v000001/ (immutable copies), current.json (what serving reads), aliases/NAME.json,
+latest -> versions/vN (with --link), audit.jsonl, .lock. A refused promotion exits 2 and is
+audited as `reject`; a failed --notify is WARN (the promotion stands).";
+
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct PromoteArgs {
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub location: RegistryLocation,
+    /// The model directory to promote (from train-candidate).
+    #[arg(long, value_name = "DIR")]
+    pub candidate: PathBuf,
+    /// shadow-test's JSON report for this candidate; must be PASS with its fingerprint.
+    #[arg(long, value_name = "PATH")]
+    pub shadow_report: Option<PathBuf>,
+    /// Promote even without a passing report (needs --reason; audited as forced).
+    #[arg(long, requires = "reason")]
+    pub force: bool,
+    /// Why, for the audit log.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// Who, for the audit log. Default: $USER.
+    #[arg(long, value_name = "NAME")]
+    pub actor: Option<String>,
+    /// Move this alias (aliases/NAME.json) instead of current.
+    #[arg(long, value_name = "NAME")]
+    pub alias: Option<String>,
+    /// Also swap the `latest` symlink atomically, for serving code that watches a path.
+    #[arg(long)]
+    pub link: bool,
+    /// Keep this many versions (never the current or previous one of any pointer).
+    #[arg(long, value_name = "N")]
+    pub keep: Option<usize>,
+    /// POST {version, path, fingerprint} to this http:// URL after the swap.
+    #[arg(long, value_name = "URL")]
+    pub notify: Option<String>,
+    /// Per-attempt timeout of --notify.
+    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = duration)]
+    pub notify_timeout: DurationArg,
+    /// Attempts of --notify.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub notify_attempts: u32,
+    /// Say what would happen; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `--actor`, else $USER, else "unknown".
@@ -39,16 +88,15 @@ pub(crate) fn lock(
     registry: &Registry,
     command: &str,
 ) -> Result<RegistryLock> {
-    RegistryLock::acquire(&registry.dir, duration(&location.wait, "--wait")?, command)
+    RegistryLock::acquire(&registry.dir, location.wait.as_std(), command)
 }
 
-fn command_line() -> String {
+pub(crate) fn command_line() -> String {
     std::env::args().collect::<Vec<_>>().join(" ")
 }
 
-pub fn run(args: &PromoteArgs, global: &GlobalArgs) -> Result<Outcome> {
+pub fn run(args: &PromoteArgs, _printer: &Printer) -> Result<CommandReport> {
     let started_at = Utc::now();
-    let notify_timeout = duration(&args.notify_timeout, "--notify-timeout")?;
     // Bad input must leave no trace: check the candidate and the alias before the registry is
     // created or locked.
     check_candidate(&args.candidate)?;
@@ -78,40 +126,91 @@ pub fn run(args: &PromoteArgs, global: &GlobalArgs) -> Result<Outcome> {
         let _lock = lock(&args.location, &registry, &command_line())?;
         promote(&registry, &request)?
     };
-    let mut status = if outcome.action == "reject" {
-        Status::Fail
-    } else {
-        Status::Ok
-    };
     let mut messages = outcome.warnings.clone();
-    if !messages.is_empty() {
-        status = Status::Warn;
-    }
-    let mut notified = serde_json::Value::Null;
-    if let (Some(url), Some(version), "promote" | "bootstrap") =
-        (&args.notify, outcome.to, outcome.action.as_str())
-    {
-        let body = json!({
-            "version": version,
-            "path": registry.version_dir(version),
-            "fingerprint": outcome.fingerprint,
-            "pointer": args.alias.as_deref().unwrap_or("current"),
-        })
-        .to_string();
-        notified = match notify(url, &body, notify_timeout, args.notify_attempts) {
-            Ok(code) => json!({ "url": url, "status": code }),
-            Err(e) => {
-                status = Status::Warn;
-                let error = format!("{e:#}");
-                messages.push(format!(
-                    "promoted, but the serving side was not notified: {error}"
-                ));
-                json!({ "url": url, "error": error })
-            }
-        };
-    }
+    let notified = notify_serving(args, &registry, &outcome, &mut messages);
+    let status = match outcome.action.as_str() {
+        "reject" => Status::Fail,
+        _ if !messages.is_empty() => Status::Warn,
+        _ => Status::Ok,
+    };
+    let text = render_text(args, &outcome, status, &messages);
+    let gauges = gauges(args.alias.as_deref(), &outcome, started_at);
+    let committed = committed(args, &outcome);
+    let report = CommandReport::new(
+        "promote",
+        started_at,
+        status,
+        json!({ "promotion": outcome, "notify": notified }),
+        text,
+    )
+    .with_gauges(gauges)
+    .with_messages(messages)
+    .resolve("actor", actor);
+    Ok(match committed {
+        Some(what) => report.committed(what),
+        None => report,
+    })
+}
+
+/// What this run changed in the registry, if anything, for a later output failure's warning.
+fn committed(args: &PromoteArgs, outcome: &PromoteOutcome) -> Option<String> {
     let pointer = args.alias.as_deref().unwrap_or("current");
-    let text = match outcome.action.as_str() {
+    match (outcome.action.as_str(), outcome.to) {
+        ("promote" | "bootstrap", Some(version)) => Some(format!(
+            "version {version} is live as {pointer} (promoted and audited)"
+        )),
+        ("reject", _) => Some(format!(
+            "the rejection of {} is audited",
+            args.candidate.display()
+        )),
+        _ => None,
+    }
+}
+
+/// POSTs the new version to --notify; a failure is a message (the promotion stands).
+fn notify_serving(
+    args: &PromoteArgs,
+    registry: &Registry,
+    outcome: &PromoteOutcome,
+    messages: &mut Vec<String>,
+) -> Value {
+    let (Some(url), Some(version), "promote" | "bootstrap") =
+        (&args.notify, outcome.to, outcome.action.as_str())
+    else {
+        return Value::Null;
+    };
+    let body = json!({
+        "version": version,
+        "path": registry.version_dir(version),
+        "fingerprint": outcome.fingerprint,
+        "pointer": args.alias.as_deref().unwrap_or("current"),
+    })
+    .to_string();
+    match notify(
+        url,
+        &body,
+        args.notify_timeout.as_std(),
+        args.notify_attempts,
+    ) {
+        Ok(code) => json!({ "url": url, "status": code }),
+        Err(e) => {
+            let error = format!("{e:#}");
+            messages.push(format!(
+                "promoted, but the serving side was not notified: {error}"
+            ));
+            json!({ "url": url, "error": error })
+        }
+    }
+}
+
+fn render_text(
+    args: &PromoteArgs,
+    outcome: &PromoteOutcome,
+    status: Status,
+    messages: &[String],
+) -> String {
+    let pointer = args.alias.as_deref().unwrap_or("current");
+    match outcome.action.as_str() {
         "reject" => format!(
             "promote FAIL: rejected {}: {}\n",
             args.candidate.display(),
@@ -133,10 +232,14 @@ pub fn run(args: &PromoteArgs, global: &GlobalArgs) -> Result<Outcome> {
                 .map(|m| format!("\n{m}"))
                 .unwrap_or_default(),
         ),
-    };
-    let mut metrics = MetricsText::default();
+    }
+}
+
+fn gauges(alias: Option<&str>, outcome: &PromoteOutcome, started_at: DateTime<Utc>) -> Gauges {
+    let pointer = alias.unwrap_or("current");
+    let mut gauges = Gauges::default();
     if let Some(v) = outcome.to {
-        metrics.gauge(
+        gauges.gauge(
             "refit_registry_current_version",
             "The version the pointer names after this run.",
             &[("pointer", pointer)],
@@ -145,103 +248,12 @@ pub fn run(args: &PromoteArgs, global: &GlobalArgs) -> Result<Outcome> {
     }
     if matches!(outcome.action.as_str(), "promote" | "bootstrap") {
         // The model-age alert: time() minus this is how long the live model has served.
-        metrics.gauge(
+        gauges.gauge(
             "refit_registry_promoted_timestamp_seconds",
             "Unix time the pointer last moved to a new version.",
             &[("pointer", pointer)],
             started_at.timestamp_millis() as f64 / 1000.0,
         );
     }
-    metrics.run_summary("promote", status);
-    let envelope = Envelope::new(EnvelopeParts {
-        command: "promote",
-        started_at,
-        status,
-        fail_on: global.fail_on,
-        inputs: Vec::new(),
-        params: json!({
-            "registry": args.location.registry, "candidate": args.candidate,
-            "shadow_report": args.shadow_report, "force": args.force, "reason": args.reason,
-            "actor": actor, "alias": args.alias, "link": args.link, "keep": args.keep,
-            "notify": args.notify, "dry_run": args.dry_run,
-        }),
-        result: json!({ "promotion": outcome, "notify": notified }),
-        messages,
-    });
-    emit(
-        &CommandOutput {
-            envelope,
-            text,
-            metrics,
-        },
-        global,
-    )
-}
-
-pub fn rollback(args: &RollbackArgs, global: &GlobalArgs) -> Result<Outcome> {
-    let started_at = Utc::now();
-    let registry = Registry::open(&args.location.registry, false)?;
-    let to = args.to.as_deref().map(parse_version_arg).transpose()?;
-    let actor = actor(&args.actor);
-    let run = || {
-        rollback_registry(
-            &registry,
-            args.alias.as_deref(),
-            to,
-            &actor,
-            args.reason.as_deref(),
-            args.link,
-            args.dry_run,
-        )
-    };
-    let outcome = if args.dry_run {
-        run()?
-    } else {
-        let _lock = lock(&args.location, &registry, &command_line())?;
-        run()?
-    };
-    let pointer = args.alias.as_deref().unwrap_or("current");
-    let text = format!(
-        "rollback OK: {pointer} {} version {} -> version {}\n",
-        if args.dry_run {
-            "would move from"
-        } else {
-            "moved from"
-        },
-        outcome.from,
-        outcome.to
-    );
-    let mut metrics = MetricsText::default();
-    metrics.gauge(
-        "refit_registry_current_version",
-        "The version the pointer names after this run.",
-        &[("pointer", pointer)],
-        f64::from(if args.dry_run {
-            outcome.from
-        } else {
-            outcome.to
-        }),
-    );
-    metrics.run_summary("rollback", Status::Ok);
-    let envelope = Envelope::new(EnvelopeParts {
-        command: "rollback",
-        started_at,
-        status: Status::Ok,
-        fail_on: global.fail_on,
-        inputs: Vec::new(),
-        params: json!({
-            "registry": args.location.registry, "to": to, "alias": args.alias,
-            "reason": args.reason, "actor": actor, "dry_run": args.dry_run,
-        }),
-        result: json!({ "rollback": outcome }),
-        messages: Vec::new(),
-    });
-    emit(
-        &CommandOutput {
-            envelope,
-            text,
-            metrics,
-        },
-        global,
-    )
+    gauges
 }

@@ -2,102 +2,134 @@
 
 use anyhow::{Context, Result};
 use chrono::Utc;
+use clap::{Args, Subcommand};
+use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::cli::{GlobalArgs, RegistryAction, RegistryArgs};
+use super::args::{version, RegistryLocation};
+use super::promote::{actor, lock};
 use crate::registry::audit::read_audit;
-use crate::registry::layout::parse_version_arg;
-use crate::registry::ops::verify;
+use crate::registry::ops::{verify, VerifyOutcome};
 use crate::registry::store::Registry;
-use crate::report::envelope::{Envelope, EnvelopeParts};
-use crate::report::output::{emit, CommandOutput};
-use crate::report::prometheus::MetricsText;
+use crate::report::output::{CommandReport, Printer};
 use crate::report::table::render_table;
-use crate::report::{Outcome, Status};
+use crate::report::Status;
 
-pub fn run(args: &RegistryArgs, global: &GlobalArgs) -> Result<Outcome> {
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct RegistryArgs {
+    #[command(subcommand)]
+    #[serde(flatten)]
+    pub action: RegistryAction,
+}
+
+#[derive(Debug, Clone, Subcommand, Serialize)]
+#[serde(untagged)]
+pub enum RegistryAction {
+    /// Every version with its metrics, who promoted it and which pointers name it.
+    List(RegistryLocation),
+    /// One version (default: current) with its metadata and promotion record.
+    Show {
+        #[command(flatten)]
+        #[serde(flatten)]
+        location: RegistryLocation,
+        /// The version to show: 7 or v000007 (default: current). Not named `version`: that
+        /// id belongs to the global --version flag.
+        #[arg(value_name = "VERSION", value_parser = version)]
+        which: Option<u32>,
+    },
+    /// Check every invariant and repair what a crash left behind, saying what was done.
+    Verify {
+        #[command(flatten)]
+        #[serde(flatten)]
+        location: RegistryLocation,
+        /// Only report; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+pub fn run(args: &RegistryArgs, _printer: &Printer) -> Result<CommandReport> {
     let started_at = Utc::now();
-    let (command, status, text, result) = match &args.action {
+    let report = match &args.action {
         RegistryAction::List(location) => {
             let registry = Registry::open(&location.registry, false)?;
             let (text, result) = list(&registry)?;
-            ("registry list", Status::Ok, text, result)
+            CommandReport::new("registry list", started_at, Status::Ok, result, text)
         }
-        RegistryAction::Show { location, version } => {
+        RegistryAction::Show { location, which } => {
             let registry = Registry::open(&location.registry, false)?;
-            let version = match version {
-                Some(v) => parse_version_arg(v)?,
-                None => {
-                    registry
-                        .pointer(None)?
-                        .context("the registry has no current version; name one")?
-                        .version
-                }
-            };
-            let dir = registry.version_dir(version);
-            let read = |name: &str| -> Result<Value> {
-                let path = dir.join(name);
-                let text = std::fs::read_to_string(&path)
-                    .with_context(|| format!("version {version}: reading {}", path.display()))?;
-                serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))
-            };
-            let result = json!({
-                "version": version,
-                "path": dir,
-                "metadata": read("metadata.json")?,
-                "promotion": read("promotion.json")?,
-            });
+            let result = show(&registry, *which)?;
             let text = serde_json::to_string_pretty(&result)? + "\n";
-            ("registry show", Status::Ok, text, result)
+            CommandReport::new("registry show", started_at, Status::Ok, result, text)
         }
         RegistryAction::Verify { location, dry_run } => {
             let registry = Registry::open(&location.registry, false)?;
-            let _lock = super::promote::lock(location, &registry, "refit registry verify")?;
-            let actor = super::promote::actor(&None);
-            let outcome = verify(&registry, &actor, !dry_run)?;
-            let status = if outcome.problems.is_empty() {
-                Status::Ok
-            } else {
-                Status::Fail
-            };
-            let mut text = format!("registry verify {}\n", status.as_str());
-            for line in &outcome.checks {
-                text.push_str(&format!("  ok       {line}\n"));
-            }
-            for line in &outcome.repairs {
-                text.push_str(&format!("  repaired {line}\n"));
-            }
-            for line in &outcome.problems {
-                text.push_str(&format!("  PROBLEM  {line}\n"));
-            }
-            (
-                "registry verify",
-                status,
-                text,
-                serde_json::to_value(&outcome)?,
-            )
+            let _lock = lock(location, &registry, "refit registry verify")?;
+            let outcome = verify(&registry, &actor(&None), !dry_run)?;
+            verify_report(&outcome, started_at)?
         }
     };
-    let mut metrics = MetricsText::default();
-    metrics.run_summary(command, status);
-    let envelope = Envelope::new(EnvelopeParts {
-        command,
+    Ok(report)
+}
+
+/// One version (default: current) with its metadata and promotion record.
+fn show(registry: &Registry, which: Option<u32>) -> Result<Value> {
+    let version = match which {
+        Some(v) => v,
+        None => {
+            registry
+                .pointer(None)?
+                .context("the registry has no current version; name one")?
+                .version
+        }
+    };
+    let dir = registry.version_dir(version);
+    let read = |name: &str| -> Result<Value> {
+        let path = dir.join(name);
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("version {version}: reading {}", path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))
+    };
+    Ok(json!({
+        "version": version,
+        "path": dir,
+        "metadata": read("metadata.json")?,
+        "promotion": read("promotion.json")?,
+    }))
+}
+
+fn verify_report(
+    outcome: &VerifyOutcome,
+    started_at: chrono::DateTime<Utc>,
+) -> Result<CommandReport> {
+    let status = if outcome.problems.is_empty() {
+        Status::Ok
+    } else {
+        Status::Fail
+    };
+    let mut text = format!("registry verify {}\n", status.as_str());
+    for line in &outcome.checks {
+        text.push_str(&format!("  ok       {line}\n"));
+    }
+    for line in &outcome.repairs {
+        text.push_str(&format!("  repaired {line}\n"));
+    }
+    for line in &outcome.problems {
+        text.push_str(&format!("  PROBLEM  {line}\n"));
+    }
+    let repaired = (!outcome.repairs.is_empty())
+        .then(|| format!("the registry was repaired ({})", outcome.repairs.join("; ")));
+    let report = CommandReport::new(
+        "registry verify",
         started_at,
         status,
-        fail_on: global.fail_on,
-        inputs: Vec::new(),
-        params: json!({}),
-        result,
-        messages: Vec::new(),
-    });
-    emit(
-        &CommandOutput {
-            envelope,
-            text,
-            metrics,
-        },
-        global,
-    )
+        serde_json::to_value(outcome)?,
+        text,
+    );
+    Ok(match repaired {
+        Some(what) => report.committed(what),
+        None => report,
+    })
 }
 
 fn list(registry: &Registry) -> Result<(String, Value)> {

@@ -3,12 +3,35 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use serde_json::Value;
+use chrono::Utc;
+use clap::Args;
+use serde::Serialize;
+use serde_json::{json, Value};
 
-use crate::cli::{GlobalArgs, ReportArgs};
+use super::args::check_output;
 use crate::data::write_atomic;
 use crate::html::render_page;
-use crate::report::{Outcome, Status};
+use crate::report::output::{CommandReport, Printer};
+use crate::report::Status;
+
+pub const EXAMPLES: &str = "\
+Examples:
+  refit report out/drift.json --out drift.html
+  refit report runs/20261123T030000Z --out run.html     # every report of a run folder
+  refit drift-check --baseline train.parquet --current today.parquet --html drift.html
+
+The page has inline CSS and inline SVG charts, no scripts and no external requests: it opens
+offline and can be attached to a ticket or kept as a CI artifact.";
+
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct ReportArgs {
+    /// JSON reports written by --report, or directories holding them.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// The HTML file to write.
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
+}
 
 /// The report files of one input: the file itself, or a folder's `*.json` in name order
 /// (JSON that is not a refit report, such as a profile, is skipped there).
@@ -26,9 +49,34 @@ fn report_files(input: &Path) -> Result<Vec<(PathBuf, bool)>> {
     }
 }
 
-pub fn run(args: &ReportArgs, global: &GlobalArgs) -> Result<Outcome> {
+pub fn run(args: &ReportArgs, _printer: &Printer) -> Result<CommandReport> {
+    let started_at = Utc::now();
+    check_output("--out", &args.out)?;
+    let reports = read_reports(&args.inputs)?;
+    write_atomic(&args.out, render_page(&reports).as_bytes())?;
+    let commands: Vec<&str> = reports
+        .iter()
+        .filter_map(|r| r["command"].as_str())
+        .collect();
+    let text = format!(
+        "report: {} report(s) -> {}\n",
+        reports.len(),
+        args.out.display()
+    );
+    let result = json!({ "out": args.out, "reports": reports.len(), "commands": commands });
+    Ok(CommandReport::new(
+        "report",
+        started_at,
+        Status::Ok,
+        result,
+        text,
+    ))
+}
+
+/// Every refit report among the inputs, in pipeline order (by start time).
+fn read_reports(inputs: &[PathBuf]) -> Result<Vec<Value>> {
     let mut reports = Vec::new();
-    for input in &args.inputs {
+    for input in inputs {
         for (path, explicit) in report_files(input)? {
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("reading {}", path.display()))?;
@@ -56,16 +104,5 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> Result<Outcome> {
             .unwrap_or("")
             .cmp(b["started_at"].as_str().unwrap_or(""))
     });
-    write_atomic(&args.out, render_page(&reports).as_bytes())?;
-    if !global.quiet {
-        println!(
-            "report: {} report(s) -> {}",
-            reports.len(),
-            args.out.display()
-        );
-    }
-    Ok(Outcome {
-        status: Status::Ok,
-        fail_on: global.fail_on,
-    })
+    Ok(reports)
 }

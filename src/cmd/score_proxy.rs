@@ -4,23 +4,111 @@ use anyhow::{bail, Context, Result};
 use chrono::Utc;
 use serde_json::json;
 
-use crate::cli::{GlobalArgs, ScoreProxyArgs, Task};
+use super::args::{choice, duration, task_values, DurationArg};
 use crate::data::keys::KeyInterner;
-use crate::data::time::{format_ms, parse_duration, table_timestamps};
+use crate::data::time::{format_ms, table_timestamps};
 use crate::data::Table;
 use crate::metrics::{BINARY_METRIC_NAMES, REGRESSION_METRIC_NAMES};
+use crate::model::Task;
 use crate::proxy::compare::{baseline_metric, higher_is_better, DropLimit, KNOWN_METRICS};
 use crate::proxy::evaluate::{evaluate, verdict, Labels, TaskMetrics};
 use crate::proxy::join::{horizon_join, key_join, AmbiguousOutcomes};
 use crate::proxy::label::{
     binary_labels, check_key_types, finite_values, probability_scores, rule_labels,
 };
-use crate::report::envelope::{Envelope, EnvelopeParts};
-use crate::report::output::{emit, CommandOutput};
-use crate::report::prometheus::MetricsText;
-use crate::report::{Outcome, Status};
+use crate::report::output::{CommandReport, Printer};
+use crate::report::prometheus::Gauges;
+use crate::report::Status;
+use clap::Args;
+use serde::Serialize;
+use std::path::PathBuf;
 
-pub fn run(args: &ScoreProxyArgs, global: &GlobalArgs) -> Result<Outcome> {
+pub const EXAMPLES: &str = "\
+Examples:
+  # churn scores made on day D, judged by activity 30 days later (nearest outcome within 2 days)
+  refit score-proxy --predictions preds.parquet --outcomes activity.parquet --on customer_id \\
+      --prediction-time predicted_at --outcome-time observed_at --horizon 30d --tolerance 2d \\
+      --label churned --baseline-metrics model/metadata.json --metric pr_auc --max-drop 0.1
+
+  # label derived from outcome columns by a SQL expression
+  refit score-proxy --predictions preds.parquet --outcomes activity.parquet --on customer_id \\
+      --label-rule 'active_days_30d = 0' --score churn_score
+
+  # regression, plain key join, relative MAE limit
+  refit score-proxy --predictions preds.csv --outcomes actuals.csv --on site,day --task regression \\
+      --score predicted_kwh --label kwh --baseline-metrics last.json --metric mae --max-drop-rel 0.1
+
+The verdict is FAIL (exit 2) when the metric is worse than its baseline by more than the allowed
+drop, WARN at half of it, and WARN (never a silent OK) with fewer than --min-samples matched rows.";
+
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct ScoreProxyArgs {
+    /// Past predictions: key column(s), a score column and, for a horizon join, a time column.
+    #[arg(long, required = true, value_name = "PATH")]
+    pub predictions: Vec<String>,
+    /// Outcomes that arrived later: key column(s), the label and, for a horizon join, a time.
+    #[arg(long, required = true, value_name = "PATH")]
+    pub outcomes: Vec<String>,
+    /// Join key column(s), present on both sides (comma-separated).
+    #[arg(long, required = true, value_delimiter = ',', value_name = "KEYS")]
+    pub on: Vec<String>,
+    /// Score column in the predictions (a probability for --task binary).
+    #[arg(long, default_value = "score", value_name = "COL")]
+    pub score: String,
+    /// Label column in the outcomes: boolean or 0/1 (binary), numbers (regression).
+    #[arg(
+        long,
+        value_name = "COL",
+        required_unless_present = "label_rule",
+        conflicts_with = "label_rule"
+    )]
+    pub label: Option<String>,
+    /// Binary label derived from the outcome columns by a SQL expression evaluated by Polars,
+    /// e.g. "active_days_30d = 0"; it must yield booleans.
+    #[arg(long, value_name = "EXPR")]
+    pub label_rule: Option<String>,
+    /// binary (probability scores, 0/1 labels) or regression.
+    #[arg(long, value_parser = choice::<Task>(task_values()), default_value = "binary")]
+    pub task: Task,
+    /// Time column in the predictions (needed with --horizon).
+    #[arg(long, value_name = "COL")]
+    pub prediction_time: Option<String>,
+    /// Time column in the outcomes (needed with --horizon).
+    #[arg(long, value_name = "COL")]
+    pub outcome_time: Option<String>,
+    /// Pair each prediction with the outcome of its key at prediction time + HORIZON (30d, 24h).
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub horizon: Option<DurationArg>,
+    /// Accept the nearest outcome at or after prediction time + horizon, up to this much later.
+    /// Default 0: the outcome time must match exactly.
+    #[arg(long, default_value = "0", value_name = "DURATION", value_parser = duration)]
+    pub tolerance: DurationArg,
+    /// Decision threshold for accuracy/precision/recall/F1 (score >= threshold is positive).
+    /// Default: the model's own from --model DIR's metadata.json, else 0.5.
+    #[arg(long, value_name = "X")]
+    pub threshold: Option<f64>,
+    /// Model directory whose metadata.json supplies the decision threshold.
+    #[arg(long, value_name = "DIR")]
+    pub model: Option<PathBuf>,
+    /// Metrics JSON to compare with: a flat object, a model's metadata.json (holdout_metrics)
+    /// or an earlier score-proxy report.
+    #[arg(long, value_name = "PATH")]
+    pub baseline_metrics: Option<PathBuf>,
+    /// Metric that decides the verdict. Default: pr_auc (binary), mae (regression).
+    #[arg(long, value_name = "NAME")]
+    pub metric: Option<String>,
+    /// Largest allowed drop of the metric, in its units (FAIL beyond, WARN beyond half).
+    #[arg(long, value_name = "X", conflicts_with = "max_drop_rel")]
+    pub max_drop: Option<f64>,
+    /// Largest allowed drop relative to the baseline value (0.1 = 10%).
+    #[arg(long, value_name = "X")]
+    pub max_drop_rel: Option<f64>,
+    /// Fewer matched rows than this is WARN "insufficient data".
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub min_samples: usize,
+}
+
+pub fn run(args: &ScoreProxyArgs, _printer: &Printer) -> Result<CommandReport> {
     let started_at = Utc::now();
     let metric = args.metric.clone().unwrap_or_else(|| match args.task {
         Task::Binary => "pr_auc".into(),
@@ -37,8 +125,8 @@ pub fn run(args: &ScoreProxyArgs, global: &GlobalArgs) -> Result<Outcome> {
     if args.baseline_metrics.is_some() != limit.is_some() {
         bail!("--baseline-metrics and --max-drop/--max-drop-rel go together");
     }
-    let horizon = args.horizon.as_deref().map(parse_duration).transpose()?;
-    let tolerance = parse_duration(&args.tolerance)?;
+    let horizon = args.horizon.as_ref().map(DurationArg::millis);
+    let tolerance = args.tolerance.millis();
     let (prediction_time, outcome_time) = match (horizon, &args.prediction_time, &args.outcome_time)
     {
         (None, _, _) => (None, None),
@@ -175,7 +263,7 @@ pub fn run(args: &ScoreProxyArgs, global: &GlobalArgs) -> Result<Outcome> {
         &joined.summary,
         usable.rows,
     );
-    let mut metrics = MetricsText::default();
+    let mut metrics = Gauges::default();
     if let Some(m) = &usable.metrics {
         let names = BINARY_METRIC_NAMES
             .iter()
@@ -206,24 +294,13 @@ pub fn run(args: &ScoreProxyArgs, global: &GlobalArgs) -> Result<Outcome> {
             c.drop,
         );
     }
-    metrics.run_summary("score-proxy", status);
     let mut inputs = predictions.inputs()?;
     inputs.extend(outcomes.inputs()?);
-    let envelope = Envelope::new(EnvelopeParts {
-        command: "score-proxy",
+    let report = CommandReport::new(
+        "score-proxy",
         started_at,
         status,
-        fail_on: global.fail_on,
-        inputs,
-        params: json!({
-            "predictions": args.predictions, "outcomes": args.outcomes, "on": args.on,
-            "score": args.score, "label": args.label, "label_rule": args.label_rule, "task": args.task,
-            "prediction_time": prediction_time, "outcome_time": outcome_time,
-            "horizon": args.horizon, "tolerance": args.tolerance, "threshold": threshold,
-            "baseline_metrics": args.baseline_metrics, "metric": metric,
-            "max_drop": args.max_drop, "max_drop_rel": args.max_drop_rel, "min_samples": args.min_samples,
-        }),
-        result: json!({
+        json!({
             "join": joined.summary,
             "usable_rows": usable.rows,
             "null_label_or_score": usable.null_label_or_score,
@@ -232,16 +309,17 @@ pub fn run(args: &ScoreProxyArgs, global: &GlobalArgs) -> Result<Outcome> {
             "comparison": verdict.comparison,
             "reasons": verdict.reasons,
         }),
-        messages: Vec::new(),
-    });
-    emit(
-        &CommandOutput {
-            envelope,
-            text,
-            metrics,
-        },
-        global,
+        text,
     )
+    .with_inputs(inputs)
+    .with_gauges(metrics)
+    .with_messages(Vec::new());
+    let report = report
+        .resolve("prediction_time", prediction_time)
+        .resolve("outcome_time", outcome_time)
+        .resolve("threshold", threshold)
+        .resolve("metric", metric);
+    Ok(report)
 }
 
 /// --threshold, else the model's own (metadata.json `decision_threshold`), else 0.5.

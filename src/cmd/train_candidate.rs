@@ -8,10 +8,10 @@ use chrono::Utc;
 use rayon::prelude::*;
 use serde_json::{json, Value};
 
-use crate::cli::{GlobalArgs, ModelKind, Task, TrainCandidateArgs};
+use super::args::{choice, duration, model_kind_values, task_values, DurationArg};
 use crate::data::read::expand_paths;
 use crate::data::read::LoadedTable;
-use crate::data::time::{format_ms, parse_duration, table_timestamps};
+use crate::data::time::{format_ms, table_timestamps};
 use crate::data::Table;
 use crate::drift::plan::PlannedFeature;
 use crate::drift::profile::{profile_feature, Profile, PROFILE_FORMAT, PROFILE_SCHEMA};
@@ -28,16 +28,121 @@ use crate::model::train::{
     select_features, split_rows, trainer_params, training_window, usable_rows, FeatureChoice,
     FittedModel, PreparedRows, Trainer, HOLDOUT_LABEL, HOLDOUT_SCORE,
 };
+use crate::model::{ModelKind, Task};
 use crate::proxy::label::{binary_labels, finite_values};
-use crate::report::envelope::{rfc3339, Envelope, EnvelopeParts};
-use crate::report::output::{emit, CommandOutput};
-use crate::report::prometheus::MetricsText;
-use crate::report::{Outcome, Status};
+use crate::report::envelope::rfc3339;
+use crate::report::output::{CommandReport, Printer};
+use crate::report::prometheus::Gauges;
+use crate::report::Status;
+use clap::Args;
+use serde::Serialize;
+use std::path::PathBuf;
+
+pub const EXAMPLES: &str = "\
+Examples:
+  # gradient-boosted trees, the latest 20% of rows by event time held out
+  refit train-candidate --data 'features/*.parquet' --target churned --time event_time \\
+      --exclude customer_id --entity customer_id --id customer_id --out candidates/2026-11-23
+
+  # logistic regression, threshold by Youden's J, see what would happen first
+  refit train-candidate --data train.parquet --target churned --time ts --model linear \\
+      --threshold-rule youden --out cand --dry-run
+
+  # your own trainer; refit validates its directory and writes metadata.json/profile.json
+  refit train-candidate --data train.parquet --target y --time ts --out cand \\
+      --command 'python train_tft.py --data {data} --out {out}' --timeout 2h
+
+The holdout is the latest --holdout share of rows by --time; rows sharing the cutoff
+timestamp all go to the holdout. Fewer usable rows than --min-rows is WARN \"insufficient
+data\" (exit 0, or 3 with --fail-on warn) and writes nothing. The model directory appears
+atomically (built in a hidden temp directory beside --out, then renamed).
+The Python package `forust` loads a GBM's model.json: GradientBooster.load_booster(path).";
+
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct TrainCandidateArgs {
+    /// Training data: a file or a quoted glob of shards; repeat for several.
+    #[arg(long, required = true, value_name = "PATH")]
+    pub data: Vec<String>,
+    /// Target column: boolean or 0/1 (binary), numbers (regression).
+    #[arg(long, value_name = "COL")]
+    pub target: String,
+    /// Inferred from the target when unambiguous (boolean or only 0/1 values: binary).
+    #[arg(long, value_parser = choice::<Task>(task_values()))]
+    pub task: Option<Task>,
+    /// Time column that orders rows for the holdout (date, datetime or ISO 8601 text).
+    #[arg(long, value_name = "COL")]
+    pub time: String,
+    /// Feature columns (comma-separated). Default: every column but the target, the time,
+    /// --id and --exclude columns.
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    pub features: Vec<String>,
+    /// Columns that are not features (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    pub exclude: Vec<String>,
+    /// Treat these numeric columns as categories (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    pub categorical: Vec<String>,
+    /// Row id columns copied into holdout.parquet (comma-separated); not features.
+    #[arg(long = "id", value_delimiter = ',', value_name = "COLS")]
+    pub ids: Vec<String>,
+    /// Entity column (server, device, user) whose vocabulary metadata.json records for
+    /// fleet-diff, whether or not it is a feature.
+    #[arg(long, value_name = "COL")]
+    pub entity: Option<String>,
+    /// Share of the latest rows held out for evaluation.
+    #[arg(long, default_value_t = 0.2, value_name = "FRACTION")]
+    pub holdout: f64,
+    /// The model directory to create.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Replace --out if it exists (the old directory is removed only after the new one is in).
+    #[arg(long)]
+    pub force: bool,
+    /// Fewer usable rows than this: WARN "insufficient data", nothing written.
+    #[arg(long, default_value_t = 500, value_name = "N")]
+    pub min_rows: usize,
+    /// The built-in trainer (ignored with --command).
+    #[arg(long, value_parser = choice::<ModelKind>(model_kind_values()), default_value = "gbm")]
+    pub model: ModelKind,
+    /// Seed for every random choice of the trainer.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// GBM: boosting rounds.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub iterations: usize,
+    /// GBM: step size (LightGBM's default; forust's own is 0.3).
+    #[arg(long, default_value_t = 0.1, value_name = "X")]
+    pub learning_rate: f64,
+    /// GBM: maximum tree depth (XGBoost's default; measured best for time and ROC-AUC, see README).
+    #[arg(long, default_value_t = 6, value_name = "N")]
+    pub max_depth: usize,
+    /// Linear: L2 penalty on the standardised coefficients (scikit-learn's 1/C or alpha).
+    #[arg(long, default_value_t = 1.0, value_name = "X")]
+    pub l2: f64,
+    /// Binary: how the decision threshold is chosen on the holdout: f1, youden or fixed:X.
+    #[arg(long, default_value = "f1", value_name = "RULE")]
+    pub threshold_rule: String,
+    /// Drop rows whose target is null instead of failing.
+    #[arg(long)]
+    pub drop_null_target: bool,
+    /// Train with your own command instead; {data} (each input file), {out}, {target}, {time},
+    /// {holdout} and {cutoff} are replaced (shell-quoted). It must leave model files and
+    /// holdout.parquet (the time column, label, score) in {out}, holding out exactly the rows
+    /// at or after {cutoff}.
+    #[arg(long, value_name = "CMD")]
+    pub command: Option<String>,
+    /// Kill the external command after this long (30m, 2h).
+    #[arg(long, default_value = "1h", value_name = "DURATION", value_parser = duration)]
+    pub timeout: DurationArg,
+    /// Check the inputs and print what would be trained; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
 
 /// Quantile bins in the profile.json written beside the model (drift-check's default).
 const PROFILE_BUCKETS: usize = 10;
 
-pub fn run(args: &TrainCandidateArgs, global: &GlobalArgs) -> Result<Outcome> {
+pub fn run(args: &TrainCandidateArgs, printer: &Printer) -> Result<CommandReport> {
     let started_at = Utc::now();
     let threshold_rule: ThresholdRule = args.threshold_rule.parse().context("--threshold-rule")?;
     if !(args.holdout > 0.0 && args.holdout < 1.0) {
@@ -46,9 +151,12 @@ pub fn run(args: &TrainCandidateArgs, global: &GlobalArgs) -> Result<Outcome> {
             args.holdout
         );
     }
-    let timeout_ms = parse_duration(&args.timeout).context("--timeout")?;
+    let timeout_ms = args.timeout.millis();
     if timeout_ms <= 0 {
-        bail!("--timeout {}: must be longer than zero", args.timeout);
+        bail!(
+            "--timeout {}: must be longer than zero",
+            args.timeout.text()
+        );
     }
     let timeout = Duration::from_millis(timeout_ms as u64);
 
@@ -115,7 +223,6 @@ pub fn run(args: &TrainCandidateArgs, global: &GlobalArgs) -> Result<Outcome> {
             args.min_rows
         );
         return finish(
-            global,
             started_at,
             Status::Warn,
             &data,
@@ -155,16 +262,7 @@ pub fn run(args: &TrainCandidateArgs, global: &GlobalArgs) -> Result<Outcome> {
                 .unwrap_or("?"),
             args.out.display()
         );
-        return finish(
-            global,
-            started_at,
-            Status::Ok,
-            &data,
-            params,
-            plan,
-            messages,
-            text,
-        );
+        return finish(started_at, Status::Ok, &data, params, plan, messages, text);
     }
 
     let staged = StagedDir::new(&args.out, args.force)?;
@@ -188,7 +286,7 @@ pub fn run(args: &TrainCandidateArgs, global: &GlobalArgs) -> Result<Outcome> {
                     ("cutoff", vec![format_ms(rows.split.cutoff_ms)]),
                 ],
             )?;
-            run_external(&command, timeout, global.quiet)?;
+            run_external(&command, timeout, printer.is_quiet())?;
             check_external_output(staged.path(), HOLDOUT_FILE)?;
             let train_rows: Vec<usize> = rows.split.train.iter().map(|&i| rows.kept[i]).collect();
             vocabularies = learn_vocabularies(&data, &features, entity_list(args), &train_rows)?;
@@ -317,9 +415,7 @@ pub fn run(args: &TrainCandidateArgs, global: &GlobalArgs) -> Result<Outcome> {
     plan["holdout_metrics"] = metrics;
     plan["decision_threshold"] = json!(threshold);
     plan["data_fingerprint"] = json!(metadata.data_fingerprint.sha256);
-    finish(
-        global, started_at, status, &data, params, plan, messages, text,
-    )
+    finish(started_at, status, &data, params, plan, messages, text)
 }
 
 /// forust-ml's version, pinned in Cargo.toml; metadata records which engine wrote model.json.
@@ -447,7 +543,6 @@ fn training_profile(
 
 #[allow(clippy::too_many_arguments)]
 fn finish(
-    global: &GlobalArgs,
     started_at: chrono::DateTime<Utc>,
     status: Status,
     data: &LoadedTable,
@@ -455,8 +550,8 @@ fn finish(
     result: Value,
     messages: Vec<String>,
     text: String,
-) -> Result<Outcome> {
-    let mut metrics = MetricsText::default();
+) -> Result<CommandReport> {
+    let mut metrics = Gauges::default();
     if let Some(v) = result["holdout_metrics"]["roc_auc"].as_f64() {
         metrics.gauge(
             "refit_train_holdout_roc_auc",
@@ -481,23 +576,14 @@ fn finish(
             v as f64,
         );
     }
-    metrics.run_summary("train-candidate", status);
-    let envelope = Envelope::new(EnvelopeParts {
-        command: "train-candidate",
-        started_at,
-        status,
-        fail_on: global.fail_on,
-        inputs: data.inputs()?,
-        params,
-        result,
-        messages,
-    });
-    emit(
-        &CommandOutput {
-            envelope,
-            text,
-            metrics,
-        },
-        global,
-    )
+    let report = CommandReport::new("train-candidate", started_at, status, result, text)
+        .with_inputs(data.inputs()?)
+        .with_gauges(metrics)
+        .with_messages(messages);
+    let Value::Object(resolved) = params else {
+        return Ok(report);
+    };
+    Ok(resolved
+        .into_iter()
+        .fold(report, |report, (name, value)| report.resolve(&name, value)))
 }

@@ -15,6 +15,30 @@ pub fn write_atomic_with(
     path: &Path,
     write: impl FnOnce(&mut std::fs::File) -> Result<()>,
 ) -> Result<()> {
+    stage(path, write)?.commit()
+}
+
+/// Several files written together: every one is staged (written and synced beside its
+/// destination) before any is renamed into place, so a failure leaves none of them.
+pub fn write_atomic_all(files: &[(&Path, Vec<u8>)]) -> Result<()> {
+    let staged = files
+        .iter()
+        .map(|(path, bytes)| stage(path, |file| file.write_all(bytes).map_err(Into::into)))
+        .collect::<Result<Vec<_>>>()?;
+    staged.into_iter().try_for_each(Staged::commit)
+}
+
+/// A complete, synced temporary file waiting to replace its destination; dropped, it is removed.
+struct Staged<'a> {
+    tmp: tempfile::NamedTempFile,
+    path: &'a Path,
+    dir: &'a Path,
+}
+
+fn stage<'a>(
+    path: &'a Path,
+    write: impl FnOnce(&mut std::fs::File) -> Result<()>,
+) -> Result<Staged<'a>> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -37,13 +61,20 @@ pub fn write_atomic_with(
     write(tmp.as_file_mut())
         .and_then(|_| tmp.as_file().sync_all().map_err(Into::into))
         .with_context(|| format!("writing {}", path.display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("replacing {}", path.display()))?;
-    if let Ok(dir_handle) = std::fs::File::open(dir) {
-        // Makes the rename itself durable; not all platforms allow syncing a directory.
-        let _ = dir_handle.sync_all();
+    Ok(Staged { tmp, path, dir })
+}
+
+impl Staged<'_> {
+    fn commit(self) -> Result<()> {
+        self.tmp
+            .persist(self.path)
+            .with_context(|| format!("replacing {}", self.path.display()))?;
+        if let Ok(dir_handle) = std::fs::File::open(self.dir) {
+            // Makes the rename itself durable; not all platforms allow syncing a directory.
+            let _ = dir_handle.sync_all();
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -58,6 +89,16 @@ mod tests {
         write_atomic(&path, b"two").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_failed_file_leaves_none_of_a_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("report.json");
+        let bad = dir.path().join("missing/page.html");
+        let err = write_atomic_all(&[(&good, b"{}".to_vec()), (&bad, b"x".to_vec())]);
+        assert!(err.is_err());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[test]

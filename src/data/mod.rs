@@ -7,6 +7,6 @@ pub mod keys;
 pub mod read;
 pub mod time;
 
-pub use atomic::{write_atomic, write_atomic_with};
+pub use atomic::{write_atomic, write_atomic_all, write_atomic_with};
 pub use columns::{CategoryCounts, ColumnKind, NumericValues};
 pub use read::{InputInfo, Table};

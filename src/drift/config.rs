@@ -44,6 +44,15 @@ impl DriftConfig {
     pub fn feature(&self, name: &str) -> Option<&FeatureConfig> {
         self.features.get(name)
     }
+
+    /// Names of the features whose entry sets `flag` (exclude, categorical), in name order.
+    pub fn flagged(&self, flag: impl Fn(&FeatureConfig) -> bool) -> Vec<String> {
+        self.features
+            .iter()
+            .filter(|(_, f)| flag(f))
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
 }
 
 #[cfg(test)]

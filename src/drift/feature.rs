@@ -63,11 +63,19 @@ impl Baseline {
     pub fn label_for_text(&self) -> String {
         ColumnSource::label(self)
     }
+
+    /// Decodes the baseline's `columns` (a profile has nothing to decode).
+    pub fn load(&self, columns: &[String]) -> Result<BaselineData<'_>> {
+        Ok(match self {
+            Baseline::Data(table) => BaselineData::Data(table.load(columns)?),
+            Baseline::Profile { path, profile } => BaselineData::Profile { path, profile },
+        })
+    }
 }
 
 /// Decoded baseline columns, or the profile's summaries.
 pub enum BaselineData<'a> {
-    Data(&'a LoadedTable),
+    Data(LoadedTable),
     Profile { path: &'a str, profile: &'a Profile },
 }
 

@@ -6,7 +6,7 @@ use crate::report::Status;
 use crate::stats::correction::{adjust_pvalues, Correction};
 
 /// The deciding statistic chosen with `--method`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Method {
     /// Population Stability Index on baseline quantile bins / category shares.
@@ -22,6 +22,14 @@ pub enum Method {
 }
 
 impl Method {
+    pub const ALL: [Method; 5] = [
+        Method::Psi,
+        Method::Ks,
+        Method::Wasserstein,
+        Method::Js,
+        Method::Chi2,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Method::Psi => "psi",
@@ -32,9 +40,34 @@ impl Method {
         }
     }
 
+    /// What the method decides on, for `--help`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Method::Psi => "Population Stability Index on baseline quantile bins / category shares",
+            Method::Ks => "Kolmogorov-Smirnov p-value (categorical features: chi-square p-value)",
+            Method::Wasserstein => {
+                "Wasserstein-1 distance, in the feature's units (categorical features: PSI)"
+            }
+            Method::Js => "Jensen-Shannon distance, base 2, on the PSI bins / category shares",
+            Method::Chi2 => "Chi-square homogeneity p-value on the PSI bins / category counts",
+        }
+    }
+
     /// KS and Wasserstein compare raw values, which a profile does not keep.
     pub fn needs_raw_baseline(self) -> bool {
         matches!(self, Method::Ks | Method::Wasserstein)
+    }
+}
+
+impl std::str::FromStr for Method {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Method, String> {
+        Method::ALL
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| {
+                format!("unknown method `{s}`: expected psi, ks, wasserstein, js or chi2")
+            })
     }
 }
 

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::encode::FeatureMatrix;
 use super::linear::sigmoid;
-use crate::cli::Task;
+use crate::model::Task;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct GbmParams {

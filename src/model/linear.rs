@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::encode::FeatureMatrix;
-use crate::cli::Task;
+use crate::model::Task;
 
 /// Rows per partial sum: fixed, so the summation order (and every output bit) does not
 /// depend on the number of threads.

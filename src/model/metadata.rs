@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::encode::{FeatureSpec, Vocabularies};
-use crate::cli::Task;
+use crate::model::Task;
 use crate::data::InputInfo;
 
 pub const METADATA_FORMAT: &str = "refit-model/1";

@@ -9,3 +9,54 @@ pub mod linear;
 pub mod metadata;
 pub mod split;
 pub mod train;
+
+/// What a model predicts: a probability of the positive class, or a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Task {
+    Binary,
+    Regression,
+}
+
+/// The built-in trainers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    /// Gradient-boosted trees (forust-ml).
+    Gbm,
+    /// Logistic (binary) or ridge (regression) regression.
+    Linear,
+}
+
+impl Task {
+    pub fn name(self) -> &'static str {
+        match self {
+            Task::Binary => "binary",
+            Task::Regression => "regression",
+        }
+    }
+}
+
+impl std::str::FromStr for Task {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Task, String> {
+        match s {
+            "binary" => Ok(Task::Binary),
+            "regression" => Ok(Task::Regression),
+            other => Err(format!(
+                "unknown task `{other}`: expected binary or regression"
+            )),
+        }
+    }
+}
+
+impl std::str::FromStr for ModelKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<ModelKind, String> {
+        match s {
+            "gbm" => Ok(ModelKind::Gbm),
+            "linear" => Ok(ModelKind::Linear),
+            other => Err(format!("unknown model `{other}`: expected gbm or linear")),
+        }
+    }
+}

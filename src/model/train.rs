@@ -13,7 +13,7 @@ use super::encode::{
 use super::gbm::{gbm_predict, train_gbm, GbmParams};
 use super::linear::{train_linear, ColumnEncoding, LinearModel};
 use super::split::{time_holdout_split, TimeSplit};
-use crate::cli::Task;
+use crate::model::Task;
 use crate::data::read::LoadedTable;
 use crate::data::time::{format_ms, table_timestamps};
 use crate::data::{ColumnKind, InputInfo};

@@ -1,4 +1,4 @@
-//! The registry's layout (DESIGN.md): names, the pointer format, and strict parsing of
+//! The registry's layout (docs/DESIGN.md): names, the pointer format, and strict parsing of
 //! version and alias names so that no argument can point outside the registry.
 
 use anyhow::{bail, Result};

@@ -1,4 +1,4 @@
-//! The filesystem registry (DESIGN.md): immutable versions, atomically swapped pointers, an
+//! The filesystem registry (docs/DESIGN.md): immutable versions, atomically swapped pointers, an
 //! append-only audit log and an advisory lock around every mutation.
 
 pub mod audit;

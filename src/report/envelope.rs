@@ -1,4 +1,4 @@
-//! The JSON report envelope shared by every subcommand (DESIGN.md).
+//! The JSON report envelope shared by every subcommand (docs/DESIGN.md).
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
@@ -56,6 +56,13 @@ impl Envelope {
             result: parts.result,
             messages: parts.messages,
         }
+    }
+
+    /// A committed run whose outputs failed: at least WARN, with the reason among its messages.
+    pub fn downgrade_to_warning(&mut self, warning: String, fail_on: FailOn) {
+        self.status = self.status.max(Status::Warn);
+        self.exit_code = exit_code_for(self.status, fail_on);
+        self.messages.push(warning);
     }
 
     pub fn to_json_pretty(&self) -> anyhow::Result<String> {

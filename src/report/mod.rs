@@ -1,4 +1,5 @@
-//! Verdicts, the exit-code contract, the JSON report envelope and the Prometheus textfile.
+//! Verdicts, the exit-code contract, the JSON report envelope, the Prometheus textfile and the
+//! one path that writes them ([`output::emit`]).
 
 pub mod envelope;
 pub mod output;
@@ -32,13 +33,45 @@ impl Status {
 }
 
 /// When WARN should stop a pipeline (`--fail-on warn`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum FailOn {
     /// Only FAIL exits non-zero (2); WARN exits 0.
     #[default]
     Fail,
     /// WARN exits 3, FAIL exits 2.
     Warn,
+}
+
+impl std::str::FromStr for FailOn {
+    type Err = String;
+    fn from_str(s: &str) -> Result<FailOn, String> {
+        match s {
+            "fail" => Ok(FailOn::Fail),
+            "warn" => Ok(FailOn::Warn),
+            other => Err(format!("unknown verdict `{other}`: expected fail or warn")),
+        }
+    }
+}
+
+/// What stdout carries: the human table, or the JSON envelope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Format, String> {
+        match s {
+            "text" => Ok(Format::Text),
+            "json" => Ok(Format::Json),
+            other => Err(format!("unknown format `{other}`: expected text or json")),
+        }
+    }
 }
 
 /// What a subcommand returns to the binary: its verdict. Errors travel as `anyhow::Error`.
@@ -49,7 +82,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// The one place where a verdict becomes a process exit code (DESIGN.md).
+    /// The one place where a verdict becomes a process exit code (docs/DESIGN.md).
     pub fn exit_code(self) -> u8 {
         exit_code_for(self.status, self.fail_on)
     }

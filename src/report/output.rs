@@ -1,65 +1,286 @@
-//! Writing a command's results: the JSON report file, the metrics file and stdout.
+//! The one path from a command's result to the outside world: the envelope (with `params`
+//! from the parsed arguments), the report, metrics and HTML files written all-or-nothing,
+//! stdout, and the outcome that decides the exit code (docs/DESIGN.md).
 
 use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
+use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{Map, Value};
 
-use super::envelope::Envelope;
-use super::prometheus::MetricsText;
-use super::Outcome;
-use crate::cli::{Format, GlobalArgs};
-use crate::data::write_atomic;
+use super::envelope::{Envelope, EnvelopeParts};
+use super::prometheus::Gauges;
+use super::{FailOn, Format, Outcome, Status};
+use crate::data::{write_atomic_all, InputInfo};
 
-/// Everything a command produced, ready to be written.
-pub struct CommandOutput {
-    pub envelope: Envelope,
-    pub text: String,
-    pub metrics: MetricsText,
+/// Where a run's results go and which verdicts stop a pipeline; the CLI's global flags.
+#[derive(Debug, Clone)]
+pub struct OutputOptions {
+    pub format: Format,
+    pub report: Option<PathBuf>,
+    pub metrics_file: Option<PathBuf>,
+    pub html: Option<PathBuf>,
+    pub quiet: bool,
+    pub fail_on: FailOn,
 }
 
-/// Files first (so a pipeline never sees stdout claim a report that is not there), then stdout.
-/// Returns the run's outcome, taken from the envelope's status.
-pub fn emit(output: &CommandOutput, global: &GlobalArgs) -> Result<Outcome> {
-    let json = output.envelope.to_json_pretty()?;
-    if let Some(path) = &global.report {
-        write_atomic(path, json.as_bytes())?;
+impl OutputOptions {
+    /// Fails before the command runs when an output could not be written, so a bad path never
+    /// costs a half-finished run or a committed change without its report.
+    pub fn check_destinations(&self) -> Result<()> {
+        let outputs = [
+            ("--report", &self.report),
+            ("--metrics-file", &self.metrics_file),
+            ("--html", &self.html),
+        ];
+        for (flag, path) in outputs {
+            if let Some(path) = path {
+                check_destination(flag, path)?;
+            }
+        }
+        Ok(())
     }
-    if let Some(path) = &global.html {
-        let page = crate::html::render_page(&[serde_json::from_str(&json)?]);
-        write_atomic(path, page.as_bytes())?;
+}
+
+/// An output file's directory must exist, and the path must not be a directory.
+pub fn check_destination(flag: &str, path: &Path) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        bail!(
+            "{flag} {}: directory {} does not exist",
+            path.display(),
+            dir.display()
+        );
     }
-    if let Some(path) = &global.metrics_file {
-        write_atomic(path, output.metrics.render().as_bytes())?;
+    if path.is_dir() {
+        bail!(
+            "{flag} {}: is a directory, expected a file path",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Decides where progress goes: a bar on stderr only when it is a terminal and not --quiet.
+#[derive(Debug, Clone, Copy)]
+pub struct Printer {
+    quiet: bool,
+}
+
+impl Printer {
+    pub fn new(quiet: bool) -> Printer {
+        Printer { quiet }
+    }
+
+    /// Whether the user asked for silence (an external trainer's output is then not echoed).
+    pub fn is_quiet(&self) -> bool {
+        self.quiet
+    }
+
+    pub fn progress_bar(&self, len: u64, what: &str) -> ProgressBar {
+        if self.quiet || !std::io::stderr().is_terminal() {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::new(len);
+        if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed}") {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(what.to_string());
+        bar
+    }
+}
+
+/// What a command computed, typed and complete, before anything is written.
+#[derive(Debug)]
+pub struct CommandReport {
+    pub command: &'static str,
+    pub started_at: DateTime<Utc>,
+    pub status: Status,
+    pub inputs: Vec<InputInfo>,
+    /// Values the command resolved (defaults filled in, lists expanded); they replace the
+    /// parsed flag of the same name in the envelope's `params`.
+    pub resolved: Map<String, Value>,
+    pub result: Value,
+    pub messages: Vec<String>,
+    /// The human table for stdout.
+    pub text: String,
+    pub gauges: Gauges,
+    /// Set by commands that changed state (a promotion, a rollback, a repair), saying what:
+    /// a later failure to write an output is then a warning, never an error.
+    pub committed: Option<String>,
+}
+
+impl CommandReport {
+    /// A report with the status, result and text; gauges hold the run summary.
+    pub fn new(
+        command: &'static str,
+        started_at: DateTime<Utc>,
+        status: Status,
+        result: Value,
+        text: String,
+    ) -> CommandReport {
+        let mut gauges = Gauges::default();
+        gauges.run_summary(command, status);
+        CommandReport {
+            command,
+            started_at,
+            status,
+            inputs: Vec::new(),
+            resolved: Map::new(),
+            result,
+            messages: Vec::new(),
+            text,
+            gauges,
+            committed: None,
+        }
+    }
+
+    pub fn with_inputs(mut self, inputs: Vec<InputInfo>) -> CommandReport {
+        self.inputs = inputs;
+        self
+    }
+
+    pub fn with_messages(mut self, messages: Vec<String>) -> CommandReport {
+        self.messages = messages;
+        self
+    }
+
+    /// Command-specific gauges, followed by the run summary every command writes.
+    pub fn with_gauges(mut self, mut gauges: Gauges) -> CommandReport {
+        gauges.run_summary(self.command, self.status);
+        self.gauges = gauges;
+        self
+    }
+
+    pub fn resolve(mut self, name: &str, value: impl serde::Serialize) -> CommandReport {
+        let value = serde_json::to_value(value).unwrap_or(Value::Null);
+        self.resolved.insert(name.to_string(), value);
+        self
+    }
+
+    pub fn committed(mut self, what: String) -> CommandReport {
+        self.committed = Some(what);
+        self
+    }
+}
+
+/// `params`: every parsed flag (so none can be forgotten), then what the command resolved.
+fn merge_params(parsed: Value, resolved: Map<String, Value>) -> Value {
+    let mut params = match parsed {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    params.extend(resolved);
+    Value::Object(params)
+}
+
+/// Writes the report, metrics and HTML files all-or-nothing, then stdout; returns the outcome.
+/// A closed stdout is a normal end: the files are written and the verdict's exit code stands.
+pub fn emit(report: CommandReport, parsed: Value, options: &OutputOptions) -> Result<Outcome> {
+    let CommandReport {
+        command,
+        started_at,
+        status,
+        inputs,
+        resolved,
+        result,
+        messages,
+        text,
+        gauges,
+        committed,
+    } = report;
+    let mut envelope = Envelope::new(EnvelopeParts {
+        command,
+        started_at,
+        status,
+        fail_on: options.fail_on,
+        inputs,
+        params: merge_params(parsed, resolved),
+        result,
+        messages,
+    });
+    let mut json = envelope.to_json_pretty()?;
+    if let Err(err) = write_files(&json, &gauges, options) {
+        let Some(what) = &committed else {
+            return Err(err);
+        };
+        let warning = format!("{what}, but the run's outputs were not written: {err:#}");
+        eprintln!("warning: {warning}");
+        envelope.downgrade_to_warning(warning, options.fail_on);
+        json = envelope.to_json_pretty()?;
     }
     let outcome = Outcome {
-        status: output.envelope.status,
-        fail_on: global.fail_on,
+        status: envelope.status,
+        fail_on: options.fail_on,
     };
-    if global.quiet {
-        return Ok(outcome);
+    if !options.quiet {
+        let body = match options.format {
+            Format::Json => json.as_str(),
+            Format::Text => text.as_str(),
+        };
+        if let Err(err) = write_stdout(body) {
+            // After a commit the change stands: a lost stdout is worth a warning, not exit 1.
+            match &committed {
+                Some(what) => eprintln!("warning: {what}, but {err:#}"),
+                None => return Err(err),
+            }
+        }
     }
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    let body = match global.format {
-        Format::Json => json.as_str(),
-        Format::Text => output.text.as_str(),
-    };
-    out.write_all(body.as_bytes())
-        .and_then(|_| out.flush())
-        .context("writing to stdout")?;
     Ok(outcome)
 }
 
-/// A progress bar on stderr, only when stderr is a terminal and output is not quiet.
-pub fn progress_bar(len: u64, what: &str, global: &GlobalArgs) -> ProgressBar {
-    if global.quiet || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
+fn write_files(json: &str, gauges: &Gauges, options: &OutputOptions) -> Result<()> {
+    let mut files: Vec<(&Path, Vec<u8>)> = Vec::new();
+    if let Some(path) = &options.report {
+        files.push((path, json.as_bytes().to_vec()));
     }
-    let bar = ProgressBar::new(len);
-    if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed}") {
-        bar.set_style(style.progress_chars("=> "));
+    if let Some(path) = &options.html {
+        let page = crate::html::render_page(&[serde_json::from_str(json)?]);
+        files.push((path, page.into_bytes()));
     }
-    bar.set_message(what.to_string());
-    bar
+    if let Some(path) = &options.metrics_file {
+        files.push((path, gauges.render().into_bytes()));
+    }
+    write_atomic_all(&files)
+}
+
+/// Writes to stdout; a reader that went away (`| head`) is not an error.
+pub fn write_stdout(body: &str) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match out.write_all(body.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("writing to stdout"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn resolved_values_replace_parsed_flags() {
+        let mut resolved = Map::new();
+        resolved.insert("metric".into(), json!("pr_auc"));
+        let params = merge_params(json!({"metric": null, "seed": 0}), resolved);
+        assert_eq!(params, json!({"metric": "pr_auc", "seed": 0}));
+    }
+
+    #[test]
+    fn a_missing_output_directory_is_refused() {
+        let err = check_destination("--report", Path::new("/nonexistent-dir/r.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--report") && err.contains("does not exist"),
+            "{err}"
+        );
+        assert!(check_destination("--report", Path::new("r.json")).is_ok());
+    }
 }

@@ -1,14 +1,15 @@
-//! Prometheus text exposition format, for node_exporter's textfile collector.
+//! Prometheus text exposition format, for node_exporter's textfile collector. The figures are
+//! called gauges here; `metrics` are a model's (ROC-AUC, MAE).
 
 use std::fmt::Write;
 
 /// Collects samples grouped by metric family, each with HELP and TYPE once.
-#[derive(Default)]
-pub struct MetricsText {
+#[derive(Debug, Default)]
+pub struct Gauges {
     families: Vec<(String, String, Vec<String>)>,
 }
 
-impl MetricsText {
+impl Gauges {
     /// Adds a gauge sample; NaN or infinite values are skipped (absent beats misleading).
     pub fn gauge(&mut self, name: &str, help: &str, labels: &[(&str, &str)], value: f64) {
         if !value.is_finite() {
@@ -68,13 +69,16 @@ fn escape_label(value: &str) -> String {
         .replace('\n', "\\n")
 }
 
+/// The old name, kept while the commands move over.
+pub type MetricsText = Gauges;
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn renders_families_with_escaped_labels() {
-        let mut m = MetricsText::default();
+        let mut m = Gauges::default();
         m.gauge(
             "refit_drift_psi",
             "PSI per feature.",

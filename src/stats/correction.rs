@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Correction {
     /// Family-wise error control: p * m.
@@ -11,6 +11,20 @@ pub enum Correction {
     Bh,
     /// Raw p-values.
     None,
+}
+
+impl std::str::FromStr for Correction {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Correction, String> {
+        match s {
+            "bonferroni" => Ok(Correction::Bonferroni),
+            "bh" => Ok(Correction::Bh),
+            "none" => Ok(Correction::None),
+            other => Err(format!(
+                "unknown correction `{other}`: expected bonferroni, bh or none"
+            )),
+        }
+    }
 }
 
 /// Adjusted p-values, same order as the input, each clipped to 1.

@@ -1,5 +1,6 @@
 //! Drift statistics as pure functions over slices. Every function here is pinned to a
-//! reference value computed by numpy/scipy (see `fixtures/golden/make_golden.py`).
+//! reference value computed by numpy/scipy (see `fixtures/drift/make_fixtures.py`;
+//! DeLong and McNemar: `fixtures/shadow/make_fixtures.py`).
 
 pub mod binning;
 pub mod chi2;

@@ -20,6 +20,13 @@ pub fn refit() -> Command {
     cmd
 }
 
+/// The binary as a plain `std::process::Command`, for tests that wire stdout themselves.
+pub fn refit_process() -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("refit"));
+    cmd.env_remove("REFIT_REGISTRY");
+    cmd
+}
+
 /// Runs refit with `--format json` and returns (exit code, parsed stdout, stderr).
 pub fn run_json(args: &[&str]) -> (i32, Value, String) {
     let out = refit()
@@ -58,27 +65,6 @@ pub fn golden() -> Value {
     serde_json::from_str(&text).expect("golden.json parses")
 }
 
-/// Compares a help text with its committed snapshot; `UPDATE_SNAPSHOTS=1` rewrites it.
-pub fn assert_snapshot(name: &str, actual: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/snapshots")
-        .join(name);
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&path, actual).expect("write snapshot");
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        panic!(
-            "missing snapshot {}; run with UPDATE_SNAPSHOTS=1",
-            path.display()
-        )
-    });
-    assert_eq!(
-        expected, actual,
-        "snapshot {name} changed; if intended, rerun with UPDATE_SNAPSHOTS=1"
-    );
-}
-
 /// Trains a linear churn model on fixtures/train/churn.parquet with `features` (and the
 /// device_id vocabulary) into `out`, by the real binary; returns `out` as a string.
 pub fn train_linear_churn(out: &std::path::Path, features: &str) -> String {
@@ -102,4 +88,86 @@ pub fn train_linear_churn(out: &std::path::Path, features: &str) -> String {
     ]);
     assert_eq!(code, 0, "{stderr}");
     out
+}
+
+/// A scratch directory to run the real binary in, in the manner of xsv's `Workdir`: one
+/// behaviour is one short test, and a failed expectation prints the whole run.
+pub struct Workdir {
+    dir: tempfile::TempDir,
+}
+
+/// One finished run of the binary, with what it printed.
+pub struct Run {
+    pub command: String,
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Workdir {
+    pub fn new() -> Workdir {
+        Workdir {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    /// A path inside the scratch directory, as the string the CLI takes.
+    pub fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).display().to_string()
+    }
+
+    pub fn exists(&self, name: &str) -> bool {
+        self.dir.path().join(name).exists()
+    }
+
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(name))
+            .unwrap_or_else(|e| panic!("reading {name}: {e}"))
+    }
+
+    /// The names in the scratch directory, sorted.
+    pub fn files(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.dir.path())
+            .expect("list")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().to_string())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Runs refit in the scratch directory.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let out = refit()
+            .current_dir(self.dir.path())
+            .args(args)
+            .output()
+            .expect("runs");
+        Run {
+            command: format!("refit {}", args.join(" ")),
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).to_string(),
+            stderr: String::from_utf8_lossy(&out.stderr).to_string(),
+        }
+    }
+}
+
+impl Run {
+    /// Asserts the exit code; on failure shows the command, its exit code, stdout and stderr.
+    pub fn assert_exit(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code, code,
+            "\ncommand: {}\nexit code: {} (expected {code})\n--- stdout\n{}\n--- stderr\n{}",
+            self.command, self.code, self.stdout, self.stderr
+        );
+        self
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{}: stdout is not JSON ({e}):\n{}",
+                self.command, self.stdout
+            )
+        })
+    }
 }

@@ -7,7 +7,6 @@ use anyhow::{bail, Context, Result};
 use chrono::Utc;
 use serde_json::{json, Value};
 
-use crate::cli::{GlobalArgs, ShadowTestArgs, Task};
 use crate::data::read::LoadedTable;
 use crate::data::time::{parse_timestamp, table_timestamps};
 use crate::data::Table;
@@ -17,12 +16,12 @@ use crate::metrics::{
 };
 use crate::model::directory::{model_fingerprint, ModelDir, METADATA_FILE};
 use crate::model::encode::encode_features;
+use crate::model::Task;
 use crate::proxy::label::{binary_labels, finite_values};
-use crate::report::envelope::{Envelope, EnvelopeParts};
-use crate::report::output::{emit, CommandOutput};
-use crate::report::prometheus::MetricsText;
+use crate::report::output::{CommandReport, Printer};
+use crate::report::prometheus::Gauges;
 use crate::report::table::render_table;
-use crate::report::{Outcome, Status};
+use crate::report::Status;
 use crate::shadow::champion::resolve_champion;
 use crate::shadow::decide::{
     compare_with_champion, describe_rule, interval_clears_margin, meets_floor, Tolerance,
@@ -30,8 +29,107 @@ use crate::shadow::decide::{
 use crate::shadow::rows::select_recent;
 use crate::stats::delong::delong_paired_test;
 use crate::stats::mcnemar::mcnemar_test;
+use clap::Args;
+use serde::Serialize;
+use std::path::PathBuf;
 
-pub fn run(args: &ShadowTestArgs, global: &GlobalArgs) -> Result<Outcome> {
+pub const EXAMPLES: &str = "\
+Examples:
+  # the registry's live model vs a fresh candidate on the latest 200 labelled rows
+  refit shadow-test --champion /srv/models --challenger candidates/2026-11-23 \\
+      --data recent.parquet --label churned --time event_time --last 200 --metric pr_auc
+
+  # seed 002: promote if MAE is worse by at most 10%, and only on solid evidence
+  refit shadow-test --champion models/current --challenger cand --data week.parquet \\
+      --label kwh --time ts --since 2026-11-16 --metric mae --tolerance-rel 0.10 \\
+      --bootstrap 2000 --require-significant
+
+  # scores already in the data (external models), every device must be known to the challenger
+  refit shadow-test --champion models/current --challenger cand --data scored.parquet \\
+      --label churned --champion-scores old_score --challenger-scores new_score \\
+      --entity device_id --min-coverage 1.0
+
+Each model classifies with its own decision threshold (metadata.json; --threshold overrides).
+Ties go to the challenger. Fewer rows than --min-samples is FAIL \"insufficient evidence\".
+Without a champion (--no-champion, or a registry with no current version) the challenger is
+judged against --min-metric floors only; floors apply with a champion too. PASS exits 0, FAIL
+exits 2.";
+
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct ShadowTestArgs {
+    /// The live model: a model directory, or a registry whose current version is used.
+    #[arg(
+        long,
+        value_name = "DIR",
+        required_unless_present = "no_champion",
+        conflicts_with = "no_champion"
+    )]
+    pub champion: Option<PathBuf>,
+    /// There is no live model yet: judge the challenger against --min-metric floors only.
+    #[arg(long)]
+    pub no_champion: bool,
+    /// The candidate's model directory (from train-candidate).
+    #[arg(long, value_name = "DIR")]
+    pub challenger: PathBuf,
+    /// Recent labelled data: a file or a quoted glob of shards; repeat for several.
+    #[arg(long, required = true, value_name = "PATH")]
+    pub data: Vec<String>,
+    /// Label column: boolean or 0/1 (binary), numbers (regression).
+    #[arg(long, value_name = "COL")]
+    pub label: String,
+    /// Time column for --last and --since.
+    #[arg(long, value_name = "COL")]
+    pub time: Option<String>,
+    /// Use only the N most recent rows by --time.
+    #[arg(long, value_name = "N", requires = "time")]
+    pub last: Option<usize>,
+    /// Use only rows at or after this time (RFC 3339 or YYYY-MM-DD).
+    #[arg(long, value_name = "TIME", requires = "time")]
+    pub since: Option<String>,
+    /// Column holding the champion's scores, instead of scoring with refit (external models).
+    #[arg(long, value_name = "COL")]
+    pub champion_scores: Option<String>,
+    /// Column holding the challenger's scores, instead of scoring with refit.
+    #[arg(long, value_name = "COL")]
+    pub challenger_scores: Option<String>,
+    /// Decision threshold for both models, instead of each model's own.
+    #[arg(long, value_name = "X")]
+    pub threshold: Option<f64>,
+    /// The deciding metric: pr_auc, roc_auc, log_loss, brier, f1, accuracy, precision, recall
+    /// (binary); mae, rmse, r2 (regression). Default: pr_auc or mae.
+    #[arg(long, value_name = "NAME")]
+    pub metric: Option<String>,
+    /// How much worse than the champion the challenger may be, in the metric's units.
+    #[arg(long, default_value_t = 0.0, value_name = "X")]
+    pub tolerance: f64,
+    /// ... or as a share of the champion's value (0.10 = 10%).
+    #[arg(long, value_name = "X")]
+    pub tolerance_rel: Option<f64>,
+    /// Paired bootstrap resamples for the 95% interval of the difference (0 = none).
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub bootstrap: usize,
+    /// Seed of the bootstrap.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// PASS also needs the bootstrap interval of the improvement above minus the margin.
+    #[arg(long)]
+    pub require_significant: bool,
+    /// Fewer rows than this is FAIL "insufficient evidence".
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub min_samples: usize,
+    /// Entity column whose values must be in the challenger's vocabulary (see --min-coverage).
+    #[arg(long, value_name = "COL")]
+    pub entity: Option<String>,
+    /// Least share of the data's entities the challenger must know (1.0 = all).
+    #[arg(long, value_name = "SHARE", requires = "entity")]
+    pub min_coverage: Option<f64>,
+    /// Floors the challenger must meet, with or without a champion, e.g. pr_auc=0.4
+    /// (repeatable; "at least as good as" in the metric's direction).
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub min_metric: Vec<String>,
+}
+
+pub fn run(args: &ShadowTestArgs, _printer: &Printer) -> Result<CommandReport> {
     let started_at = Utc::now();
     let challenger = ModelDir::load(&args.challenger)?;
     let task = challenger.metadata.task;
@@ -311,7 +409,7 @@ pub fn run(args: &ShadowTestArgs, global: &GlobalArgs) -> Result<Outcome> {
         &challenger_metrics,
         n,
     );
-    let mut metrics = MetricsText::default();
+    let mut metrics = Gauges::default();
     metrics.gauge(
         "refit_shadow_rows",
         "Rows both models were compared on.",
@@ -338,7 +436,6 @@ pub fn run(args: &ShadowTestArgs, global: &GlobalArgs) -> Result<Outcome> {
             c.improvement,
         );
     }
-    metrics.run_summary("shadow-test", status);
     let describe = |m: &ModelDir, metrics: &Value, threshold: f64| -> Result<Value> {
         Ok(json!({
             "path": m.path,
@@ -349,22 +446,7 @@ pub fn run(args: &ShadowTestArgs, global: &GlobalArgs) -> Result<Outcome> {
             "metrics": metrics,
         }))
     };
-    let envelope = Envelope::new(EnvelopeParts {
-        command: "shadow-test",
-        started_at,
-        status,
-        fail_on: global.fail_on,
-        inputs: data.inputs()?,
-        params: json!({
-            "champion": args.champion, "no_champion": args.no_champion, "challenger": args.challenger,
-            "data": args.data, "label": args.label, "time": args.time, "last": args.last,
-            "since": args.since, "metric": metric.name(), "tolerance": tolerance,
-            "bootstrap": args.bootstrap, "seed": args.seed,
-            "require_significant": args.require_significant, "min_samples": args.min_samples,
-            "entity": args.entity, "min_coverage": args.min_coverage, "min_metric": args.min_metric,
-            "threshold": args.threshold,
-        }),
-        result: json!({
+    let report = CommandReport::new("shadow-test", started_at, status, json!({
             "verdict": verdict,
             "rule": rule,
             "rows": n,
@@ -382,17 +464,14 @@ pub fn run(args: &ShadowTestArgs, global: &GlobalArgs) -> Result<Outcome> {
                 "missing": c.missing,
             })),
             "reasons": reasons,
-        }),
-        messages,
-    });
-    emit(
-        &CommandOutput {
-            envelope,
-            text,
-            metrics,
-        },
-        global,
-    )
+        }), text)
+        .with_inputs(data.inputs()?)
+        .with_gauges(metrics)
+        .with_messages(messages);
+    let report = report
+        .resolve("metric", metric.name())
+        .resolve("tolerance", tolerance);
+    Ok(report)
 }
 
 fn parse_floors(specs: &[String]) -> Result<Vec<(Metric, f64)>> {

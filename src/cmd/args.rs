@@ -1,0 +1,166 @@
+//! Flag groups several commands share, and the value parsers that turn flag text into domain
+//! types at the edge (the domain enums carry no clap derives).
+
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::Args;
+use serde::{Serialize, Serializer};
+
+use crate::data::time::parse_duration;
+use crate::drift::Method;
+use crate::registry::layout::parse_version_arg;
+
+/// Where the registry lives and how long to wait for its lock.
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct RegistryLocation {
+    /// Registry directory.
+    #[arg(long, env = "REFIT_REGISTRY", value_name = "DIR")]
+    pub registry: PathBuf,
+    /// How long to wait for another refit holding the registry's lock (30s, 2m).
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = duration)]
+    pub wait: DurationArg,
+}
+
+/// A domain enum's value parser: the listed choices (shown in --help), converted by `FromStr`.
+pub fn choice<T>(values: Vec<PossibleValue>) -> impl TypedValueParser<Value = T>
+where
+    T: FromStr<Err = String> + Clone + Send + Sync + 'static,
+{
+    PossibleValuesParser::new(values).try_map(|text| text.parse::<T>())
+}
+
+fn values(named: &[(&'static str, Option<&'static str>)]) -> Vec<PossibleValue> {
+    named
+        .iter()
+        .map(|&(name, help)| {
+            let value = PossibleValue::new(name);
+            match help {
+                Some(help) => value.help(help),
+                None => value,
+            }
+        })
+        .collect()
+}
+
+pub fn format_values() -> Vec<PossibleValue> {
+    values(&[("text", None), ("json", None)])
+}
+
+pub fn fail_on_values() -> Vec<PossibleValue> {
+    values(&[
+        ("fail", Some("Only FAIL exits non-zero (2); WARN exits 0")),
+        ("warn", Some("WARN exits 3, FAIL exits 2")),
+    ])
+}
+
+pub fn task_values() -> Vec<PossibleValue> {
+    values(&[("binary", None), ("regression", None)])
+}
+
+pub fn model_kind_values() -> Vec<PossibleValue> {
+    values(&[
+        ("gbm", Some("Gradient-boosted trees (forust-ml)")),
+        (
+            "linear",
+            Some("Logistic (binary) or ridge (regression) regression"),
+        ),
+    ])
+}
+
+pub fn method_values() -> Vec<PossibleValue> {
+    Method::ALL
+        .iter()
+        .map(|m| PossibleValue::new(m.name()).help(m.describe()))
+        .collect()
+}
+
+pub fn correction_values() -> Vec<PossibleValue> {
+    values(&[
+        ("bonferroni", Some("Family-wise error control: p * m")),
+        (
+            "bh",
+            Some("Benjamini-Hochberg false discovery rate (statsmodels' `fdr_bh`)"),
+        ),
+        ("none", Some("Raw p-values")),
+    ])
+}
+
+/// A duration flag (30s, 15m, 24h, 7d, 2w): its text for the report, its length for the code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DurationArg {
+    text: String,
+    millis: i64,
+}
+
+impl DurationArg {
+    pub fn millis(&self) -> i64 {
+        self.millis
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub fn as_std(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(u64::try_from(self.millis).unwrap_or(0))
+    }
+}
+
+impl Serialize for DurationArg {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text)
+    }
+}
+
+/// The value parser of every duration flag, so a bad duration is a usage error naming the flag.
+pub fn duration(text: &str) -> Result<DurationArg, String> {
+    let millis = parse_duration(text).map_err(|e| format!("{e:#}"))?;
+    Ok(DurationArg {
+        text: text.to_string(),
+        millis,
+    })
+}
+
+/// Checks a command's own output path before any work, like the global outputs.
+pub fn check_output(flag: &str, path: &std::path::Path) -> anyhow::Result<()> {
+    crate::report::output::check_destination(flag, path)
+}
+
+/// A registry version: 7 or v000007.
+pub fn version(text: &str) -> Result<u32, String> {
+    parse_version_arg(text).map_err(|e| format!("{e:#}"))
+}
+
+/// A share in [0, 1] (coverage, fractions), checked once by clap.
+pub fn share(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number"))?;
+    if (0.0..=1.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("{value} is not a share between 0 and 1"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_keep_their_text_for_the_report() {
+        let d = duration("2m").unwrap();
+        assert_eq!(d.millis(), 120_000);
+        assert_eq!(serde_json::to_value(&d).unwrap(), "2m");
+        assert!(duration("soon").is_err());
+    }
+
+    #[test]
+    fn shares_are_range_checked() {
+        assert_eq!(share("1.0"), Ok(1.0));
+        assert!(share("1.5").is_err());
+        assert!(share("-0.1").is_err());
+    }
+}
