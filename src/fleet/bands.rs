@@ -1,6 +1,8 @@
-//! Fleet drift and unknown-prediction bands.
+//! Fleet drift and unknown-prediction bands, and the verdict each band carries.
 
 use serde::Serialize;
+
+use crate::report::Status;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -11,6 +13,27 @@ pub enum DriftBand {
     High,
 }
 
+impl DriftBand {
+    /// The name in text output, the same as in the JSON report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DriftBand::Ok => "OK",
+            DriftBand::Low => "LOW",
+            DriftBand::Medium => "MEDIUM",
+            DriftBand::High => "HIGH",
+        }
+    }
+
+    /// Any drift outside OK needs a look; only HIGH stops a pipeline.
+    pub fn status(self) -> Status {
+        match self {
+            DriftBand::High => Status::Fail,
+            DriftBand::Medium | DriftBand::Low => Status::Warn,
+            DriftBand::Ok => Status::Ok,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum UnknownBand {
@@ -19,8 +42,28 @@ pub enum UnknownBand {
     Critical,
 }
 
+impl UnknownBand {
+    /// The name in text output, the same as in the JSON report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnknownBand::Acceptable => "acceptable",
+            UnknownBand::Warning => "warning",
+            UnknownBand::Critical => "critical",
+        }
+    }
+
+    /// Critical means many live predictions are guesses for entities the model never saw.
+    pub fn status(self) -> Status {
+        match self {
+            UnknownBand::Critical => Status::Fail,
+            UnknownBand::Warning => Status::Warn,
+            UnknownBand::Acceptable => Status::Ok,
+        }
+    }
+}
+
 /// `limits` are the LOW, MEDIUM and HIGH lower bounds (default 0.10, 0.20, 0.35); a drift
-/// exactly on a bound belongs to the band above ("< 10% OK").
+/// exactly on a bound belongs to the band above ("< 10% OK"), except HIGH ("<= 35% MEDIUM").
 pub fn drift_band(drift: f64, limits: [f64; 3]) -> DriftBand {
     if drift > limits[2] {
         DriftBand::High
@@ -33,7 +76,8 @@ pub fn drift_band(drift: f64, limits: [f64; 3]) -> DriftBand {
     }
 }
 
-/// `limits` are the warning and critical lower bounds (default 0.05, 0.15).
+/// `limits` are the warning and critical lower bounds (default 0.05, 0.15); a rate exactly
+/// on the critical bound is still a warning.
 pub fn unknown_band(rate: f64, limits: [f64; 2]) -> UnknownBand {
     if rate > limits[1] {
         UnknownBand::Critical
@@ -48,16 +92,93 @@ pub fn unknown_band(rate: f64, limits: [f64; 2]) -> UnknownBand {
 mod tests {
     use super::*;
 
+    const DRIFT: [f64; 3] = [0.10, 0.20, 0.35];
+    const UNKNOWN: [f64; 2] = [0.05, 0.15];
+
     #[test]
     fn bands_follow_the_issue_table() {
-        let l = [0.10, 0.20, 0.35];
-        assert_eq!(drift_band(0.0999, l), DriftBand::Ok);
-        assert_eq!(drift_band(0.10, l), DriftBand::Low);
-        assert_eq!(drift_band(0.25, l), DriftBand::Medium);
-        assert_eq!(drift_band(0.35, l), DriftBand::Medium);
-        assert_eq!(drift_band(0.6667, l), DriftBand::High);
-        assert_eq!(unknown_band(0.04, [0.05, 0.15]), UnknownBand::Acceptable);
-        assert_eq!(unknown_band(0.10, [0.05, 0.15]), UnknownBand::Warning);
-        assert_eq!(unknown_band(0.20, [0.05, 0.15]), UnknownBand::Critical);
+        assert_eq!(drift_band(0.0999, DRIFT), DriftBand::Ok);
+        assert_eq!(drift_band(0.10, DRIFT), DriftBand::Low);
+        assert_eq!(drift_band(0.25, DRIFT), DriftBand::Medium);
+        assert_eq!(drift_band(0.35, DRIFT), DriftBand::Medium);
+        assert_eq!(drift_band(0.6667, DRIFT), DriftBand::High);
+        assert_eq!(unknown_band(0.04, UNKNOWN), UnknownBand::Acceptable);
+        assert_eq!(unknown_band(0.10, UNKNOWN), UnknownBand::Warning);
+        assert_eq!(unknown_band(0.20, UNKNOWN), UnknownBand::Critical);
+    }
+
+    #[test]
+    fn drift_band_edges_ok_low_medium_high() {
+        // OK < 10% <= LOW < 20% <= MEDIUM <= 35% < HIGH
+        assert_eq!(drift_band(0.0, DRIFT), DriftBand::Ok);
+        assert_eq!(
+            drift_band(f64::from_bits(0.10f64.to_bits() - 1), DRIFT),
+            DriftBand::Ok
+        );
+        assert_eq!(drift_band(0.10, DRIFT), DriftBand::Low);
+        assert_eq!(
+            drift_band(f64::from_bits(0.20f64.to_bits() - 1), DRIFT),
+            DriftBand::Low
+        );
+        assert_eq!(drift_band(0.20, DRIFT), DriftBand::Medium);
+        assert_eq!(drift_band(0.35, DRIFT), DriftBand::Medium);
+        assert_eq!(
+            drift_band(f64::from_bits(0.35f64.to_bits() + 1), DRIFT),
+            DriftBand::High
+        );
+        assert_eq!(drift_band(5.0 / 3.0, DRIFT), DriftBand::High);
+    }
+
+    #[test]
+    fn unknown_band_edges_acceptable_warning_critical() {
+        // acceptable < 5% <= warning <= 15% < critical
+        assert_eq!(unknown_band(0.0, UNKNOWN), UnknownBand::Acceptable);
+        assert_eq!(
+            unknown_band(f64::from_bits(0.05f64.to_bits() - 1), UNKNOWN),
+            UnknownBand::Acceptable
+        );
+        assert_eq!(unknown_band(0.05, UNKNOWN), UnknownBand::Warning);
+        assert_eq!(unknown_band(3.0 / 20.0, UNKNOWN), UnknownBand::Warning);
+        assert_eq!(
+            unknown_band(f64::from_bits(0.15f64.to_bits() + 1), UNKNOWN),
+            UnknownBand::Critical
+        );
+        assert_eq!(unknown_band(1.0, UNKNOWN), UnknownBand::Critical);
+    }
+
+    #[test]
+    fn equal_limits_skip_a_band() {
+        assert_eq!(drift_band(0.2, [0.2, 0.2, 0.35]), DriftBand::Medium);
+        assert_eq!(unknown_band(0.1, [0.1, 0.1]), UnknownBand::Warning);
+    }
+
+    #[test]
+    fn each_band_carries_its_verdict() {
+        assert_eq!(DriftBand::Ok.status(), Status::Ok);
+        assert_eq!(DriftBand::Low.status(), Status::Warn);
+        assert_eq!(DriftBand::Medium.status(), Status::Warn);
+        assert_eq!(DriftBand::High.status(), Status::Fail);
+        assert_eq!(UnknownBand::Acceptable.status(), Status::Ok);
+        assert_eq!(UnknownBand::Warning.status(), Status::Warn);
+        assert_eq!(UnknownBand::Critical.status(), Status::Fail);
+    }
+
+    #[test]
+    fn text_names_match_the_json_report() {
+        for band in [
+            DriftBand::Ok,
+            DriftBand::Low,
+            DriftBand::Medium,
+            DriftBand::High,
+        ] {
+            assert_eq!(serde_json::to_value(band).unwrap(), band.as_str());
+        }
+        for band in [
+            UnknownBand::Acceptable,
+            UnknownBand::Warning,
+            UnknownBand::Critical,
+        ] {
+            assert_eq!(serde_json::to_value(band).unwrap(), band.as_str());
+        }
     }
 }

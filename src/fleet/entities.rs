@@ -2,7 +2,10 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use anyhow::{bail, Result};
 use serde::Serialize;
+
+use crate::data::time::format_ms;
 
 /// Row-level problems: counted and reported, the rows left out.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -11,6 +14,33 @@ pub struct RowIssues {
     pub null_time: usize,
     /// Rows stamped after `now` (clock skew, or a `--now` in the past).
     pub future: usize,
+}
+
+impl RowIssues {
+    /// One line per kind of left-out row, so a user can tell why counts look low.
+    pub fn messages(&self, entity_column: &str, time_column: &str, now: i64) -> Vec<String> {
+        let mut messages = Vec::new();
+        if self.null_entity > 0 {
+            messages.push(format!(
+                "{} rows have a null `{entity_column}` and were left out",
+                self.null_entity
+            ));
+        }
+        if self.null_time > 0 {
+            messages.push(format!(
+                "{} rows have a null `{time_column}` and were left out",
+                self.null_time
+            ));
+        }
+        if self.future > 0 {
+            messages.push(format!(
+                "{} rows are stamped after --now {} and were left out",
+                self.future,
+                format_ms(now)
+            ));
+        }
+        messages
+    }
 }
 
 /// The latest timestamp per entity id (ids below `entity_count`, see
@@ -53,8 +83,21 @@ pub enum EntityStatus {
     NotSeen,
 }
 
+impl EntityStatus {
+    /// The name in text output, the same as in the JSON report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityStatus::Active => "active",
+            EntityStatus::Offline => "offline",
+            EntityStatus::SunsetCandidate => "sunset_candidate",
+            EntityStatus::SunsetConfirmed => "sunset_confirmed",
+            EntityStatus::NotSeen => "not_seen",
+        }
+    }
+}
+
 /// Silence thresholds, in milliseconds since an entity was last seen.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Windows {
     pub offline_after: i64,
     pub sunset_candidate_after: i64,
@@ -62,6 +105,23 @@ pub struct Windows {
 }
 
 impl Windows {
+    /// Checks the windows nest, so that a longer silence never gets a milder status.
+    pub fn new(
+        offline_after: i64,
+        sunset_candidate_after: i64,
+        sunset_after: i64,
+    ) -> Result<Windows> {
+        if !(offline_after <= sunset_candidate_after && sunset_candidate_after <= sunset_after) {
+            bail!("expected --offline-after <= --sunset-candidate-after <= --sunset-after");
+        }
+        Ok(Windows {
+            offline_after,
+            sunset_candidate_after,
+            sunset_after,
+        })
+    }
+
+    /// A silence exactly as long as a window still counts as inside it.
     pub fn status(&self, silent_for: i64) -> EntityStatus {
         if silent_for > self.sunset_after {
             EntityStatus::SunsetConfirmed
@@ -84,6 +144,20 @@ pub struct EntityRow {
 }
 
 impl EntityRow {
+    /// Seen in the data, unknown to the model.
+    pub fn is_new(&self) -> bool {
+        !self.in_vocabulary
+    }
+
+    /// Known to the model, not seen within the sunset window (never seen, or confirmed).
+    pub fn is_sunset(&self) -> bool {
+        self.in_vocabulary
+            && matches!(
+                self.status,
+                EntityStatus::NotSeen | EntityStatus::SunsetConfirmed
+            )
+    }
+
     /// New entities first, then the gone, then the quiet, then the healthy.
     pub fn urgency(&self) -> u8 {
         match (self.in_vocabulary, self.status) {
@@ -150,14 +224,8 @@ pub fn classify_entities(
     });
 
     let count = |f: &dyn Fn(&EntityRow) -> bool| rows.iter().filter(|r| f(r)).count();
-    let new = count(&|r| !r.in_vocabulary);
-    let sunset = count(&|r| {
-        r.in_vocabulary
-            && matches!(
-                r.status,
-                EntityStatus::NotSeen | EntityStatus::SunsetConfirmed
-            )
-    });
+    let new = count(&|r| r.is_new());
+    let sunset = count(&|r| r.is_sunset());
     let active = count(&|r| r.status == EntityStatus::Active);
     let active_known = count(&|r| r.status == EntityStatus::Active && r.in_vocabulary);
     let counts = FleetCounts {
@@ -216,6 +284,121 @@ mod tests {
         assert_eq!(
             WINDOWS.status(31 * 24 * HOUR),
             EntityStatus::SunsetConfirmed
+        );
+    }
+
+    #[test]
+    fn a_silence_exactly_on_a_window_stays_inside_it() {
+        assert_eq!(WINDOWS.status(0), EntityStatus::Active);
+        assert_eq!(WINDOWS.status(24 * HOUR), EntityStatus::Active);
+        assert_eq!(WINDOWS.status(24 * HOUR + 1), EntityStatus::Offline);
+        assert_eq!(WINDOWS.status(7 * 24 * HOUR), EntityStatus::Offline);
+        assert_eq!(
+            WINDOWS.status(7 * 24 * HOUR + 1),
+            EntityStatus::SunsetCandidate
+        );
+        assert_eq!(
+            WINDOWS.status(30 * 24 * HOUR),
+            EntityStatus::SunsetCandidate
+        );
+        assert_eq!(
+            WINDOWS.status(30 * 24 * HOUR + 1),
+            EntityStatus::SunsetConfirmed
+        );
+    }
+
+    #[test]
+    fn windows_must_nest() {
+        let w = Windows::new(HOUR, HOUR, HOUR).unwrap();
+        assert_eq!(w.status(HOUR + 1), EntityStatus::SunsetConfirmed);
+        for (a, b, c) in [(2, 1, 3), (1, 3, 2), (3, 2, 1)] {
+            let err = Windows::new(a, b, c).unwrap_err().to_string();
+            assert_eq!(
+                err,
+                "expected --offline-after <= --sunset-candidate-after <= --sunset-after"
+            );
+        }
+    }
+
+    #[test]
+    fn every_status_and_urgency_in_one_fleet() {
+        let day = 24 * HOUR;
+        let now = 100 * day;
+        let seen: HashMap<String, i64> = [
+            ("k_active", now),
+            ("k_offline", now - 2 * day),
+            ("k_candidate", now - 8 * day),
+            ("k_gone", now - 31 * day),
+            ("n_active", now),
+            ("n_offline", now - 2 * day),
+            ("n_gone", now - 31 * day),
+        ]
+        .iter()
+        .map(|(s, t)| (s.to_string(), *t))
+        .collect();
+        let vocabulary = vocab(&["k_active", "k_offline", "k_candidate", "k_gone", "k_never"]);
+        let (rows, counts) = classify_entities(&vocabulary, &seen, now, WINDOWS);
+        let order: Vec<(&str, EntityStatus)> =
+            rows.iter().map(|r| (r.entity.as_str(), r.status)).collect();
+        assert_eq!(
+            order,
+            vec![
+                ("n_active", EntityStatus::Active),
+                ("k_gone", EntityStatus::SunsetConfirmed),
+                ("k_never", EntityStatus::NotSeen),
+                ("k_candidate", EntityStatus::SunsetCandidate),
+                ("k_offline", EntityStatus::Offline),
+                ("n_offline", EntityStatus::Offline),
+                ("n_gone", EntityStatus::SunsetConfirmed),
+                ("k_active", EntityStatus::Active),
+            ]
+        );
+        // n_gone is new (not in the vocabulary), never sunset: only known entities set.
+        assert_eq!((counts.new, counts.sunset), (3, 2));
+        assert_eq!((counts.active, counts.offline), (2, 2));
+        assert_eq!((counts.sunset_candidate, counts.sunset_confirmed), (1, 2));
+        assert_eq!((counts.vocabulary, counts.seen), (5, 7));
+        assert_eq!(counts.fleet_drift, 1.0);
+        assert_eq!(counts.coverage, 0.5);
+    }
+
+    #[test]
+    fn coverage_is_full_when_nothing_is_active() {
+        let seen: HashMap<String, i64> = [("a".to_string(), 0)].into_iter().collect();
+        let (_, counts) = classify_entities(&vocab(&["a"]), &seen, 40 * 24 * HOUR, WINDOWS);
+        assert_eq!((counts.active, counts.coverage), (0, 1.0));
+        assert_eq!((counts.sunset, counts.fleet_drift), (1, 1.0));
+    }
+
+    #[test]
+    fn status_names_match_the_json_report() {
+        for status in [
+            EntityStatus::Active,
+            EntityStatus::Offline,
+            EntityStatus::SunsetCandidate,
+            EntityStatus::SunsetConfirmed,
+            EntityStatus::NotSeen,
+        ] {
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+        }
+    }
+
+    #[test]
+    fn row_issue_messages_name_the_column_and_now() {
+        let none = RowIssues::default();
+        assert!(none.messages("server_id", "ts", 0).is_empty());
+        let all = RowIssues {
+            null_entity: 1,
+            null_time: 2,
+            future: 3,
+        };
+        assert_eq!(
+            all.messages("server_id", "ts", 1_795_132_800_000),
+            vec![
+                "1 rows have a null `server_id` and were left out",
+                "2 rows have a null `ts` and were left out",
+                "3 rows are stamped after --now 2026-11-20T00:00:00Z and were left out",
+            ]
         );
     }
 

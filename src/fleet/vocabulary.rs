@@ -10,6 +10,20 @@ use serde_json::Value;
 use crate::data::keys::KeyInterner;
 use crate::data::Table;
 
+/// From a model directory (preferred) or a vocabulary file; an empty vocabulary is refused,
+/// since fleet drift is a share of its size.
+pub fn load(model: Option<&Path>, file: Option<&str>, entity: &str) -> Result<BTreeSet<String>> {
+    let vocabulary = match (model, file) {
+        (Some(dir), _) => from_model_dir(dir, entity)?,
+        (None, Some(path)) => from_file(path, entity)?,
+        (None, None) => bail!("pass --model DIR or --vocabulary PATH"),
+    };
+    if vocabulary.is_empty() {
+        bail!("the vocabulary of `{entity}` is empty: fleet drift is relative to it and undefined");
+    }
+    Ok(vocabulary)
+}
+
 pub fn from_model_dir(dir: &Path, entity: &str) -> Result<BTreeSet<String>> {
     let path = dir.join("metadata.json");
     let text =
@@ -70,4 +84,52 @@ pub fn from_file(path: &str, entity: &str) -> Result<BTreeSet<String>> {
     Ok((0..interned.len())
         .map(|id| interned.name(id as u32).to_string())
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn load_needs_a_source_and_a_non_empty_list() {
+        let err = load(None, None, "server_id").unwrap_err().to_string();
+        assert_eq!(err, "pass --model DIR or --vocabulary PATH");
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.json");
+        std::fs::write(&empty, "[]").unwrap();
+        let err = load(None, empty.to_str(), "server_id")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "the vocabulary of `server_id` is empty: fleet drift is relative to it and undefined"
+        );
+    }
+
+    #[test]
+    fn json_lists_take_strings_and_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.json");
+        std::fs::write(&path, r#"["s1", 7]"#).unwrap();
+        let got = load(None, path.to_str(), "server_id").unwrap();
+        assert_eq!(got.into_iter().collect::<Vec<_>>(), vec!["7", "s1"]);
+        std::fs::write(&path, r#"[null]"#).unwrap();
+        assert!(load(None, path.to_str(), "id").is_err());
+    }
+
+    #[test]
+    fn model_dir_wins_and_names_the_missing_key() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("metadata.json"),
+            r#"{"vocabularies": {"server_id": ["a"]}}"#,
+        )
+        .unwrap();
+        let got = load(Some(dir.path()), Some("ignored.json"), "server_id").unwrap();
+        assert_eq!(got.len(), 1);
+        let err = load(Some(dir.path()), None, "store")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no `vocabularies.store`"), "{err}");
+    }
 }
