@@ -15,7 +15,7 @@ use crate::drift::config::DriftConfig;
 use crate::drift::feature::{analyze_feature, Baseline, BaselineData, FeatureDrift};
 use crate::drift::plan::{plan_features, FeatureSelection, PlannedFeature};
 use crate::drift::profile::{is_profile_path, Profile};
-use crate::drift::render::{drift_result, metrics, render_text, Summary};
+use crate::drift::render::{drift_result, gauges, render_text, Summary};
 use crate::drift::{
     decide_features, DatasetRule, FeatureDecisionInput, FeatureVerdict, Method, Statistic,
     Thresholds,
@@ -148,7 +148,7 @@ pub fn run(args: &DriftCheckArgs, printer: &Printer) -> Result<CommandReport> {
     Ok(
         CommandReport::new("drift-check", started_at, status, result, text)
             .with_inputs(inputs(&baseline_data, &current_data)?)
-            .with_gauges(metrics(&drifts, &verdicts, status))
+            .with_gauges(gauges(&drifts, &verdicts, status))
             .with_messages(messages)
             .resolve("features", names)
             .resolve("psi_min_proportion", crate::stats::psi::PSI_MIN_PROPORTION),

@@ -1,14 +1,17 @@
 //! `refit predict`: batch scoring with a model directory's features, vocabularies and model.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use chrono::Utc;
+use clap::Args;
 use polars::prelude::{
     Column, CsvWriter, DataFrame, NamedFrom, ParquetCompression, ParquetWriter, SerWriter, Series,
 };
+use serde::Serialize;
 use serde_json::json;
 
+use super::args::check_output;
 use crate::data::read::LoadedTable;
 use crate::data::{write_atomic_with, Table};
 use crate::model::directory::ModelDir;
@@ -18,9 +21,6 @@ use crate::report::output::{CommandReport, Printer};
 use crate::report::prometheus::Gauges;
 use crate::report::table::render_table;
 use crate::report::Status;
-use clap::Args;
-use serde::Serialize;
-use std::path::PathBuf;
 
 pub const EXAMPLES: &str = "\
 Examples:
@@ -50,6 +50,7 @@ pub struct PredictArgs {
 pub fn run(args: &PredictArgs, _printer: &Printer) -> Result<CommandReport> {
     let started_at = Utc::now();
     let format = output_format(&args.out)?;
+    check_output("--out", &args.out)?;
     let model = ModelDir::load(&args.model)?;
     let meta = &model.metadata;
     let table = Table::open(&args.data)?;

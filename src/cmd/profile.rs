@@ -1,20 +1,21 @@
 //! `refit profile`: a baseline profile that drift-check accepts instead of the raw data.
 
+use std::path::PathBuf;
+
 use anyhow::Result;
 use chrono::Utc;
+use clap::Args;
 use rayon::prelude::*;
+use serde::Serialize;
 use serde_json::json;
 
+use super::args::check_output;
 use crate::data::{write_atomic, Table};
 use crate::drift::plan::{plan_features, FeatureSelection};
 use crate::drift::profile::{profile_feature, Profile, PROFILE_FORMAT, PROFILE_SCHEMA};
 use crate::report::envelope::rfc3339;
 use crate::report::output::{CommandReport, Printer};
-use crate::report::prometheus::Gauges;
 use crate::report::Status;
-use clap::Args;
-use serde::Serialize;
-use std::path::PathBuf;
 
 pub const EXAMPLES: &str = "\
 Examples:
@@ -45,6 +46,7 @@ pub struct ProfileArgs {
 
 pub fn run(args: &ProfileArgs, _printer: &Printer) -> Result<CommandReport> {
     let started_at = Utc::now();
+    check_output("--out", &args.out)?;
     let table = Table::open(&args.data)?;
     let selection = FeatureSelection {
         requested: &args.features,
@@ -74,24 +76,18 @@ pub fn run(args: &ProfileArgs, _printer: &Printer) -> Result<CommandReport> {
         (serde_json::to_string_pretty(&profile)? + "\n").as_bytes(),
     )?;
 
-    let status = Status::Ok;
     let text = format!(
         "profile OK: {} features, {} rows -> {}\n",
         profile.features.len(),
         profile.rows,
         args.out.display()
     );
-    let metrics = Gauges::default();
-    let report = CommandReport::new(
-        "profile",
-        started_at,
-        status,
-        json!({ "out": args.out, "features": profile.features.len(), "rows": profile.rows }),
-        text,
+    let result =
+        json!({ "out": args.out, "features": profile.features.len(), "rows": profile.rows });
+    Ok(
+        CommandReport::new("profile", started_at, Status::Ok, result, text)
+            .with_inputs(data.inputs()?)
+            .with_messages(messages)
+            .resolve("features", names),
     )
-    .with_inputs(data.inputs()?)
-    .with_gauges(metrics)
-    .with_messages(messages);
-    let report = report.resolve("features", names);
-    Ok(report)
 }

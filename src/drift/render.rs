@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::feature::FeatureDrift;
 use super::verdict::FeatureVerdict;
 use crate::data::ColumnKind;
-use crate::report::prometheus::MetricsText;
+use crate::report::prometheus::Gauges;
 use crate::report::table::render_table;
 use crate::report::Status;
 
@@ -179,13 +179,9 @@ pub fn render_text(
     out
 }
 
-pub fn metrics(
-    drifts: &[FeatureDrift],
-    verdicts: &[FeatureVerdict],
-    status: Status,
-) -> MetricsText {
+pub fn gauges(drifts: &[FeatureDrift], verdicts: &[FeatureVerdict], status: Status) -> Gauges {
     use super::Statistic as S;
-    let mut m = MetricsText::default();
+    let mut m = Gauges::default();
     let series: [(&str, &str, S); 5] = [
         (
             "refit_drift_psi",
