@@ -13,6 +13,17 @@ pub enum JoinMode {
     HorizonNearest,
 }
 
+impl JoinMode {
+    /// The name reports and the text summary use (the serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JoinMode::Key => "key",
+            JoinMode::HorizonExact => "horizon_exact",
+            JoinMode::HorizonNearest => "horizon_nearest",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct JoinSummary {
     pub mode: JoinMode,
@@ -188,6 +199,17 @@ pub fn horizon_join(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mode_names_match_the_report() {
+        for mode in [
+            JoinMode::Key,
+            JoinMode::HorizonExact,
+            JoinMode::HorizonNearest,
+        ] {
+            assert_eq!(serde_json::to_value(mode).unwrap(), mode.as_str());
+        }
+    }
 
     fn keys(k: &[u32]) -> Vec<Option<u32>> {
         k.iter().map(|&v| Some(v)).collect()

@@ -7,3 +7,4 @@ pub mod lock;
 pub mod notify;
 pub mod ops;
 pub mod store;
+pub mod verify;

@@ -1,7 +1,7 @@
 //! promote, rollback and verify as sequences of crash-safe steps. The order is the contract:
 //! install the version (invisible until renamed), swap the pointer (the commit point), then
-//! the `latest` link, the audit line and pruning, each of which `verify` can finish if a crash
-//! interrupts it.
+//! the `latest` link, the audit line and pruning, each of which `verify` (in `verify.rs`) can
+//! finish if a crash interrupts it.
 
 use std::path::Path;
 
@@ -10,9 +10,10 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::audit::{append_audit, read_audit, truncate_partial_tail, AuditEntry};
+use super::audit::{append_audit, read_audit, AuditEntry};
 use super::layout::{version_name, Pointer};
 use super::store::{PromotionRecord, Registry};
+pub use super::verify::{verify, VerifyOutcome};
 use crate::model::directory::{model_fingerprint, ModelDir, METADATA_FILE, MODEL_FILE};
 use crate::report::envelope::rfc3339;
 
@@ -90,7 +91,7 @@ fn short(fingerprint: &str) -> String {
     fingerprint.chars().take(12).collect()
 }
 
-fn pointer_name(alias: Option<&str>) -> String {
+pub(super) fn pointer_name(alias: Option<&str>) -> String {
     alias.unwrap_or("current").to_string()
 }
 
@@ -373,202 +374,12 @@ pub fn rollback(
     })
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct VerifyOutcome {
-    pub checks: Vec<String>,
-    pub repairs: Vec<String>,
-    pub problems: Vec<String>,
-}
-
 /// Whether the audit log shows a pointer at `version` at some time: moved to it, or moved
 /// away from it (a crash can lose the line that moved it there, never the later one). A
 /// repair's `from` is a removal, and a prune's is the end of the version: neither counts.
-fn was_live(entries: &[AuditEntry], version: u32) -> bool {
+pub(super) fn was_live(entries: &[AuditEntry], version: u32) -> bool {
     entries.iter().any(|e| {
         e.action != "prune"
             && (e.to == Some(version) || (e.from == Some(version) && e.action != "repair"))
     })
-}
-
-/// Checks every invariant and finishes or undoes what a crash interrupted, saying what it did.
-/// With `repair` false it only reports.
-pub fn verify(registry: &Registry, actor: &str, repair: bool) -> Result<VerifyOutcome> {
-    let mut out = VerifyOutcome::default();
-    let repair_entry =
-        |pointer: Option<String>, from: Option<u32>, to: Option<u32>, reason: String| AuditEntry {
-            at: rfc3339(chrono::Utc::now()),
-            actor: actor.to_string(),
-            action: "repair".into(),
-            pointer,
-            from,
-            to,
-            reason: Some(reason),
-            report_sha256: None,
-            fingerprint: None,
-            forced: false,
-        };
-    // 1. Leftovers: staged versions, half-removed versions, temp links and pointer temp files.
-    for path in registry.leftovers()? {
-        if repair {
-            if path.is_dir() {
-                std::fs::remove_dir_all(&path)
-            } else {
-                std::fs::remove_file(&path)
-            }
-            .with_context(|| format!("removing {}", path.display()))?;
-            out.repairs
-                .push(format!("removed leftover {}", path.display()));
-        } else {
-            out.problems.push(format!("leftover {}", path.display()));
-        }
-    }
-    // 2. The audit log parses; a partial last line is a crash mid-append.
-    let log = read_audit(&registry.dir)?;
-    if let Some(at) = log.partial_tail {
-        if repair {
-            truncate_partial_tail(&registry.dir, at)?;
-            out.repairs
-                .push("dropped a partial last line of audit.jsonl".into());
-        } else {
-            out.problems
-                .push("audit.jsonl ends with a partial line".into());
-        }
-    }
-    out.checks
-        .push(format!("audit.jsonl: {} entries parse", log.entries.len()));
-    let mut entries = log.entries;
-    // 3. Pointers parse and name complete versions; a move without its audit line (the last
-    //    entry for that pointer names another version) is audited now.
-    let mut names = vec![None];
-    names.extend(registry.aliases()?.into_iter().map(Some));
-    let mut pointers = Vec::new();
-    for alias in names {
-        let name = pointer_name(alias.as_deref());
-        match registry.pointer(alias.as_deref()) {
-            Ok(Some(p)) => pointers.push((name, p)),
-            Ok(None) => {}
-            Err(e) => out.problems.push(format!("{name}: {e:#}")),
-        }
-    }
-    for (name, pointer) in &pointers {
-        let dir = registry.version_dir(pointer.version);
-        if !dir.join(METADATA_FILE).is_file() {
-            out.problems.push(format!(
-                "{name} points at version {} which is missing or incomplete",
-                pointer.version
-            ));
-            continue;
-        }
-        out.checks
-            .push(format!("{name} -> version {} (complete)", pointer.version));
-        let last_move = entries.iter().rev().find(|e| {
-            e.pointer.as_deref().unwrap_or("current") == name
-                && e.to.is_some()
-                && matches!(
-                    e.action.as_str(),
-                    "promote" | "bootstrap" | "rollback" | "repair"
-                )
-        });
-        if last_move.and_then(|e| e.to) != Some(pointer.version) {
-            if repair {
-                let record = registry.promotion_record(pointer.version).ok();
-                let mut entry = repair_entry(
-                    Some(name.clone()),
-                    pointer.previous,
-                    Some(pointer.version),
-                    format!(
-                        "{name} was moved to version {} by an operation interrupted before its audit line",
-                        pointer.version
-                    ),
-                );
-                entry.report_sha256 = record.as_ref().and_then(|r| r.report_sha256.clone());
-                entry.fingerprint = record.map(|r| r.fingerprint);
-                append_audit(&registry.dir, &entry)?;
-                entries.push(entry);
-                out.repairs.push(format!(
-                    "audited the move of {name} to version {}",
-                    pointer.version
-                ));
-            } else {
-                out.problems.push(format!(
-                    "{name} -> version {} has no audit line",
-                    pointer.version
-                ));
-            }
-        }
-    }
-    // 4. Versions. Any version a pointer names (now or as previous) is kept. Otherwise one that
-    //    no audit line ever moved a pointer to was installed by a promote killed before its
-    //    pointer swap, and one audited as pruned is an interrupted prune: both are removed,
-    //    and the removal audited so the number is never handed out again.
-    let protected: Vec<u32> = pointers
-        .iter()
-        .flat_map(|(_, p)| std::iter::once(p.version).chain(p.previous))
-        .collect();
-    let pruned: Vec<u32> = entries
-        .iter()
-        .filter(|e| e.action == "prune")
-        .filter_map(|e| e.from)
-        .collect();
-    for version in registry.versions()? {
-        if protected.contains(&version) {
-            continue;
-        }
-        let why = if pruned.contains(&version) {
-            Some("its prune was interrupted")
-        } else if !was_live(&entries, version) {
-            Some("installed by a promote interrupted before its pointer swap")
-        } else {
-            None
-        };
-        if let Some(why) = why {
-            if repair {
-                registry.remove_version(version)?;
-                if !pruned.contains(&version) {
-                    append_audit(
-                        &registry.dir,
-                        &repair_entry(
-                            None,
-                            Some(version),
-                            None,
-                            format!("removed version {version}: {why}"),
-                        ),
-                    )?;
-                }
-                out.repairs
-                    .push(format!("removed version {version}: {why}"));
-            } else {
-                out.problems
-                    .push(format!("version {version} is a leftover ({why})"));
-            }
-        } else if !registry
-            .version_dir(version)
-            .join(super::layout::PROMOTION_FILE)
-            .is_file()
-        {
-            out.problems.push(format!(
-                "version {version} is incomplete (promotion.json missing)"
-            ));
-        }
-    }
-    // 5. `latest` follows current.
-    let current = pointers
-        .iter()
-        .find(|(n, _)| n == "current")
-        .map(|(_, p)| p.version);
-    if let (Some(link), Some(current)) = (registry.latest_link(), current) {
-        if link != current {
-            if repair {
-                registry.swap_latest_link(current)?;
-                out.repairs
-                    .push(format!("pointed latest at version {current} (was {link})"));
-            } else {
-                out.problems
-                    .push(format!("latest -> {link} but current is {current}"));
-            }
-        }
-    }
-    out.checks
-        .push(format!("{} versions installed", registry.versions()?.len()));
-    Ok(out)
 }
