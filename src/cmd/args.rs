@@ -10,7 +10,9 @@ use serde::{Serialize, Serializer};
 
 use crate::data::time::parse_duration;
 use crate::drift::Method;
+use crate::metrics::Metric;
 use crate::registry::layout::parse_version_arg;
+use crate::shadow::Floor;
 
 /// Where the registry lives and how long to wait for its lock.
 #[derive(Debug, Clone, Args, Serialize)]
@@ -131,6 +133,17 @@ pub fn check_output(flag: &str, path: &std::path::Path) -> anyhow::Result<()> {
 /// A registry version: 7 or v000007.
 pub fn version(text: &str) -> Result<u32, String> {
     parse_version_arg(text).map_err(|e| format!("{e:#}"))
+}
+
+/// A metric name (roc_auc, pr_auc, mae...); which metrics fit is the command's to check.
+pub fn metric(text: &str) -> Result<Metric, String> {
+    text.parse()
+}
+
+/// A `--min-metric NAME=VALUE` floor, checked here and kept as written for the report.
+pub fn floor(text: &str) -> Result<String, String> {
+    text.parse::<Floor>().map_err(|e| e.to_string())?;
+    Ok(text.to_string())
 }
 
 /// A share in [0, 1] (coverage, fractions), checked once by clap.

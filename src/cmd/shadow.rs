@@ -1,37 +1,34 @@
 //! `refit shadow-test`: champion vs challenger on the same recent labelled rows.
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use chrono::Utc;
+use clap::Args;
+use serde::Serialize;
 use serde_json::{json, Value};
 
+use super::args::{floor, metric, share};
+use crate::data::labels::{binary_labels, finite_values};
 use crate::data::read::LoadedTable;
 use crate::data::time::{parse_timestamp, table_timestamps};
 use crate::data::Table;
-use crate::metrics::bootstrap::{paired_bootstrap, Metric, ScoredModel, DECISION_METRICS};
-use crate::metrics::{
-    binary_metrics, regression_metrics, BINARY_METRIC_NAMES, REGRESSION_METRIC_NAMES,
-};
+use crate::metrics::bootstrap::{paired_bootstrap, ScoredModel};
+use crate::metrics::{binary_metrics, regression_metrics, Metric, MetricValues};
 use crate::model::directory::{model_fingerprint, ModelDir, METADATA_FILE};
 use crate::model::encode::encode_features;
 use crate::model::Task;
-use crate::proxy::label::{binary_labels, finite_values};
 use crate::report::output::{CommandReport, Printer};
 use crate::report::prometheus::Gauges;
-use crate::report::table::render_table;
-use crate::report::Status;
 use crate::shadow::champion::resolve_champion;
-use crate::shadow::decide::{
-    compare_with_champion, describe_rule, interval_clears_margin, meets_floor, Tolerance,
-};
 use crate::shadow::rows::select_recent;
+use crate::shadow::{
+    deciding_metric, entity_coverage, judge, parse_floors, render_text, Coverage, Evidence,
+    Judgement, Rule, Tolerance,
+};
 use crate::stats::delong::delong_paired_test;
 use crate::stats::mcnemar::mcnemar_test;
-use clap::Args;
-use serde::Serialize;
-use std::path::PathBuf;
 
 pub const EXAMPLES: &str = "\
 Examples:
@@ -97,8 +94,8 @@ pub struct ShadowTestArgs {
     pub threshold: Option<f64>,
     /// The deciding metric: pr_auc, roc_auc, log_loss, brier, f1, accuracy, precision, recall
     /// (binary); mae, rmse, r2 (regression). Default: pr_auc or mae.
-    #[arg(long, value_name = "NAME")]
-    pub metric: Option<String>,
+    #[arg(long, value_name = "NAME", value_parser = metric)]
+    pub metric: Option<Metric>,
     /// How much worse than the champion the challenger may be, in the metric's units.
     #[arg(long, default_value_t = 0.0, value_name = "X")]
     pub tolerance: f64,
@@ -121,11 +118,11 @@ pub struct ShadowTestArgs {
     #[arg(long, value_name = "COL")]
     pub entity: Option<String>,
     /// Least share of the data's entities the challenger must know (1.0 = all).
-    #[arg(long, value_name = "SHARE", requires = "entity")]
+    #[arg(long, value_name = "SHARE", requires = "entity", value_parser = share)]
     pub min_coverage: Option<f64>,
     /// Floors the challenger must meet, with or without a champion, e.g. pr_auc=0.4
     /// (repeatable; "at least as good as" in the metric's direction).
-    #[arg(long, value_name = "NAME=VALUE")]
+    #[arg(long, value_name = "NAME=VALUE", value_parser = floor)]
     pub min_metric: Vec<String>,
 }
 
@@ -133,53 +130,119 @@ pub fn run(args: &ShadowTestArgs, _printer: &Printer) -> Result<CommandReport> {
     let started_at = Utc::now();
     let challenger = ModelDir::load(&args.challenger)?;
     let task = challenger.metadata.task;
-    let metric_name = args.metric.clone().unwrap_or_else(|| match task {
-        Task::Binary => "pr_auc".into(),
-        Task::Regression => "mae".into(),
-    });
-    let metric = Metric::parse(&metric_name)
-        .with_context(|| format!("--metric {metric_name}: choose one of {DECISION_METRICS}"))?;
-    if metric.is_regression() != (task == Task::Regression) {
-        bail!(
-            "--metric {metric_name} does not fit a {} model",
-            serde_json::to_value(task)?.as_str().unwrap_or("?")
-        );
-    }
-    let tolerance = match args.tolerance_rel {
-        Some(r) => Tolerance::Relative(r),
-        None => Tolerance::Absolute(args.tolerance),
-    };
-    let floors = parse_floors(&args.min_metric)?;
-
+    let rule = rule(args, task)?;
     let mut messages = Vec::new();
-    let champion_dir = match (&args.champion, args.no_champion) {
+    let champion = load_champion(args, &challenger, &mut messages)?;
+    let data = load_data(args, champion.as_ref(), &challenger)?;
+    let rows = select_rows(args, &data)?;
+    let targets = labels(&data, &args.label, task, &rows)?;
+    let scored = |model, column: &Option<String>| {
+        Contender::score(
+            model,
+            &data,
+            column.as_deref(),
+            &rows,
+            &targets,
+            args.threshold,
+        )
+    };
+    let challenger = scored(&challenger, &args.challenger_scores)?;
+    let champion = match &champion {
+        Some(model) => Some(scored(model, &args.champion_scores)?),
+        None => None,
+    };
+    let coverage = match &args.entity {
+        Some(entity) => Some(coverage_of(&data, entity, challenger.model, &rows)?),
+        None => None,
+    };
+    let mut evidence = Evidence {
+        rows: targets.len(),
+        challenger: challenger.values(),
+        champion: champion.as_ref().map(Contender::values),
+        interval: None,
+        coverage,
+    };
+    let tests = paired_tests(
+        args,
+        &rule,
+        &targets,
+        champion.as_ref(),
+        &challenger,
+        &mut evidence,
+    )?;
+    let judgement = judge(&evidence, &rule);
+    messages.extend(judgement.messages.iter().cloned());
+    let text = render_text(&rule, &evidence, &judgement);
+    let result = result_json(
+        &rule,
+        &evidence,
+        &judgement,
+        champion.as_ref(),
+        &challenger,
+        tests,
+    )?;
+    Ok(
+        CommandReport::new("shadow-test", started_at, judgement.status(), result, text)
+            .with_inputs(data.inputs()?)
+            .with_gauges(gauges(&rule, &evidence, &judgement))
+            .with_messages(messages)
+            .resolve("metric", rule.metric.name())
+            .resolve("tolerance", rule.tolerance),
+    )
+}
+
+fn rule(args: &ShadowTestArgs, task: Task) -> Result<Rule> {
+    Ok(Rule {
+        metric: deciding_metric(args.metric.map(Metric::name), task)?,
+        tolerance: Tolerance::from_flags(args.tolerance, args.tolerance_rel),
+        require_significant: args.require_significant,
+        min_samples: args.min_samples,
+        min_coverage: args.min_coverage,
+        floors: parse_floors(&args.min_metric)?,
+    })
+}
+
+/// The live model, if there is one; it must predict what the challenger predicts.
+fn load_champion(
+    args: &ShadowTestArgs,
+    challenger: &ModelDir,
+    messages: &mut Vec<String>,
+) -> Result<Option<ModelDir>> {
+    let dir = match (&args.champion, args.no_champion) {
         (Some(path), false) => resolve_champion(path)?,
         _ => None,
     };
-    if args.champion.is_some() && champion_dir.is_none() {
+    if args.champion.is_some() && dir.is_none() {
         messages.push("the registry has no current version: no champion".to_string());
     }
-    let champion = champion_dir.as_deref().map(ModelDir::load).transpose()?;
-    if let Some(champ) = &champion {
-        if same_directory(&champ.path, &challenger.path) {
-            bail!(
-                "champion and challenger are the same model directory ({}): nothing to compare",
-                challenger.path.display()
-            );
-        }
-        let (a, b) = (&champ.metadata, &challenger.metadata);
-        if a.task != b.task || a.target != b.target {
-            bail!(
-                "the champion predicts `{}` ({:?}) but the challenger `{}` ({:?}); they cannot be compared",
-                a.target,
-                a.task,
-                b.target,
-                b.task
-            );
-        }
+    let Some(champion) = dir.as_deref().map(ModelDir::load).transpose()? else {
+        return Ok(None);
+    };
+    if same_directory(&champion.path, &challenger.path) {
+        bail!(
+            "champion and challenger are the same model directory ({}): nothing to compare",
+            challenger.path.display()
+        );
     }
+    let (a, b) = (&champion.metadata, &challenger.metadata);
+    if a.task != b.task || a.target != b.target {
+        bail!(
+            "the champion predicts `{}` ({:?}) but the challenger `{}` ({:?}); they cannot be compared",
+            a.target,
+            a.task,
+            b.target,
+            b.task
+        );
+    }
+    Ok(Some(champion))
+}
 
-    // Columns: the label, time, entity, score columns, and every feature a refit-scored model needs.
+/// The label, time, entity and score columns, and every feature a refit-scored model needs.
+fn load_data(
+    args: &ShadowTestArgs,
+    champion: Option<&ModelDir>,
+    challenger: &ModelDir,
+) -> Result<LoadedTable> {
     let table = Table::open(&args.data)?;
     let mut columns = vec![args.label.clone()];
     columns.extend(args.time.iter().cloned());
@@ -187,8 +250,8 @@ pub fn run(args: &ShadowTestArgs, _printer: &Printer) -> Result<CommandReport> {
     columns.extend(args.champion_scores.iter().cloned());
     columns.extend(args.challenger_scores.iter().cloned());
     let scored_by_refit = [
-        (champion.as_ref(), args.champion_scores.is_none()),
-        (Some(&challenger), args.challenger_scores.is_none()),
+        (champion, args.champion_scores.is_none()),
+        (Some(challenger), args.challenger_scores.is_none()),
     ];
     for (model, by_refit) in scored_by_refit {
         if let (Some(model), true) = (model, by_refit) {
@@ -205,292 +268,186 @@ pub fn run(args: &ShadowTestArgs, _printer: &Printer) -> Result<CommandReport> {
     }
     let mut seen = BTreeSet::new();
     columns.retain(|c| seen.insert(c.clone()));
-    let data = table.load(&columns)?;
+    table.load(&columns)
+}
 
-    let rows = match &args.time {
-        Some(time) => {
-            let times = table_timestamps(&data, time)?;
-            let missing = times.iter().filter(|t| t.is_none()).count();
-            if missing > 0 {
-                bail!(
-                    "time column `{time}` in {}: {missing} rows have no time",
-                    data.label
-                );
-            }
-            let times: Vec<i64> = times.into_iter().flatten().collect();
-            let since = args
-                .since
-                .as_deref()
-                .map(|s| {
-                    parse_timestamp(s)
-                        .with_context(|| format!("--since {s}: expected RFC 3339 or YYYY-MM-DD"))
-                })
-                .transpose()?;
-            select_recent(&times, args.last, since)
-        }
-        None => (0..data.rows).collect(),
+/// The rows to compare on: all, or the latest by --time (--last, --since).
+fn select_rows(args: &ShadowTestArgs, data: &LoadedTable) -> Result<Vec<usize>> {
+    let Some(time) = &args.time else {
+        return Ok((0..data.rows).collect());
     };
-    let targets = labels(&data, &args.label, task, &rows)?;
-
-    let challenger_scores = scores(
-        &challenger,
-        &data,
-        args.challenger_scores.as_deref(),
-        &rows,
-        task,
-    )?;
-    let champion_scores = champion
-        .as_ref()
-        .map(|c| scores(c, &data, args.champion_scores.as_deref(), &rows, task))
+    let times = table_timestamps(data, time)?;
+    let missing = times.iter().filter(|t| t.is_none()).count();
+    if missing > 0 {
+        bail!(
+            "time column `{time}` in {}: {missing} rows have no time",
+            data.label
+        );
+    }
+    let times: Vec<i64> = times.into_iter().flatten().collect();
+    let since = args
+        .since
+        .as_deref()
+        .map(|s| {
+            parse_timestamp(s)
+                .with_context(|| format!("--since {s}: expected RFC 3339 or YYYY-MM-DD"))
+        })
         .transpose()?;
-    let threshold_of = |m: &ModelDir| {
-        args.threshold
-            .or(m.metadata.decision_threshold)
-            .unwrap_or(0.5)
-    };
-    let challenger_threshold = threshold_of(&challenger);
-    let champion_threshold = champion.as_ref().map(threshold_of);
+    Ok(select_recent(&times, args.last, since))
+}
 
-    let challenger_metrics =
-        full_metrics(task, &targets, &challenger_scores, challenger_threshold)?;
-    let champion_metrics = match (&champion_scores, champion_threshold) {
-        (Some(s), Some(t)) => Some(full_metrics(task, &targets, s, t)?),
-        _ => None,
-    };
-    let value = |metrics: &Value| metrics.get(metric.name()).and_then(Value::as_f64);
+/// One model in the comparison: its scores on the selected rows, threshold and metrics.
+struct Contender<'a> {
+    model: &'a ModelDir,
+    scores: Vec<f64>,
+    threshold: f64,
+    metrics: Value,
+}
 
-    let mut reasons = Vec::new();
-    let mut passed = true;
-    let n = targets.len();
-    if n < args.min_samples {
-        passed = false;
-        reasons.push(format!(
-            "insufficient evidence: {n} rows, --min-samples is {}",
-            args.min_samples
-        ));
+impl<'a> Contender<'a> {
+    fn score(
+        model: &'a ModelDir,
+        data: &LoadedTable,
+        column: Option<&str>,
+        rows: &[usize],
+        targets: &[f64],
+        threshold: Option<f64>,
+    ) -> Result<Contender<'a>> {
+        let task = model.metadata.task;
+        let scores = scores(model, data, column, rows, task)?;
+        let threshold = threshold
+            .or(model.metadata.decision_threshold)
+            .unwrap_or(0.5);
+        let metrics = full_metrics(task, targets, &scores, threshold)?;
+        Ok(Contender {
+            model,
+            scores,
+            threshold,
+            metrics,
+        })
     }
-    let coverage = match (&args.entity, args.min_coverage) {
-        (Some(entity), min) => {
-            let result = entity_coverage(&data, entity, &challenger, &rows)?;
-            if let Some(min) = min {
-                if result.coverage < min {
-                    passed = false;
-                    reasons.push(format!(
-                        "coverage {:.2}% of `{entity}` values < required {:.2}%; unknown to the challenger: {}",
-                        100.0 * result.coverage,
-                        100.0 * min,
-                        result.missing.join(", ")
-                    ));
-                }
-            }
-            Some(result)
-        }
-        _ => None,
-    };
 
-    // An undefined metric (no rows, one class only) is missing evidence: FAIL, never a pass.
-    let challenger_value = value(&challenger_metrics).unwrap_or(f64::NAN);
-    let champion_value = champion_metrics.as_ref().and_then(value);
-    let undefined =
-        challenger_value.is_nan() || (champion_scores.is_some() && champion_value.is_none());
-    if undefined {
-        passed = false;
-        reasons.push(format!(
-            "insufficient evidence: {} is undefined on these {n} rows (no rows, or one class only)",
-            metric.name()
-        ));
+    fn values(&self) -> MetricValues {
+        MetricValues::from_json(&self.metrics)
     }
-    let mut comparison = None;
-    let mut bootstrap = json!("no champion");
-    let mut delong = Value::Null;
-    let mut mcnemar = Value::Null;
-    match (&champion_scores, champion_value) {
-        _ if undefined => {}
-        (Some(champ_scores), Some(champion_value)) => {
-            let c = compare_with_champion(metric, champion_value, challenger_value, tolerance);
-            if !c.passed {
-                passed = false;
-                reasons.push(format!(
-                    "{} {:.4} vs champion {:.4}: worse by {:.4}, more than the allowed {:.4}",
-                    metric.name(),
-                    challenger_value,
-                    champion_value,
-                    -c.improvement,
-                    c.margin
-                ));
-            }
-            let champion_model =
-                ScoredModel::new(champ_scores, champion_threshold.unwrap_or(0.5), metric);
-            let challenger_model =
-                ScoredModel::new(&challenger_scores, challenger_threshold, metric);
-            let interval = paired_bootstrap(
-                metric,
-                &targets,
-                &champion_model,
-                &challenger_model,
-                args.bootstrap,
-                args.seed,
-            );
-            if args.require_significant {
-                match &interval {
-                    Some(i) if interval_clears_margin(i, c.margin) => {}
-                    Some(i) => {
-                        passed = false;
-                        reasons.push(format!(
-                            "not significant: the 95% bootstrap interval of the improvement [{:.4}, {:.4}] does not clear {:.4}",
-                            i.improvement_low, i.improvement_high, -c.margin
-                        ));
-                    }
-                    None => {
-                        passed = false;
-                        reasons.push("not significant: no bootstrap interval (--bootstrap 0 or no defined resample)".into());
-                    }
-                }
-            }
-            bootstrap = serde_json::to_value(&interval)?;
-            if task == Task::Binary {
-                let bools: Vec<bool> = targets.iter().map(|&y| y == 1.0).collect();
-                delong = serde_json::to_value(delong_paired_test(
-                    &bools,
-                    champ_scores,
-                    &challenger_scores,
-                ))?;
-                let decide = |s: &[f64], t: f64| s.iter().map(|&x| x >= t).collect::<Vec<bool>>();
-                mcnemar = serde_json::to_value(mcnemar_test(
-                    &bools,
-                    &decide(champ_scores, champion_threshold.unwrap_or(0.5)),
-                    &decide(&challenger_scores, challenger_threshold),
-                ))?;
-            }
-            comparison = Some(c);
-        }
-        _ => {
-            if floors.is_empty() {
-                messages.push("no champion and no --min-metric floors: nothing to beat".into());
-            }
-        }
-    }
-    // Floors apply with or without a champion: a validation minimum the challenger must meet.
-    for (name, floor) in &floors {
-        match challenger_metrics.get(name.name()).and_then(Value::as_f64) {
-            Some(v) if meets_floor(*name, v, *floor) => {}
-            Some(v) => {
-                passed = false;
-                reasons.push(format!("{} {v:.4} misses the floor {floor}", name.name()));
-            }
-            None => {
-                passed = false;
-                reasons.push(format!("{} is undefined on these rows", name.name()));
-            }
-        }
-    }
-    if passed {
-        reasons.push(match &comparison {
-            Some(c) => format!(
-                "{} {:.4} vs champion {:.4} (improvement {:+.4})",
-                metric.name(),
-                c.challenger,
-                c.champion,
-                c.improvement
-            ),
-            None => format!("no champion; {} {:.4}", metric.name(), challenger_value),
-        });
-    }
-    let status = if passed { Status::Ok } else { Status::Fail };
-    let verdict = if passed { "PASS" } else { "FAIL" };
-    let rule = describe_rule(metric, tolerance, args.require_significant);
 
-    let text = render_text(
-        verdict,
-        &reasons,
-        &rule,
-        metric,
-        &champion_metrics,
-        &challenger_metrics,
-        n,
-    );
-    let mut metrics = Gauges::default();
-    metrics.gauge(
-        "refit_shadow_rows",
-        "Rows both models were compared on.",
-        &[],
-        n as f64,
-    );
-    metrics.gauge(
-        "refit_shadow_metric",
-        "The deciding metric per model.",
-        &[("metric", metric.name()), ("model", "challenger")],
-        challenger_value,
-    );
-    if let Some(c) = &comparison {
-        metrics.gauge(
-            "refit_shadow_metric",
-            "The deciding metric per model.",
-            &[("metric", metric.name()), ("model", "champion")],
-            c.champion,
-        );
-        metrics.gauge(
-            "refit_shadow_improvement",
-            "Challenger minus champion, positive = challenger better.",
-            &[("metric", metric.name())],
-            c.improvement,
-        );
+    fn scored(&self, metric: Metric) -> ScoredModel<'_> {
+        ScoredModel::new(&self.scores, self.threshold, metric)
     }
-    let describe = |m: &ModelDir, metrics: &Value, threshold: f64| -> Result<Value> {
+
+    fn decisions(&self) -> Vec<bool> {
+        self.scores.iter().map(|&s| s >= self.threshold).collect()
+    }
+
+    fn describe(&self) -> Result<Value> {
+        let m = self.model;
         Ok(json!({
             "path": m.path,
             "trained_at": m.metadata.trained_at,
             "data_fingerprint": m.metadata.data_fingerprint.sha256,
             "fingerprint": model_fingerprint(&m.path)?,
-            "decision_threshold": threshold,
-            "metrics": metrics,
+            "decision_threshold": self.threshold,
+            "metrics": self.metrics,
         }))
-    };
-    let report = CommandReport::new("shadow-test", started_at, status, json!({
-            "verdict": verdict,
-            "rule": rule,
-            "rows": n,
-            "champion": match (&champion, &champion_metrics) {
-                (Some(m), Some(metrics)) => describe(m, metrics, champion_threshold.unwrap_or(0.5))?,
-                _ => Value::Null,
-            },
-            "challenger": describe(&challenger, &challenger_metrics, challenger_threshold)?,
-            "comparison": comparison,
-            "bootstrap": bootstrap,
-            "delong": delong,
-            "mcnemar": mcnemar,
-            "coverage": coverage.map(|c| json!({
-                "entity": args.entity, "coverage": c.coverage, "entities": c.entities,
-                "missing": c.missing,
-            })),
-            "reasons": reasons,
-        }), text)
-        .with_inputs(data.inputs()?)
-        .with_gauges(metrics)
-        .with_messages(messages);
-    let report = report
-        .resolve("metric", metric.name())
-        .resolve("tolerance", tolerance);
-    Ok(report)
+    }
 }
 
-fn parse_floors(specs: &[String]) -> Result<Vec<(Metric, f64)>> {
-    specs
-        .iter()
-        .map(|spec| {
-            let (name, value) = spec.split_once('=').with_context(|| {
-                format!("--min-metric {spec}: expected NAME=VALUE, e.g. pr_auc=0.4")
-            })?;
-            let metric = Metric::parse(name.trim()).with_context(|| {
-                format!("--min-metric {spec}: unknown metric; choose one of {DECISION_METRICS}")
-            })?;
-            let value: f64 = value
-                .trim()
-                .parse()
-                .with_context(|| format!("--min-metric {spec}: `{value}` is not a number"))?;
-            Ok((metric, value))
-        })
-        .collect()
+/// The bootstrap interval (into the evidence), DeLong and McNemar: paired evidence that
+/// needs a champion whose deciding metric is defined.
+struct PairedTests {
+    bootstrap: Value,
+    delong: Value,
+    mcnemar: Value,
+}
+
+fn paired_tests(
+    args: &ShadowTestArgs,
+    rule: &Rule,
+    targets: &[f64],
+    champion: Option<&Contender>,
+    challenger: &Contender,
+    evidence: &mut Evidence,
+) -> Result<PairedTests> {
+    let mut tests = PairedTests {
+        bootstrap: json!("no champion"),
+        delong: Value::Null,
+        mcnemar: Value::Null,
+    };
+    let (Some(champion), Some(_)) = (champion, evidence.comparable(rule.metric)) else {
+        return Ok(tests);
+    };
+    evidence.interval = paired_bootstrap(
+        rule.metric,
+        targets,
+        &champion.scored(rule.metric),
+        &challenger.scored(rule.metric),
+        args.bootstrap,
+        args.seed,
+    );
+    tests.bootstrap = serde_json::to_value(&evidence.interval)?;
+    if challenger.model.metadata.task == Task::Binary {
+        let truth: Vec<bool> = targets.iter().map(|&y| y == 1.0).collect();
+        let delong = delong_paired_test(&truth, &champion.scores, &challenger.scores);
+        let mcnemar = mcnemar_test(&truth, &champion.decisions(), &challenger.decisions());
+        tests.delong = serde_json::to_value(delong)?;
+        tests.mcnemar = serde_json::to_value(mcnemar)?;
+    }
+    Ok(tests)
+}
+
+fn result_json(
+    rule: &Rule,
+    evidence: &Evidence,
+    judgement: &Judgement,
+    champion: Option<&Contender>,
+    challenger: &Contender,
+    tests: PairedTests,
+) -> Result<Value> {
+    Ok(json!({
+        "verdict": judgement.verdict(),
+        "rule": rule.describe(),
+        "rows": evidence.rows,
+        "champion": champion.map(Contender::describe).transpose()?,
+        "challenger": challenger.describe()?,
+        "comparison": judgement.comparison,
+        "bootstrap": tests.bootstrap,
+        "delong": tests.delong,
+        "mcnemar": tests.mcnemar,
+        "coverage": evidence.coverage,
+        "reasons": judgement.reasons,
+    }))
+}
+
+fn gauges(rule: &Rule, evidence: &Evidence, judgement: &Judgement) -> Gauges {
+    let metric = rule.metric.name();
+    let mut gauges = Gauges::default();
+    gauges.gauge(
+        "refit_shadow_rows",
+        "Rows both models were compared on.",
+        &[],
+        evidence.rows as f64,
+    );
+    gauges.gauge(
+        "refit_shadow_metric",
+        "The deciding metric per model.",
+        &[("metric", metric), ("model", "challenger")],
+        evidence.challenger.get(rule.metric).unwrap_or(f64::NAN),
+    );
+    if let Some(c) = &judgement.comparison {
+        gauges.gauge(
+            "refit_shadow_metric",
+            "The deciding metric per model.",
+            &[("metric", metric), ("model", "champion")],
+            c.champion,
+        );
+        gauges.gauge(
+            "refit_shadow_improvement",
+            "Challenger minus champion, positive = challenger better.",
+            &[("metric", metric)],
+            c.improvement,
+        );
+    }
+    gauges
 }
 
 fn same_directory(a: &Path, b: &Path) -> bool {
@@ -571,14 +528,8 @@ fn full_metrics(task: Task, targets: &[f64], scores: &[f64], threshold: f64) -> 
     })
 }
 
-struct Coverage {
-    coverage: f64,
-    entities: usize,
-    missing: Vec<String>,
-}
-
-/// Share of distinct entity values in the selected rows that the challenger's vocabulary knows.
-fn entity_coverage(
+/// Which of the data's entities the challenger's vocabulary knows.
+fn coverage_of(
     data: &LoadedTable,
     entity: &str,
     model: &ModelDir,
@@ -591,53 +542,5 @@ fn entity_coverage(
         )
     })?;
     let seen = data.distinct_text(entity, rows)?;
-    let known: BTreeSet<String> = vocabulary.iter().cloned().collect();
-    let missing: Vec<String> = seen.difference(&known).cloned().collect();
-    let coverage = if seen.is_empty() {
-        1.0
-    } else {
-        1.0 - missing.len() as f64 / seen.len() as f64
-    };
-    Ok(Coverage {
-        coverage,
-        entities: seen.len(),
-        missing,
-    })
-}
-
-fn render_text(
-    verdict: &str,
-    reasons: &[String],
-    rule: &str,
-    metric: Metric,
-    champion: &Option<Value>,
-    challenger: &Value,
-    rows: usize,
-) -> String {
-    let names: &[&str] = if metric.is_regression() {
-        &REGRESSION_METRIC_NAMES
-    } else {
-        &BINARY_METRIC_NAMES
-    };
-    let fmt = |m: Option<&Value>, name: &str| {
-        m.and_then(|m| m.get(name))
-            .and_then(Value::as_f64)
-            .map_or("-".to_string(), |v| format!("{v:.4}"))
-    };
-    let table: Vec<Vec<String>> = names
-        .iter()
-        .map(|name| {
-            let marker = if *name == metric.name() { " *" } else { "" };
-            vec![
-                format!("{name}{marker}"),
-                fmt(champion.as_ref(), name),
-                fmt(Some(challenger), name),
-            ]
-        })
-        .collect();
-    format!(
-        "shadow-test {verdict}: {}\n{rows} rows; rule: {rule}\n\n{}",
-        reasons.join("; "),
-        render_table(&["METRIC", "CHAMPION", "CHALLENGER"], &table)
-    )
+    Ok(entity_coverage(entity, &seen, vocabulary))
 }

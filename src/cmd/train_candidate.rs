@@ -29,7 +29,7 @@ use crate::model::train::{
     FittedModel, PreparedRows, Trainer, HOLDOUT_LABEL, HOLDOUT_SCORE,
 };
 use crate::model::{ModelKind, Task};
-use crate::proxy::label::{binary_labels, finite_values};
+use crate::data::labels::{binary_labels, finite_values};
 use crate::report::envelope::rfc3339;
 use crate::report::output::{CommandReport, Printer};
 use crate::report::prometheus::Gauges;

@@ -4,6 +4,7 @@
 pub mod atomic;
 pub mod columns;
 pub mod keys;
+pub mod labels;
 pub mod read;
 pub mod time;
 

@@ -10,7 +10,8 @@ use super::svg::{
     band_gauge, history, interval_vs_zero, paired_bars, unit_lines, BASELINE_COLOR, CURRENT_COLOR,
 };
 use super::{escape, status_badge, table};
-use crate::metrics::{BINARY_METRIC_NAMES, REGRESSION_METRIC_NAMES};
+use crate::metrics::metric::direction_label;
+use crate::metrics::Metric;
 
 fn num(v: &Value, digits: usize) -> String {
     v.as_f64()
@@ -213,23 +214,19 @@ fn drift(result: &Value) -> String {
     out
 }
 
-/// Binary then regression metric names: a table shows the ones the report has.
-fn all_metric_names() -> Vec<&'static str> {
-    BINARY_METRIC_NAMES
-        .iter()
-        .chain(&REGRESSION_METRIC_NAMES)
-        .copied()
-        .collect()
+/// Binary then regression metrics: one table serves reports of either task.
+fn all_metrics() -> Vec<Metric> {
+    [&Metric::BINARY[..], &Metric::REGRESSION[..]].concat()
 }
 
-fn metric_table(names: &[&str], columns: &[(&str, &Value)]) -> String {
+fn metric_table(metrics: &[Metric], columns: &[(&str, &Value)]) -> String {
     let mut header = vec!["metric"];
     header.extend(columns.iter().map(|(h, _)| *h));
-    let rows: Vec<Vec<String>> = names
+    let rows: Vec<Vec<String>> = metrics
         .iter()
         .map(|m| {
-            let mut row = vec![escape(m)];
-            row.extend(columns.iter().map(|(_, v)| num(&v[*m], 4)));
+            let mut row = vec![escape(m.name())];
+            row.extend(columns.iter().map(|(_, v)| num(&v[m.name()], 4)));
             row
         })
         .collect();
@@ -259,11 +256,7 @@ fn score_proxy(result: &Value) -> String {
             text(&c["metric"]),
             num(&c["current"], 4),
             num(&c["baseline"], 4),
-            if higher {
-                "higher is better"
-            } else {
-                "lower is better"
-            },
+            direction_label(higher),
             num(&allowed.into(), 4)
         );
         out.push_str(&interval_vs_zero(
@@ -275,7 +268,7 @@ fn score_proxy(result: &Value) -> String {
         ));
     }
     let metrics = &result["metrics"];
-    out.push_str(&metric_table(&all_metric_names(), &[("current", metrics)]));
+    out.push_str(&metric_table(&all_metrics(), &[("current", metrics)]));
     let curve = result["curve"].as_array().cloned().unwrap_or_default();
     if !curve.is_empty() {
         let roc: Vec<(f64, f64)> = std::iter::once((0.0, 0.0))
@@ -429,7 +422,7 @@ fn shadow(result: &Value) -> String {
     let champion = &result["champion"]["metrics"];
     let challenger = &result["challenger"]["metrics"];
     out.push_str(&metric_table(
-        &all_metric_names(),
+        &all_metrics(),
         &[("champion", champion), ("challenger", challenger)],
     ));
     let c = &result["comparison"];
@@ -484,9 +477,10 @@ fn shadow(result: &Value) -> String {
 fn registry(result: &Value) -> String {
     let versions = result["versions"].as_array().cloned().unwrap_or_default();
     let headline = |v: &Value| {
-        ["roc_auc", "mae"]
-            .iter()
-            .find_map(|m| v["holdout_metrics"][*m].as_f64().map(|x| (*m, x)))
+        [Metric::RocAuc, Metric::Mae].iter().find_map(|m| {
+            let value = v["holdout_metrics"][m.name()].as_f64()?;
+            Some((m.name(), value))
+        })
     };
     let points: Vec<(u32, f64)> = versions
         .iter()
@@ -598,7 +592,7 @@ fn train(result: &Value) -> String {
         num(&result["decision_threshold"], 4)
     );
     out.push_str(&metric_table(
-        &all_metric_names(),
+        &all_metrics(),
         &[("holdout", &result["holdout_metrics"])],
     ));
     out

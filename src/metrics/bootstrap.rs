@@ -8,71 +8,7 @@ use serde::Serialize;
 
 use crate::stats::quantile::quantile_sorted;
 
-/// Metrics shadow-test can decide on; ranking metrics need the rows sorted by score.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Metric {
-    RocAuc,
-    PrAuc,
-    LogLoss,
-    Brier,
-    F1,
-    Accuracy,
-    Precision,
-    Recall,
-    Mae,
-    Rmse,
-    R2,
-}
-
-pub const DECISION_METRICS: &str =
-    "roc_auc, pr_auc, log_loss, brier, f1, accuracy, precision, recall, mae, rmse, r2";
-
-impl Metric {
-    pub fn parse(name: &str) -> Option<Metric> {
-        Some(match name {
-            "roc_auc" => Metric::RocAuc,
-            "pr_auc" => Metric::PrAuc,
-            "log_loss" => Metric::LogLoss,
-            "brier" => Metric::Brier,
-            "f1" => Metric::F1,
-            "accuracy" => Metric::Accuracy,
-            "precision" => Metric::Precision,
-            "recall" => Metric::Recall,
-            "mae" => Metric::Mae,
-            "rmse" => Metric::Rmse,
-            "r2" => Metric::R2,
-            _ => return None,
-        })
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Metric::RocAuc => "roc_auc",
-            Metric::PrAuc => "pr_auc",
-            Metric::LogLoss => "log_loss",
-            Metric::Brier => "brier",
-            Metric::F1 => "f1",
-            Metric::Accuracy => "accuracy",
-            Metric::Precision => "precision",
-            Metric::Recall => "recall",
-            Metric::Mae => "mae",
-            Metric::Rmse => "rmse",
-            Metric::R2 => "r2",
-        }
-    }
-
-    pub fn higher_is_better(self) -> bool {
-        !matches!(
-            self,
-            Metric::LogLoss | Metric::Brier | Metric::Mae | Metric::Rmse
-        )
-    }
-
-    pub fn is_regression(self) -> bool {
-        matches!(self, Metric::Mae | Metric::Rmse | Metric::R2)
-    }
-}
+pub use super::metric::{Metric, DECISION_METRICS};
 
 /// One model's side of the comparison.
 pub struct ScoredModel<'a> {
@@ -85,7 +21,7 @@ pub struct ScoredModel<'a> {
 
 impl<'a> ScoredModel<'a> {
     pub fn new(scores: &'a [f64], threshold: f64, metric: Metric) -> ScoredModel<'a> {
-        let order = if matches!(metric, Metric::RocAuc | Metric::PrAuc) {
+        let order = if metric.is_ranking() {
             let mut order: Vec<u32> = (0..scores.len() as u32).collect();
             order.sort_unstable_by(|&a, &b| scores[b as usize].total_cmp(&scores[a as usize]));
             order
@@ -151,8 +87,7 @@ pub fn weighted_metric(
     model: &ScoredModel<'_>,
     weights: &[u16],
 ) -> Option<f64> {
-    let ranking = matches!(metric, Metric::RocAuc | Metric::PrAuc);
-    let pass = if ranking {
+    let pass = if metric.is_ranking() {
         Pass::new(
             model,
             targets,
@@ -214,6 +149,11 @@ fn pass_metric(metric: Metric, pass: &Pass, weight: impl Fn(usize) -> f64) -> Op
                     }
                     Metric::Brier | Metric::Rmse => sums[0] += w * (s - y) * (s - y),
                     Metric::Mae => sums[0] += w * (s - y).abs(),
+                    Metric::Mape if y != 0.0 => {
+                        sums[0] += w * ((s - y) / y).abs();
+                        sums[1] += w;
+                    }
+                    Metric::Mape => {}
                     Metric::R2 => {
                         sums[0] += w * (s - y) * (s - y);
                         sums[1] += w * y;
@@ -237,6 +177,8 @@ fn pass_metric(metric: Metric, pass: &Pass, weight: impl Fn(usize) -> f64) -> Op
             match metric {
                 Metric::LogLoss | Metric::Brier | Metric::Mae => Some(a / total),
                 Metric::Rmse => Some((a / total).sqrt()),
+                // Rows with a zero target are left out, as in `regression_metrics`.
+                Metric::Mape => (b > 0.0).then(|| a / b),
                 Metric::R2 => {
                     let total_ss = c - b * b / total;
                     (total_ss > 0.0).then(|| 1.0 - a / total_ss)
@@ -319,8 +261,7 @@ pub fn paired_bootstrap(
     }
     // Weights are indexed by the champion's pass position (rows by its descending score for
     // ranking metrics, else row order); the challenger's pass gathers them through its map.
-    let ranking = matches!(metric, Metric::RocAuc | Metric::PrAuc);
-    let (champion_pass, challenger_pass) = if ranking {
+    let (champion_pass, challenger_pass) = if metric.is_ranking() {
         let mut position = vec![0u32; n];
         for (p, &row) in champion.order.iter().enumerate() {
             position[row as usize] = p as u32;
@@ -417,6 +358,22 @@ mod tests {
             let got = weighted_metric(metric, &targets, &model, &[1; 4]).unwrap();
             assert!((got - want).abs() < 1e-12, "{metric:?}: {got} vs {want}");
         }
+    }
+
+    #[test]
+    fn weighted_mape_leaves_out_zero_targets_like_regression_metrics() {
+        let targets = [3.0, -0.5, 0.0, 7.0];
+        let predictions = [2.5, 0.0, 1.0, 8.0];
+        let model = ScoredModel::new(&predictions, 0.5, Metric::Mape);
+        let want = regression_metrics(&targets, &predictions).mape.unwrap();
+        let got = weighted_metric(Metric::Mape, &targets, &model, &[1; 4]).unwrap();
+        assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+        // Repeating the first row twice weighs it twice.
+        let got = weighted_metric(Metric::Mape, &targets, &model, &[2, 1, 1, 0]).unwrap();
+        let want = (2.0 * (0.5 / 3.0) + 1.0) / 3.0;
+        assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+        let zeros = [0.0; 4];
+        assert_eq!(weighted_metric(Metric::Mape, &zeros, &model, &[1; 4]), None);
     }
 
     #[test]

@@ -1,27 +1,24 @@
 //! Classification and regression metrics shared by score-proxy, shadow-test and
 //! train-candidate. Pure functions over slices, pinned to scikit-learn's values
-//! (`fixtures/metrics/make_golden.py`).
+//! (`fixtures/metrics/make_golden.py`). [`Metric`] names them and knows their direction.
 
 pub mod binary;
 pub mod bootstrap;
+pub mod metric;
+pub mod task;
 pub mod regression;
+pub mod threshold;
+pub mod values;
 
 pub use binary::{binary_metrics, curve_points, BinaryMetrics, CurvePoint};
+pub use metric::Metric;
+pub use task::Task;
 pub use regression::{regression_metrics, RegressionMetrics};
-pub mod threshold;
 pub use threshold::{choose_threshold, ThresholdRule};
+pub use values::MetricValues;
 
-/// The binary metrics every report and table shows, in display order.
-pub const BINARY_METRIC_NAMES: [&str; 8] = [
-    "roc_auc",
-    "pr_auc",
-    "log_loss",
-    "brier",
-    "accuracy",
-    "precision",
-    "recall",
-    "f1",
-];
+/// The names of [`Metric::BINARY`] (older callers take `&str`s).
+pub const BINARY_METRIC_NAMES: [&str; 8] = metric::names(Metric::BINARY);
 
-/// The regression metrics every report and table shows, in display order.
-pub const REGRESSION_METRIC_NAMES: [&str; 3] = ["mae", "rmse", "r2"];
+/// The names of [`Metric::REGRESSION`] (older callers take `&str`s).
+pub const REGRESSION_METRIC_NAMES: [&str; 3] = metric::names(Metric::REGRESSION);

@@ -10,13 +10,8 @@ pub mod metadata;
 pub mod split;
 pub mod train;
 
-/// What a model predicts: a probability of the positive class, or a number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Task {
-    Binary,
-    Regression,
-}
+/// What a model predicts; defined with the metrics that judge it.
+pub use crate::metrics::Task;
 
 /// The built-in trainers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -26,28 +21,6 @@ pub enum ModelKind {
     Gbm,
     /// Logistic (binary) or ridge (regression) regression.
     Linear,
-}
-
-impl Task {
-    pub fn name(self) -> &'static str {
-        match self {
-            Task::Binary => "binary",
-            Task::Regression => "regression",
-        }
-    }
-}
-
-impl std::str::FromStr for Task {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Task, String> {
-        match s {
-            "binary" => Ok(Task::Binary),
-            "regression" => Ok(Task::Regression),
-            other => Err(format!(
-                "unknown task `{other}`: expected binary or regression"
-            )),
-        }
-    }
 }
 
 impl std::str::FromStr for ModelKind {

@@ -18,7 +18,7 @@ use crate::data::read::LoadedTable;
 use crate::data::time::{format_ms, table_timestamps};
 use crate::data::{ColumnKind, InputInfo};
 use crate::metrics::{binary_metrics, choose_threshold, regression_metrics, ThresholdRule};
-use crate::proxy::label::{binary_labels, finite_values};
+use crate::data::labels::{binary_labels, finite_values};
 
 /// Column names in holdout.parquet besides the id and time columns.
 pub const HOLDOUT_LABEL: &str = "label";

@@ -7,19 +7,16 @@ use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::metrics::Metric;
 use crate::report::Status;
 
-/// Whether a larger value of `metric` is better.
-pub fn higher_is_better(metric: &str) -> Option<bool> {
-    match metric {
-        "roc_auc" | "pr_auc" | "accuracy" | "precision" | "recall" | "f1" | "r2" => Some(true),
-        "log_loss" | "brier" | "mae" | "rmse" | "mape" => Some(false),
-        _ => None,
-    }
-}
+/// The metric names score-proxy accepts, for its error message.
+pub use crate::metrics::metric::METRIC_CHOICES as KNOWN_METRICS;
 
-pub const KNOWN_METRICS: &str =
-    "roc_auc, pr_auc, log_loss, brier, accuracy, precision, recall, f1, mae, rmse, r2, mape";
+/// Whether a larger value of `metric` is better; `None` for a name that is not a metric.
+pub fn higher_is_better(metric: &str) -> Option<bool> {
+    Metric::parse(metric).map(Metric::higher_is_better)
+}
 
 /// Finds `metric` in a metrics JSON: a flat object, a model's metadata.json
 /// (`holdout_metrics`), or a refit report (`result.metrics`).
@@ -132,5 +129,16 @@ mod tests {
         assert!((c.drop_relative.unwrap() - 0.15).abs() < 1e-12);
         let c = compare_metric("mae", 10.0, 9.0, DropLimit::Relative(0.1));
         assert_eq!(c.status, Status::Ok);
+    }
+
+    #[test]
+    fn directions_come_from_the_metric_type() {
+        assert_eq!(higher_is_better("pr_auc"), Some(true));
+        assert_eq!(higher_is_better("mape"), Some(false));
+        assert_eq!(higher_is_better("auc"), None);
+        assert_eq!(
+            KNOWN_METRICS,
+            "roc_auc, pr_auc, log_loss, brier, accuracy, precision, recall, f1, mae, rmse, r2, mape"
+        );
     }
 }

@@ -5,7 +5,7 @@ use anyhow::{anyhow, Result};
 
 use super::evaluate::Labels;
 use super::join::{horizon_join, key_join, AmbiguousOutcomes, Joined};
-use super::label::{
+use crate::data::labels::{
     binary_labels, check_key_types, finite_values, probability_scores, rule_labels,
 };
 use super::plan::{JoinKind, JoinPlan, LabelSource};
@@ -13,7 +13,7 @@ use crate::data::keys::KeyInterner;
 use crate::data::read::LoadedTable;
 use crate::data::time::{format_ms, table_timestamps};
 use crate::data::{InputInfo, Table};
-use crate::model::Task;
+use crate::metrics::Task;
 
 /// Predictions paired with outcomes, with the decoded score and label of every row.
 pub struct Matched {

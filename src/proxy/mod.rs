@@ -8,7 +8,6 @@
 pub mod compare;
 pub mod evaluate;
 pub mod join;
-pub mod label;
 pub mod matched;
 pub mod plan;
 pub mod result;

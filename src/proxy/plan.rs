@@ -4,7 +4,7 @@
 
 use anyhow::{bail, Result};
 
-use crate::model::Task;
+use crate::metrics::Task;
 
 /// What the user asked for, already parsed: durations in milliseconds, no clap types.
 #[derive(Debug, Clone, PartialEq)]

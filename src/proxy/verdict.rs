@@ -8,7 +8,7 @@ use anyhow::{bail, Result};
 
 use super::compare::{baseline_metric, higher_is_better, DropLimit, KNOWN_METRICS};
 use super::evaluate::{verdict, ProxyVerdict, TaskMetrics, Usable};
-use crate::model::Task;
+use crate::metrics::Task;
 
 /// The verdict flags, already parsed; no clap types.
 #[derive(Debug, Clone, PartialEq)]

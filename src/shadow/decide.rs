@@ -4,7 +4,8 @@
 
 use serde::Serialize;
 
-use crate::metrics::bootstrap::{BootstrapInterval, Metric};
+use crate::metrics::bootstrap::BootstrapInterval;
+use crate::metrics::Metric;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(tag = "kind", content = "value", rename_all = "lowercase")]
@@ -16,6 +17,14 @@ pub enum Tolerance {
 }
 
 impl Tolerance {
+    /// --tolerance-rel, when given, wins over --tolerance (which defaults to 0).
+    pub fn from_flags(absolute: f64, relative: Option<f64>) -> Tolerance {
+        match relative {
+            Some(r) => Tolerance::Relative(r),
+            None => Tolerance::Absolute(absolute),
+        }
+    }
+
     /// How much worse than `champion` the challenger may be, in the metric's units.
     pub fn margin(self, champion: f64) -> f64 {
         match self {
@@ -66,11 +75,7 @@ pub fn compare_with_champion(
 
 /// The rule in words, for the report.
 pub fn describe_rule(metric: Metric, tolerance: Tolerance, require_significant: bool) -> String {
-    let direction = if metric.higher_is_better() {
-        "higher is better"
-    } else {
-        "lower is better"
-    };
+    let direction = metric.direction();
     let allowed = match tolerance {
         Tolerance::Absolute(0.0) => "no worse than the champion".to_string(),
         Tolerance::Absolute(t) => format!("worse than the champion by at most {t}"),
@@ -132,5 +137,14 @@ mod tests {
     fn floors_follow_the_metric_direction() {
         assert!(meets_floor(Metric::RocAuc, 0.8, 0.75));
         assert!(!meets_floor(Metric::Mae, 12.0, 10.0));
+    }
+
+    #[test]
+    fn tolerance_from_flags_prefers_the_relative_one() {
+        assert_eq!(Tolerance::from_flags(0.0, None), Tolerance::Absolute(0.0));
+        assert_eq!(
+            Tolerance::from_flags(0.02, Some(0.1)),
+            Tolerance::Relative(0.1)
+        );
     }
 }

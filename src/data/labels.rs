@@ -1,5 +1,5 @@
-//! Labels, scores and join keys from decoded columns, with row-level validation that names
-//! the column and counts the offending rows.
+//! Labels, scores and join keys from decoded columns (score-proxy, shadow-test, training), with
+//! row-level validation that names the column and counts the offending rows.
 
 use anyhow::{bail, Context, Result};
 use polars::prelude::{Column, DataFrame, DataType, IntoLazy};
