@@ -37,6 +37,50 @@ fn only_lib_and_the_binary_import_the_cli() {
     }
 }
 
+/// Each module's layer: a module may import only from lower layers (docs/DESIGN.md).
+const LAYERS: &[(&str, u8)] = &[
+    ("data", 0),
+    ("stats", 0),
+    ("metrics", 1),
+    ("html", 2),
+    ("report", 3),
+    ("drift", 4),
+    ("fleet", 4),
+    ("proxy", 4),
+    ("model", 5),
+    ("shadow", 6),
+    ("registry", 6),
+    ("cmd", 7),
+    ("cli", 8),
+];
+
+fn layer(module: &str) -> Option<u8> {
+    LAYERS.iter().find(|(m, _)| *m == module).map(|(_, l)| *l)
+}
+
+#[test]
+fn imports_only_point_down_the_layers() {
+    let mut upward = Vec::new();
+    for file in rust_files(&src()) {
+        let name = relative(&file);
+        let module = name.split(['/', '.']).next().unwrap_or_default();
+        let Some(own) = layer(module) else { continue };
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (used, _) in LAYERS {
+            let imported = text.contains(&format!("crate::{used}::"))
+                || text.contains(&format!("crate::{used};"));
+            if *used != module && imported && layer(used) >= Some(own) {
+                upward.push(format!("{name} imports crate::{used}"));
+            }
+        }
+    }
+    assert!(
+        upward.is_empty(),
+        "imports that do not point down:\n{}",
+        upward.join("\n")
+    );
+}
+
 #[test]
 fn clap_stays_in_the_cli_and_the_command_files() {
     for file in rust_files(&src()) {

@@ -180,7 +180,7 @@ impl fmt::Display for Metric {
     }
 }
 
-/// For clap's value parser: an unknown name is an error that lists the choices.
+/// For parsing flags: an unknown name is an error that lists the choices.
 impl FromStr for Metric {
     type Err = String;
 
