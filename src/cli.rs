@@ -76,45 +76,48 @@ impl GlobalArgs {
     }
 }
 
+/// Every subcommand takes negative numbers as values (`--fail-psi -1` is a range error that
+/// names the flag, not an unknown argument).
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Is today's data distributed like the baseline? PSI, KS, Wasserstein, JS, chi-square.
-    #[command(after_help = cmd::drift_check::EXAMPLES)]
+    #[command(after_help = cmd::drift_check::EXAMPLES, allow_negative_numbers = true)]
     DriftCheck(cmd::drift_check::DriftCheckArgs),
     /// Write a baseline profile (quantile bins, category frequencies, null counts) that
     /// drift-check accepts as --baseline instead of the raw data.
-    #[command(after_help = cmd::profile::EXAMPLES)]
+    #[command(after_help = cmd::profile::EXAMPLES, allow_negative_numbers = true)]
     Profile(cmd::profile::ProfileArgs),
     /// Is the live model decaying? Join past predictions with outcomes that arrived later,
     /// compute its metrics and compare them with its baseline.
-    #[command(after_help = cmd::score_proxy::EXAMPLES)]
+    #[command(after_help = cmd::score_proxy::EXAMPLES, allow_negative_numbers = true)]
     ScoreProxy(cmd::score_proxy::ScoreProxyArgs),
     /// Which entities are new, offline or gone since the model learnt its vocabulary, and what
     /// share of predictions hit unknown entities?
-    #[command(after_help = cmd::fleet_diff::EXAMPLES)]
+    #[command(after_help = cmd::fleet_diff::EXAMPLES, allow_negative_numbers = true)]
     FleetDiff(cmd::fleet_diff::FleetDiffArgs),
     /// Train a challenger on fresh data with a time-based holdout and write a model directory
     /// (model.json, metadata.json, holdout.parquet, profile.json).
-    #[command(after_help = cmd::train_candidate::EXAMPLES)]
+    #[command(after_help = cmd::train_candidate::EXAMPLES, allow_negative_numbers = true)]
     TrainCandidate(cmd::train_candidate::TrainCandidateArgs),
     /// Score a data set with a model directory's model, vocabularies and feature order.
-    #[command(after_help = cmd::predict::EXAMPLES)]
+    #[command(after_help = cmd::predict::EXAMPLES, allow_negative_numbers = true)]
     Predict(cmd::predict::PredictArgs),
     /// Champion vs challenger on the same recent labelled rows: PASS only if the challenger is
     /// not worse, with the rule stated and the evidence (bootstrap, DeLong, McNemar) saved.
-    #[command(after_help = cmd::shadow::EXAMPLES)]
+    #[command(after_help = cmd::shadow::EXAMPLES, allow_negative_numbers = true)]
     ShadowTest(cmd::shadow::ShadowTestArgs),
     /// Version a challenger in the registry and swap the live pointer atomically, if its
     /// shadow test passed; audited, pruned, serving notified.
-    #[command(after_help = cmd::promote::EXAMPLES)]
+    #[command(after_help = cmd::promote::EXAMPLES, allow_negative_numbers = true)]
     Promote(cmd::promote::PromoteArgs),
     /// Point the live pointer back to the previous (or a named) version; audited.
-    #[command(after_help = cmd::rollback::EXAMPLES)]
+    #[command(after_help = cmd::rollback::EXAMPLES, allow_negative_numbers = true)]
     Rollback(cmd::rollback::RollbackArgs),
     /// Inspect the registry: list versions, show one, verify (and repair) its invariants.
+    #[command(allow_negative_numbers = true)]
     Registry(cmd::registry::RegistryArgs),
     /// Render JSON reports (files, or run folders of them) as one self-contained HTML page.
-    #[command(after_help = cmd::report::EXAMPLES)]
+    #[command(after_help = cmd::report::EXAMPLES, allow_negative_numbers = true)]
     Report(cmd::report::ReportArgs),
 }
 

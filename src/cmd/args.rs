@@ -146,15 +146,77 @@ pub fn floor(text: &str) -> Result<String, String> {
     Ok(text.to_string())
 }
 
-/// A share in [0, 1] (coverage, fractions), checked once by clap.
-pub fn share(text: &str) -> Result<f64, String> {
+fn number(text: &str) -> Result<f64, String> {
     let value: f64 = text
+        .trim()
         .parse()
         .map_err(|_| format!("`{text}` is not a number"))?;
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(format!("{text} is not a finite number"))
+    }
+}
+
+/// A share in [0, 1] (coverage, bands), checked once by clap.
+pub fn share(text: &str) -> Result<f64, String> {
+    let value = number(text)?;
     if (0.0..=1.0).contains(&value) {
         Ok(value)
     } else {
         Err(format!("{value} is not a share between 0 and 1"))
+    }
+}
+
+/// A share in (0, 1]: zero would switch the rule off.
+pub fn positive_share(text: &str) -> Result<f64, String> {
+    match share(text)? {
+        v if v > 0.0 => Ok(v),
+        v => Err(format!("{v} must be above 0 and at most 1")),
+    }
+}
+
+/// A fraction strictly between 0 and 1 (a holdout share).
+pub fn open_fraction(text: &str) -> Result<f64, String> {
+    match share(text)? {
+        v if v > 0.0 && v < 1.0 => Ok(v),
+        v => Err(format!("{v} must be strictly between 0 and 1")),
+    }
+}
+
+/// A probability threshold in [0, 1].
+pub fn probability(text: &str) -> Result<f64, String> {
+    share(text).map_err(|_| format!("`{text}` is not a probability between 0 and 1"))
+}
+
+/// A limit, tolerance or distance: a finite number >= 0 (NaN would switch a gate off).
+pub fn non_negative(text: &str) -> Result<f64, String> {
+    match number(text)? {
+        v if v >= 0.0 => Ok(v),
+        v => Err(format!("{v} must be 0 or more")),
+    }
+}
+
+/// Bootstrap resamples: enough for a stable 95% interval, bounded so a run ends.
+pub const MAX_RESAMPLES: usize = 100_000;
+
+pub fn resamples(text: &str) -> Result<usize, String> {
+    let value: usize = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a whole number"))?;
+    if value <= MAX_RESAMPLES {
+        Ok(value)
+    } else {
+        Err(format!("{value} is more than {MAX_RESAMPLES} resamples"))
+    }
+}
+
+/// A step size or scale: a finite number > 0.
+pub fn positive(text: &str) -> Result<f64, String> {
+    match number(text)? {
+        v if v > 0.0 => Ok(v),
+        v => Err(format!("{v} must be above 0")),
     }
 }
 
@@ -175,5 +237,19 @@ mod tests {
         assert_eq!(share("1.0"), Ok(1.0));
         assert!(share("1.5").is_err());
         assert!(share("-0.1").is_err());
+        assert!(share("NaN").is_err());
+        assert!(positive_share("0").is_err());
+        assert!(open_fraction("1").is_err() && open_fraction("0").is_err());
+        assert_eq!(open_fraction("0.2"), Ok(0.2));
+    }
+
+    #[test]
+    fn gate_values_that_would_switch_a_gate_off_are_refused() {
+        assert!(non_negative("NaN").is_err());
+        assert!(non_negative("-1").is_err());
+        assert_eq!(non_negative("0"), Ok(0.0));
+        assert!(positive("0").is_err());
+        assert!(probability("1.5").is_err());
+        assert!(number("inf").is_err());
     }
 }

@@ -8,7 +8,7 @@ use clap::Args;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::args::{choice, correction_values, method_values};
+use super::args::{choice, correction_values, method_values, non_negative, positive_share};
 use crate::data::read::LoadedTable;
 use crate::data::{InputInfo, Table};
 use crate::drift::config::DriftConfig;
@@ -68,35 +68,35 @@ pub struct DriftCheckArgs {
     #[arg(long, value_parser = choice::<Method>(method_values()), default_value = "psi")]
     pub method: Method,
     /// PSI at or above this is WARN.
-    #[arg(long, default_value_t = 0.1, value_name = "X")]
+    #[arg(long, default_value_t = 0.1, value_name = "X", value_parser = non_negative)]
     pub warn_psi: f64,
     /// PSI at or above this is FAIL.
-    #[arg(long, default_value_t = 0.25, value_name = "X")]
+    #[arg(long, default_value_t = 0.25, value_name = "X", value_parser = non_negative)]
     pub fail_psi: f64,
     /// Jensen-Shannon distance (base 2) at or above this is WARN (--method js).
-    #[arg(long, default_value_t = 0.1, value_name = "X")]
+    #[arg(long, default_value_t = 0.1, value_name = "X", value_parser = non_negative)]
     pub warn_js: f64,
     /// Jensen-Shannon distance (base 2) at or above this is FAIL (--method js).
-    #[arg(long, default_value_t = 0.2, value_name = "X")]
+    #[arg(long, default_value_t = 0.2, value_name = "X", value_parser = non_negative)]
     pub fail_js: f64,
     /// Corrected p-value below this is WARN (--method ks|chi2).
-    #[arg(long, default_value_t = 0.05, value_name = "P")]
+    #[arg(long, default_value_t = 0.05, value_name = "P", value_parser = positive_share)]
     pub warn_p: f64,
     /// Corrected p-value below this is FAIL (--method ks|chi2).
-    #[arg(long, default_value_t = 0.01, value_name = "P")]
+    #[arg(long, default_value_t = 0.01, value_name = "P", value_parser = positive_share)]
     pub fail_p: f64,
     /// Wasserstein distance at or above this is WARN; in the feature's units, so no default
     /// (required with --method wasserstein unless every feature has one in --config).
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", value_parser = non_negative)]
     pub warn_wasserstein: Option<f64>,
     /// Wasserstein distance at or above this is FAIL (see --warn-wasserstein).
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", value_parser = non_negative)]
     pub fail_wasserstein: Option<f64>,
     /// Multiple-testing correction for p-value methods.
     #[arg(long, value_parser = choice::<Correction>(correction_values()), default_value = "bonferroni")]
     pub correction: Correction,
     /// The dataset FAILs when at least this share (0-1] of features FAIL. Default: any feature.
-    #[arg(long, value_name = "SHARE")]
+    #[arg(long, value_name = "SHARE", value_parser = positive_share)]
     pub fail_share: Option<f64>,
     /// TOML file with per-feature thresholds and overrides ([features.NAME] warn/fail/
     /// categorical/exclude).
@@ -319,11 +319,6 @@ fn validate_thresholds(args: &DriftCheckArgs) -> Result<()> {
             args.fail_p,
             args.warn_p
         );
-    }
-    if let Some(share) = args.fail_share {
-        if !(share > 0.0 && share <= 1.0) {
-            bail!("--fail-share {share} must be in (0, 1]");
-        }
     }
     Ok(())
 }

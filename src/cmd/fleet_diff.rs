@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 use serde::Serialize;
 
-use super::args::{duration, DurationArg};
+use super::args::{duration, share, DurationArg};
 use crate::data::keys::KeyInterner;
 use crate::data::read::LoadedTable;
 use crate::data::time::{format_ms, table_timestamps};
@@ -67,7 +67,7 @@ pub struct FleetDiffArgs {
     #[arg(long, default_value = "30d", value_name = "DURATION", value_parser = duration)]
     pub sunset_after: DurationArg,
     /// Lower bounds of the LOW, MEDIUM and HIGH fleet-drift bands.
-    #[arg(long, value_delimiter = ',', default_values_t = [0.10, 0.20, 0.35], value_name = "L,M,H")]
+    #[arg(long, value_delimiter = ',', default_values_t = [0.10, 0.20, 0.35], value_name = "L,M,H", value_parser = share)]
     pub drift_bands: Vec<f64>,
     /// Predictions log with the entity column: measures the unknown-prediction rate.
     #[arg(long, value_name = "PATH")]
@@ -76,10 +76,10 @@ pub struct FleetDiffArgs {
     #[arg(long, value_name = "COL")]
     pub predictions_entity: Option<String>,
     /// Lower bounds of the warning and critical unknown-prediction bands.
-    #[arg(long, value_delimiter = ',', default_values_t = [0.05, 0.15], value_name = "W,C")]
+    #[arg(long, value_delimiter = ',', default_values_t = [0.05, 0.15], value_name = "W,C", value_parser = share)]
     pub unknown_bands: Vec<f64>,
     /// FAIL when the share of active entities in the vocabulary is below this (e.g. 1.0).
-    #[arg(long, value_name = "SHARE")]
+    #[arg(long, value_name = "SHARE", value_parser = share)]
     pub min_coverage: Option<f64>,
     /// How many entities the text table lists (the JSON report lists all).
     #[arg(long, default_value_t = 50, value_name = "N")]

@@ -7,7 +7,7 @@ use chrono::Utc;
 use clap::Args;
 use serde::Serialize;
 
-use super::args::{choice, duration, task_values, DurationArg};
+use super::args::{choice, duration, non_negative, probability, task_values, DurationArg};
 use crate::data::Table;
 use crate::model::Task;
 use crate::proxy::matched::Matched;
@@ -79,7 +79,7 @@ pub struct ScoreProxyArgs {
     pub tolerance: DurationArg,
     /// Decision threshold for accuracy/precision/recall/F1 (score >= threshold is positive).
     /// Default: the model's own from --model DIR's metadata.json, else 0.5.
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", value_parser = probability)]
     pub threshold: Option<f64>,
     /// Model directory whose metadata.json supplies the decision threshold.
     #[arg(long, value_name = "DIR")]
@@ -92,10 +92,10 @@ pub struct ScoreProxyArgs {
     #[arg(long, value_name = "NAME")]
     pub metric: Option<String>,
     /// Largest allowed drop of the metric, in its units (FAIL beyond, WARN beyond half).
-    #[arg(long, value_name = "X", conflicts_with = "max_drop_rel")]
+    #[arg(long, value_name = "X", conflicts_with = "max_drop_rel", value_parser = non_negative)]
     pub max_drop: Option<f64>,
     /// Largest allowed drop relative to the baseline value (0.1 = 10%).
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", value_parser = non_negative)]
     pub max_drop_rel: Option<f64>,
     /// Fewer matched rows than this is WARN "insufficient data".
     #[arg(long, default_value_t = 100, value_name = "N")]

@@ -9,7 +9,7 @@ use clap::Args;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::args::{floor, metric, share};
+use super::args::{floor, metric, non_negative, probability, resamples, share};
 use crate::data::labels::{binary_labels, finite_values};
 use crate::data::read::LoadedTable;
 use crate::data::time::{parse_timestamp, table_timestamps};
@@ -90,20 +90,21 @@ pub struct ShadowTestArgs {
     #[arg(long, value_name = "COL")]
     pub challenger_scores: Option<String>,
     /// Decision threshold for both models, instead of each model's own.
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", value_parser = probability)]
     pub threshold: Option<f64>,
     /// The deciding metric: pr_auc, roc_auc, log_loss, brier, f1, accuracy, precision, recall
     /// (binary); mae, rmse, r2 (regression). Default: pr_auc or mae.
     #[arg(long, value_name = "NAME", value_parser = metric)]
     pub metric: Option<Metric>,
     /// How much worse than the champion the challenger may be, in the metric's units.
-    #[arg(long, default_value_t = 0.0, value_name = "X")]
+    #[arg(long, default_value_t = 0.0, value_name = "X", value_parser = non_negative)]
     pub tolerance: f64,
     /// ... or as a share of the champion's value (0.10 = 10%).
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", value_parser = non_negative)]
     pub tolerance_rel: Option<f64>,
-    /// Paired bootstrap resamples for the 95% interval of the difference (0 = none).
-    #[arg(long, default_value_t = 1000, value_name = "N")]
+    /// Paired bootstrap resamples for the 95% interval of the difference (0 = none; at most
+    /// 100000).
+    #[arg(long, default_value_t = 1000, value_name = "N", value_parser = resamples)]
     pub bootstrap: usize,
     /// Seed of the bootstrap.
     #[arg(long, default_value_t = 0)]

@@ -71,6 +71,8 @@ pub enum FloorError {
         text: String,
         source: ParseFloatError,
     },
+    /// NaN or infinite: a floor nothing can meet, or one everything meets.
+    NotFinite(String),
 }
 
 impl fmt::Display for FloorError {
@@ -81,6 +83,7 @@ impl fmt::Display for FloorError {
                 write!(f, "unknown metric; choose one of {DECISION_METRICS}")
             }
             FloorError::NotANumber { text, .. } => write!(f, "`{text}` is not a number"),
+            FloorError::NotFinite(text) => write!(f, "`{text}` is not a finite number"),
         }
     }
 }
@@ -110,6 +113,9 @@ impl FromStr for Floor {
                 text: value.to_string(),
                 source,
             })?;
+        if !f64::is_finite(value) {
+            return Err(FloorError::NotFinite(spec.to_string()));
+        }
         Ok(Floor { metric, value })
     }
 }
