@@ -10,7 +10,7 @@ use serde::{Serialize, Serializer};
 
 use crate::data::time::parse_duration;
 use crate::drift::Method;
-use crate::metrics::Metric;
+use crate::metrics::{Metric, ThresholdRule};
 use crate::registry::layout::parse_version_arg;
 use crate::shadow::Floor;
 
@@ -156,6 +156,21 @@ fn number(text: &str) -> Result<f64, String> {
     } else {
         Err(format!("{text} is not a finite number"))
     }
+}
+
+/// A duration longer than zero (a timeout of 0 would kill a trainer before it starts).
+pub fn positive_duration(text: &str) -> Result<DurationArg, String> {
+    let parsed = duration(text)?;
+    if parsed.millis > 0 {
+        Ok(parsed)
+    } else {
+        Err(format!("{text} must be longer than zero"))
+    }
+}
+
+/// How train-candidate picks the decision threshold: f1, youden or fixed:X.
+pub fn threshold_rule(text: &str) -> Result<ThresholdRule, String> {
+    text.parse().map_err(|e: anyhow::Error| format!("{e:#}"))
 }
 
 /// A share in [0, 1] (coverage, bands), checked once by clap.

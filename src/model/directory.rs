@@ -68,6 +68,13 @@ impl StagedDir {
             .with_context(|| format!("writing {}", path.display()))
     }
 
+    /// Pretty JSON with a final newline, as every JSON file in a model directory is written.
+    pub fn write_json(&self, name: &str, value: &impl serde::Serialize) -> Result<()> {
+        let text =
+            serde_json::to_string_pretty(value).with_context(|| format!("serialising {name}"))?;
+        self.write(name, (text + "\n").as_bytes())
+    }
+
     pub fn write_parquet(&self, name: &str, frame: &mut DataFrame) -> Result<()> {
         let path = self.path().join(name);
         let file = File::create(&path).with_context(|| format!("creating {}", path.display()))?;

@@ -10,9 +10,49 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use serde_json::Value;
+
+use super::train::{holdout_metrics, HOLDOUT_LABEL, HOLDOUT_SCORE};
+use super::Task;
+use crate::data::labels::{binary_labels, finite_values};
+use crate::data::read::{expand_paths, LoadedTable};
+use crate::data::time::{format_ms, table_timestamps};
+use crate::data::Table;
+use crate::metrics::ThresholdRule;
 
 /// Lines of the command's stderr quoted when it fails.
 const STDERR_TAIL_LINES: usize = 20;
+
+/// What the external trainer is told through its placeholders.
+pub struct ExternalJob<'a> {
+    /// The --data specs, expanded into files as refit itself read them.
+    pub data: &'a [String],
+    pub out: &'a Path,
+    pub target: &'a str,
+    pub time: &'a str,
+    pub holdout: f64,
+    /// The trainer must hold out exactly the rows at or after this time.
+    pub cutoff_ms: i64,
+}
+
+/// The command to run: each input file as its own quoted word, so globs match what refit read.
+pub fn external_command(template: &str, job: &ExternalJob<'_>) -> Result<String> {
+    let data_paths: Vec<String> = expand_paths(job.data)?
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    fill_placeholders(
+        template,
+        &[
+            ("data", data_paths),
+            ("out", vec![job.out.display().to_string()]),
+            ("target", vec![job.target.to_string()]),
+            ("time", vec![job.time.to_string()]),
+            ("holdout", vec![job.holdout.to_string()]),
+            ("cutoff", vec![format_ms(job.cutoff_ms)]),
+        ],
+    )
+}
 
 /// Quotes `text` for a POSIX shell: single quotes, with embedded ones closed and escaped.
 pub fn shell_quote(text: &str) -> String {
@@ -173,6 +213,83 @@ pub fn check_external_output(dir: &Path, holdout_file: &str) -> Result<Vec<Strin
         bail!("the command left no model files in {{out}}, only {holdout_file}");
     }
     Ok(model_files)
+}
+
+/// Holdout metrics from an external trainer's holdout.parquet (`label`, `score`).
+/// The time column must be there and every row at or after refit's cutoff: a trainer that
+/// split differently would report metrics on rows it trained on.
+pub fn external_holdout_metrics(
+    path: &Path,
+    task: Task,
+    rule: ThresholdRule,
+    time: &str,
+    cutoff_ms: i64,
+) -> Result<(Value, Option<f64>)> {
+    let spec = vec![path.display().to_string()];
+    let table = Table::open(&spec)?;
+    for column in [HOLDOUT_LABEL, HOLDOUT_SCORE, time] {
+        table.require_column(column)?;
+    }
+    let data = table.load(&[
+        HOLDOUT_LABEL.to_string(),
+        HOLDOUT_SCORE.to_string(),
+        time.to_string(),
+    ])?;
+    let file = path.display().to_string();
+    check_holdout_after_cutoff(&data, &file, time, cutoff_ms)?;
+    let (labels, scores) = holdout_labels_and_scores(&data, &file, task)?;
+    holdout_metrics(task, &labels, &scores, rule)
+}
+
+/// Rows before the cutoff (or without a time) mean the trainer held out other rows than refit.
+fn check_holdout_after_cutoff(
+    data: &LoadedTable,
+    file: &str,
+    time: &str,
+    cutoff_ms: i64,
+) -> Result<()> {
+    let early = table_timestamps(data, time)?
+        .iter()
+        .filter(|t| t.is_none_or(|t| t < cutoff_ms))
+        .count();
+    if early > 0 {
+        bail!(
+            "{file}: {early} holdout rows are before refit's cutoff {} (or have no time); the trainer must hold out exactly the rows at or after {{cutoff}}",
+            format_ms(cutoff_ms)
+        );
+    }
+    Ok(())
+}
+
+/// Labels (0/1 for binary) and scores, refusing nulls and binary scores outside [0, 1].
+fn holdout_labels_and_scores(
+    data: &LoadedTable,
+    file: &str,
+    task: Task,
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    let labels: Vec<Option<f64>> = match task {
+        Task::Binary => data
+            .map_column(HOLDOUT_LABEL, |c| binary_labels(c, file))?
+            .into_iter()
+            .map(|v| v.map(|b| f64::from(u8::from(b))))
+            .collect(),
+        Task::Regression => data.map_column(HOLDOUT_LABEL, |c| finite_values(c, file, "label"))?,
+    };
+    let scores = data.map_column(HOLDOUT_SCORE, |c| finite_values(c, file, "score"))?;
+    let missing = labels
+        .iter()
+        .zip(&scores)
+        .filter(|(l, s)| l.is_none() || s.is_none())
+        .count();
+    if missing > 0 {
+        bail!("{file}: {missing} rows have a null label or score");
+    }
+    let labels: Vec<f64> = labels.into_iter().flatten().collect();
+    let scores: Vec<f64> = scores.into_iter().flatten().collect();
+    if task == Task::Binary && scores.iter().any(|s| !(0.0..=1.0).contains(s)) {
+        bail!("{file}: scores must be probabilities within [0, 1] for a binary task");
+    }
+    Ok((labels, scores))
 }
 
 #[cfg(test)]

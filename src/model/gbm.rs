@@ -12,7 +12,10 @@ use super::encode::FeatureMatrix;
 use super::linear::sigmoid;
 use crate::model::Task;
 
-#[derive(Debug, Clone, Serialize)]
+/// forust-ml's version, pinned in Cargo.toml; metadata records which engine wrote model.json.
+pub const FOREST_VERSION: &str = "0.8.0";
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GbmParams {
     pub iterations: usize,
     pub learning_rate: f64,

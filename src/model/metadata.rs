@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::encode::{FeatureSpec, Vocabularies};
-use crate::model::Task;
 use crate::data::InputInfo;
+use crate::model::Task;
 
 pub const METADATA_FORMAT: &str = "refit-model/1";
 

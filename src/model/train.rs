@@ -10,21 +10,22 @@ use sha2::{Digest, Sha256};
 use super::encode::{
     encode_features, learn_vocabularies, FeatureMatrix, FeatureSpec, Vocabularies,
 };
-use super::gbm::{gbm_predict, train_gbm, GbmParams};
+use super::gbm::{gbm_predict, gbm_to_json, train_gbm, GbmParams, FOREST_VERSION};
 use super::linear::{train_linear, ColumnEncoding, LinearModel};
 use super::split::{time_holdout_split, TimeSplit};
-use crate::model::Task;
+use crate::data::labels::{binary_labels, finite_values};
 use crate::data::read::LoadedTable;
 use crate::data::time::{format_ms, table_timestamps};
 use crate::data::{ColumnKind, InputInfo};
+use crate::drift::plan::ColumnSource;
 use crate::metrics::{binary_metrics, choose_threshold, regression_metrics, ThresholdRule};
-use crate::data::labels::{binary_labels, finite_values};
+use crate::model::Task;
 
 /// Column names in holdout.parquet besides the id and time columns.
 pub const HOLDOUT_LABEL: &str = "label";
 pub const HOLDOUT_SCORE: &str = "score";
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Trainer {
     Gbm(GbmParams),
     Linear { l2: f64 },
@@ -56,12 +57,33 @@ pub fn infer_task(data: &LoadedTable, target: &str) -> Result<Task> {
         );
     }
     let values = data.map_column(target, |c| finite_values(c, &data.label, "target"))?;
-    let binary = values.iter().flatten().all(|&v| v == 0.0 || v == 1.0);
-    Ok(if binary {
+    Ok(task_of_values(&values))
+}
+
+/// Numbers that are all 0 or 1 (nulls aside) are a binary target, as a boolean would be.
+pub fn task_of_values(values: &[Option<f64>]) -> Task {
+    if values.iter().flatten().all(|&v| v == 0.0 || v == 1.0) {
         Task::Binary
     } else {
         Task::Regression
-    })
+    }
+}
+
+impl PreparedRows {
+    /// The training rows as indices into the loaded table.
+    pub fn train_table_rows(&self) -> Vec<usize> {
+        self.split.train.iter().map(|&i| self.kept[i]).collect()
+    }
+
+    /// The holdout rows as indices into the loaded table.
+    pub fn holdout_table_rows(&self) -> Vec<usize> {
+        self.split.holdout.iter().map(|&i| self.kept[i]).collect()
+    }
+
+    /// The holdout rows' targets (0/1 for binary).
+    pub fn holdout_targets(&self) -> Vec<f64> {
+        self.split.holdout.iter().map(|&i| self.target[i]).collect()
+    }
 }
 
 /// Rows that have a target, before any split (their count decides "insufficient data").
@@ -188,6 +210,22 @@ impl FittedModel {
             FittedModel::Linear(m) => m.predict(x),
         }
     }
+
+    /// The engine and its version, which metadata.json records beside model.json.
+    pub fn engine(&self) -> (&'static str, &'static str) {
+        match self {
+            FittedModel::Gbm(_) => ("forust-ml", FOREST_VERSION),
+            FittedModel::Linear(_) => ("refit-linear", env!("CARGO_PKG_VERSION")),
+        }
+    }
+
+    /// model.json: forust's own format for a GBM (Python's forust loads it), ours for linear.
+    pub fn to_json(&self) -> Result<String> {
+        Ok(match self {
+            FittedModel::Gbm(b) => gbm_to_json(b)?,
+            FittedModel::Linear(m) => serde_json::to_string_pretty(m)? + "\n",
+        })
+    }
 }
 
 pub struct Candidate {
@@ -209,8 +247,8 @@ pub fn fit_candidate(
     trainer: &Trainer,
     threshold_rule: ThresholdRule,
 ) -> Result<Candidate> {
-    let train_rows: Vec<usize> = rows.split.train.iter().map(|&i| rows.kept[i]).collect();
-    let holdout_rows: Vec<usize> = rows.split.holdout.iter().map(|&i| rows.kept[i]).collect();
+    let train_rows = rows.train_table_rows();
+    let holdout_rows = rows.holdout_table_rows();
     let vocabularies = learn_vocabularies(data, features, extra_vocabularies, &train_rows)?;
     let (matrix, _) = encode_features(data, features, &vocabularies)?;
     let x_train = matrix.take_rows(&train_rows);
@@ -228,25 +266,14 @@ pub fn fit_candidate(
     let x_holdout = matrix.take_rows(&holdout_rows);
     drop(matrix);
     let y_train: Vec<f64> = rows.split.train.iter().map(|&i| rows.target[i]).collect();
-    let y_holdout: Vec<f64> = rows.split.holdout.iter().map(|&i| rows.target[i]).collect();
+    let y_holdout = rows.holdout_targets();
     let names: Vec<String> = features.iter().map(|f| f.name.clone()).collect();
     let model = match trainer {
         Trainer::Gbm(params) => FittedModel::Gbm(Box::new(train_gbm(
             &x_train, &y_train, task, params, &names,
         )?)),
         Trainer::Linear { l2 } => {
-            let columns: Vec<ColumnEncoding> = features
-                .iter()
-                .map(|f| match f.role {
-                    ColumnKind::Numeric => ColumnEncoding::Numeric {
-                        name: f.name.clone(),
-                    },
-                    ColumnKind::Categorical => ColumnEncoding::OneHot {
-                        name: f.name.clone(),
-                        categories: vocabularies[&f.name].clone(),
-                    },
-                })
-                .collect();
+            let columns = linear_columns(features, &vocabularies);
             FittedModel::Linear(train_linear(&x_train, &y_train, &columns, task, *l2)?)
         }
     };
@@ -260,6 +287,22 @@ pub fn fit_candidate(
         holdout_metrics,
         decision_threshold,
     })
+}
+
+/// The linear model one-hot encodes categories with the vocabulary learnt on training rows.
+fn linear_columns(features: &[FeatureSpec], vocabularies: &Vocabularies) -> Vec<ColumnEncoding> {
+    features
+        .iter()
+        .map(|f| match f.role {
+            ColumnKind::Numeric => ColumnEncoding::Numeric {
+                name: f.name.clone(),
+            },
+            ColumnKind::Categorical => ColumnEncoding::OneHot {
+                name: f.name.clone(),
+                categories: vocabularies[&f.name].clone(),
+            },
+        })
+        .collect()
 }
 
 /// Metrics on the holdout; for a binary task the threshold is chosen first and the
@@ -364,13 +407,13 @@ pub type ChosenFeatures = Vec<(String, ColumnKind)>;
 
 /// Returns the features and messages about columns that could not be features.
 pub fn select_features(
-    table: &crate::data::Table,
+    table: &dyn ColumnSource,
     choice: &FeatureChoice<'_>,
 ) -> Result<(ChosenFeatures, Vec<String>)> {
     let mut messages = Vec::new();
     let names = if choice.requested.is_empty() {
         table
-            .column_names()
+            .names()
             .into_iter()
             .filter(|n| !choice.reserved.contains(n) && !choice.excluded.contains(n))
             .collect::<Vec<_>>()
@@ -379,7 +422,7 @@ pub fn select_features(
     };
     let mut features = Vec::new();
     for name in names {
-        let kind = match table.column_kind(&name) {
+        let kind = match table.kind(&name) {
             Ok(kind) => kind,
             Err(e) if choice.requested.is_empty() => {
                 messages.push(format!("not a feature: {e:#}"));
@@ -402,7 +445,7 @@ pub fn select_features(
     if features.is_empty() {
         bail!(
             "{}: no feature columns left; check --features/--exclude",
-            table.label
+            table.label()
         );
     }
     Ok((features, messages))

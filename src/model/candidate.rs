@@ -1,0 +1,592 @@
+//! Carrying out a [`TrainingPlan`]: the candidate's model directory (model.json,
+//! holdout.parquet, profile.json, metadata.json) written atomically, and what train-candidate
+//! reports about it (status, result body, messages, text) computed once.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Result;
+use chrono::{DateTime, SecondsFormat, Utc};
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::directory::{StagedDir, HOLDOUT_FILE, METADATA_FILE, MODEL_FILE, PROFILE_FILE};
+use super::encode::{learn_vocabularies, FeatureSpec, Vocabularies};
+use super::external::{
+    check_external_output, external_command, external_holdout_metrics, run_external, ExternalJob,
+};
+use super::metadata::{
+    DataFingerprint, ModelMetadata, RowCounts, Trainer as TrainerRecord, TrainingWindow,
+    METADATA_FORMAT,
+};
+use super::plan::{PlannedRows, TrainerChoice, TrainingPlan};
+use super::train::{
+    data_fingerprint, fit_candidate, holdout_frame, trainer_params, training_window, PreparedRows,
+    Trainer, UsableRows,
+};
+use super::Task;
+use crate::data::read::LoadedTable;
+use crate::data::InputInfo;
+use crate::drift::plan::PlannedFeature;
+use crate::drift::profile::{profile_feature, Profile, PROFILE_FORMAT, PROFILE_SCHEMA};
+use crate::report::Status;
+
+/// Quantile bins in the profile.json written beside the model (drift-check's default).
+const PROFILE_BUCKETS: usize = 10;
+
+const ONE_CLASS_HOLDOUT: &str = "the holdout has one class only: ROC-AUC and PR-AUC are \
+     undefined and the decision threshold fell back to 0.5; use more recent data or a larger \
+     --holdout";
+
+/// What train-candidate reports, whichever way the plan ended.
+#[derive(Debug, Clone)]
+pub struct TrainingOutcome {
+    pub status: Status,
+    /// The report's `result`.
+    pub summary: TrainingSummary,
+    pub messages: Vec<String>,
+    /// The input files, as the report envelope records them.
+    pub inputs: Vec<InputInfo>,
+    /// The line printed on stdout.
+    pub text: String,
+}
+
+impl TrainingOutcome {
+    /// A holdout metric (roc_auc, mae) for the gauges: only once trained, and if defined.
+    pub fn holdout_metric(&self, name: &str) -> Option<f64> {
+        self.summary
+            .written
+            .as_ref()?
+            .holdout_metrics
+            .get(name)?
+            .as_f64()
+    }
+
+    /// Rows the candidate was (or in a dry run would be) trained on.
+    pub fn train_rows(&self) -> Option<usize> {
+        self.summary.rows.train
+    }
+}
+
+/// The report's `result`; the field order is the key order reports have always had.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainingSummary {
+    pub task: Task,
+    /// gbm, linear or external.
+    pub model: &'static str,
+    pub features: Vec<FeatureSpec>,
+    pub rows: RowSummary,
+    /// Absent when too few rows were usable to split.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub training_window: Option<TrainingWindow>,
+    /// Present once the model directory is in place.
+    #[serde(flatten)]
+    pub written: Option<WrittenModel>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RowSummary {
+    pub input: usize,
+    pub usable: usize,
+    /// Absent when too few rows were usable to split.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub train: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holdout: Option<usize>,
+    pub dropped_null_target: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WrittenModel {
+    pub out: PathBuf,
+    pub holdout_metrics: Value,
+    pub decision_threshold: Option<f64>,
+    pub data_fingerprint: String,
+}
+
+/// Carries out the plan: a warning, a dry run's description, or a written model directory.
+/// `started_at` dates profile.json; `quiet` silences an external trainer's output.
+pub fn execute(
+    plan: &TrainingPlan,
+    started_at: DateTime<Utc>,
+    quiet: bool,
+) -> Result<TrainingOutcome> {
+    match &plan.rows {
+        PlannedRows::Insufficient(usable) => insufficient(plan, usable),
+        PlannedRows::Split(rows) if plan.settings.dry_run => dry_run(plan, rows),
+        PlannedRows::Split(rows) => train(plan, rows, started_at, quiet),
+    }
+}
+
+/// Too little data is a WARN that writes nothing, so a scheduled loop can simply wait.
+fn insufficient(plan: &TrainingPlan, usable: &UsableRows) -> Result<TrainingOutcome> {
+    let count = usable.kept.len();
+    let min_rows = plan.settings.min_rows;
+    let mut messages = plan.messages.clone();
+    messages.push(format!(
+        "insufficient data: {count} usable rows, --min-rows is {min_rows}; no model written"
+    ));
+    let rows = RowSummary {
+        input: plan.data.rows,
+        usable: count,
+        train: None,
+        holdout: None,
+        dropped_null_target: usable.dropped_null_target,
+    };
+    Ok(TrainingOutcome {
+        status: Status::Warn,
+        summary: summary(plan, rows, None, None),
+        messages,
+        inputs: plan.data.inputs()?,
+        text: format!(
+            "train-candidate WARN: insufficient data ({count} usable rows < --min-rows \
+             {min_rows}); nothing written\n"
+        ),
+    })
+}
+
+/// Everything but the fitting and the writing: the split is real, so its errors show.
+fn dry_run(plan: &TrainingPlan, rows: &PreparedRows) -> Result<TrainingOutcome> {
+    let window = training_window(rows);
+    let text = format!(
+        "train-candidate dry run: would train a {} {} model on {} rows ({} features), holding \
+         out {} rows from {} -> {}\n",
+        plan.task.name(),
+        plan.trainer.model_name(),
+        rows.split.train.len(),
+        plan.features.len(),
+        rows.split.holdout.len(),
+        window.holdout_start,
+        plan.settings.out.display()
+    );
+    Ok(TrainingOutcome {
+        status: Status::Ok,
+        summary: summary(plan, split_summary(plan, rows), Some(window), None),
+        messages: plan.messages.clone(),
+        inputs: plan.data.inputs()?,
+        text,
+    })
+}
+
+/// Trains into a hidden directory beside `--out`, which appears only once complete.
+fn train(
+    plan: &TrainingPlan,
+    rows: &PreparedRows,
+    started_at: DateTime<Utc>,
+    quiet: bool,
+) -> Result<TrainingOutcome> {
+    let staged = StagedDir::new(&plan.settings.out, plan.settings.force)?;
+    let fitted = match &plan.trainer {
+        TrainerChoice::BuiltIn(trainer) => fit_built_in(plan, rows, trainer, &staged)?,
+        TrainerChoice::External { command, timeout } => {
+            fit_external(plan, rows, command, *timeout, quiet, &staged)?
+        }
+    };
+    let inputs = plan.data.inputs()?;
+    let profile = training_profile(&plan.data, &plan.features, started_at)?;
+    staged.write_json(PROFILE_FILE, &profile)?;
+    let metadata = model_metadata(plan, rows, fitted, &inputs);
+    staged.write_json(METADATA_FILE, &metadata)?;
+    let out = staged.commit()?;
+    Ok(trained(plan, rows, &metadata, out, inputs))
+}
+
+/// What a trainer leaves for metadata.json besides its model files.
+struct Fitted {
+    trainer: TrainerRecord,
+    vocabularies: Vocabularies,
+    holdout_metrics: Value,
+    decision_threshold: Option<f64>,
+}
+
+/// refit's own trainers: model.json and holdout.parquet come from the fitted model.
+fn fit_built_in(
+    plan: &TrainingPlan,
+    rows: &PreparedRows,
+    trainer: &Trainer,
+    staged: &StagedDir,
+) -> Result<Fitted> {
+    let settings = &plan.settings;
+    let candidate = fit_candidate(
+        &plan.data,
+        &plan.features,
+        settings.entity.as_slice(),
+        rows,
+        plan.task,
+        trainer,
+        settings.threshold_rule,
+    )?;
+    staged.write(MODEL_FILE, candidate.model.to_json()?.as_bytes())?;
+    write_holdout(staged, plan, rows, &candidate.holdout_scores)?;
+    let (engine, engine_version) = candidate.model.engine();
+    Ok(Fitted {
+        trainer: TrainerRecord {
+            model: plan.trainer.model_name().into(),
+            engine: engine.into(),
+            engine_version: engine_version.into(),
+            params: trainer_params(trainer),
+            command: None,
+        },
+        vocabularies: candidate.vocabularies,
+        holdout_metrics: candidate.holdout_metrics,
+        decision_threshold: candidate.decision_threshold,
+    })
+}
+
+/// The user's trainer writes its own files; refit checks them and scores its holdout.
+fn fit_external(
+    plan: &TrainingPlan,
+    rows: &PreparedRows,
+    template: &str,
+    timeout: Duration,
+    quiet: bool,
+    staged: &StagedDir,
+) -> Result<Fitted> {
+    let settings = &plan.settings;
+    let job = ExternalJob {
+        data: &settings.data,
+        out: staged.path(),
+        target: &settings.target,
+        time: &settings.time,
+        holdout: settings.holdout,
+        cutoff_ms: rows.split.cutoff_ms,
+    };
+    run_external(&external_command(template, &job)?, timeout, quiet)?;
+    check_external_output(staged.path(), HOLDOUT_FILE)?;
+    let vocabularies = learn_vocabularies(
+        &plan.data,
+        &plan.features,
+        settings.entity.as_slice(),
+        &rows.train_table_rows(),
+    )?;
+    let (holdout_metrics, decision_threshold) = external_holdout_metrics(
+        &staged.path().join(HOLDOUT_FILE),
+        plan.task,
+        settings.threshold_rule,
+        &settings.time,
+        rows.split.cutoff_ms,
+    )?;
+    Ok(Fitted {
+        trainer: TrainerRecord {
+            model: plan.trainer.model_name().into(),
+            engine: "external".into(),
+            engine_version: String::new(),
+            params: Value::Null,
+            command: Some(template.to_string()),
+        },
+        vocabularies,
+        holdout_metrics,
+        decision_threshold,
+    })
+}
+
+/// holdout.parquet: the held-out rows' ids and time, then label and score.
+fn write_holdout(
+    staged: &StagedDir,
+    plan: &TrainingPlan,
+    rows: &PreparedRows,
+    scores: &[f64],
+) -> Result<()> {
+    let columns = holdout_columns(&plan.settings.ids, &plan.settings.time);
+    let mut frame = holdout_frame(
+        &plan.data,
+        &columns,
+        &rows.holdout_table_rows(),
+        &rows.holdout_targets(),
+        scores,
+        plan.task,
+    )?;
+    staged.write_parquet(HOLDOUT_FILE, &mut frame)
+}
+
+/// The id columns, then the time column unless it is one of them.
+fn holdout_columns(ids: &[String], time: &str) -> Vec<String> {
+    let mut columns = ids.to_vec();
+    if !columns.iter().any(|c| c == time) {
+        columns.push(time.to_string());
+    }
+    columns
+}
+
+/// profile.json: the training data as a drift-check baseline for the features.
+fn training_profile(
+    data: &LoadedTable,
+    features: &[FeatureSpec],
+    started_at: DateTime<Utc>,
+) -> Result<Profile> {
+    let profiled = features
+        .par_iter()
+        .map(|f| {
+            let planned = PlannedFeature {
+                name: f.name.clone(),
+                kind: f.role,
+            };
+            profile_feature(&planned, data, PROFILE_BUCKETS)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Profile {
+        format: PROFILE_FORMAT.to_string(),
+        schema: PROFILE_SCHEMA,
+        refit_version: env!("CARGO_PKG_VERSION").to_string(),
+        created_at: rfc3339(started_at),
+        rows: data.rows as u64,
+        buckets: PROFILE_BUCKETS,
+        sources: data.inputs()?,
+        features: profiled,
+    })
+}
+
+/// metadata.json: what score-proxy, fleet-diff, predict and promote read about the model.
+fn model_metadata(
+    plan: &TrainingPlan,
+    rows: &PreparedRows,
+    fitted: Fitted,
+    inputs: &[InputInfo],
+) -> ModelMetadata {
+    let settings = &plan.settings;
+    ModelMetadata {
+        format: METADATA_FORMAT.into(),
+        task: plan.task,
+        target: settings.target.clone(),
+        time_column: settings.time.clone(),
+        id_columns: settings.ids.clone(),
+        features: plan.features.clone(),
+        vocabularies: fitted.vocabularies,
+        decision_threshold: fitted.decision_threshold,
+        threshold_rule: fitted
+            .decision_threshold
+            .map(|_| settings.threshold_rule.to_string()),
+        training_window: training_window(rows),
+        rows: RowCounts {
+            input: plan.data.rows as u64,
+            train: rows.split.train.len() as u64,
+            holdout: rows.split.holdout.len() as u64,
+            dropped_null_target: rows.dropped_null_target,
+        },
+        holdout_metrics: fitted.holdout_metrics,
+        data_fingerprint: DataFingerprint {
+            sha256: data_fingerprint(inputs),
+            inputs: inputs.to_vec(),
+        },
+        trainer: fitted.trainer,
+        refit_version: env!("CARGO_PKG_VERSION").into(),
+        trained_at: rfc3339(Utc::now()),
+    }
+}
+
+/// The outcome once the directory is in place; a one-class holdout makes it a WARN.
+fn trained(
+    plan: &TrainingPlan,
+    rows: &PreparedRows,
+    metadata: &ModelMetadata,
+    out: PathBuf,
+    inputs: Vec<InputInfo>,
+) -> TrainingOutcome {
+    let mut messages = plan.messages.clone();
+    let status = if one_class_holdout(plan.task, &metadata.holdout_metrics) {
+        messages.push(ONE_CLASS_HOLDOUT.to_string());
+        Status::Warn
+    } else {
+        Status::Ok
+    };
+    let text = trained_text(plan, rows, status, metadata, &out);
+    let written = WrittenModel {
+        out,
+        holdout_metrics: metadata.holdout_metrics.clone(),
+        decision_threshold: metadata.decision_threshold,
+        data_fingerprint: metadata.data_fingerprint.sha256.clone(),
+    };
+    let window = Some(metadata.training_window.clone());
+    TrainingOutcome {
+        status,
+        summary: summary(plan, split_summary(plan, rows), window, Some(written)),
+        messages,
+        inputs,
+        text,
+    }
+}
+
+/// "train-candidate OK: gbm binary model, ... holdout roc_auc 0.7712 -> cand (threshold ...)".
+fn trained_text(
+    plan: &TrainingPlan,
+    rows: &PreparedRows,
+    status: Status,
+    metadata: &ModelMetadata,
+    out: &Path,
+) -> String {
+    let headline = headline_metric(plan.task, &metadata.holdout_metrics)
+        .map(|(name, v)| format!("{name} {v:.4}"))
+        .unwrap_or_else(|| "metric undefined".into());
+    let threshold = metadata
+        .decision_threshold
+        .map(|t| format!(" (threshold {t:.4}, {})", plan.settings.threshold_rule))
+        .unwrap_or_default();
+    format!(
+        "train-candidate {}: {} {} model, {} train / {} holdout rows, holdout {headline} -> \
+         {}{threshold}\n",
+        status.as_str(),
+        plan.trainer.model_name(),
+        plan.task.name(),
+        rows.split.train.len(),
+        rows.split.holdout.len(),
+        out.display(),
+    )
+}
+
+fn summary(
+    plan: &TrainingPlan,
+    rows: RowSummary,
+    training_window: Option<TrainingWindow>,
+    written: Option<WrittenModel>,
+) -> TrainingSummary {
+    TrainingSummary {
+        task: plan.task,
+        model: plan.trainer.model_name(),
+        features: plan.features.clone(),
+        rows,
+        training_window,
+        written,
+    }
+}
+
+fn split_summary(plan: &TrainingPlan, rows: &PreparedRows) -> RowSummary {
+    RowSummary {
+        input: plan.data.rows,
+        usable: rows.kept.len(),
+        train: Some(rows.split.train.len()),
+        holdout: Some(rows.split.holdout.len()),
+        dropped_null_target: rows.dropped_null_target,
+    }
+}
+
+/// The one metric the text line shows: ROC-AUC ranks a binary model, MAE a regression.
+pub fn headline_metric(task: Task, metrics: &Value) -> Option<(&'static str, f64)> {
+    let name = match task {
+        Task::Binary => "roc_auc",
+        Task::Regression => "mae",
+    };
+    metrics.get(name)?.as_f64().map(|v| (name, v))
+}
+
+/// A binary holdout with one class cannot rank, so nobody should promote on its metrics.
+pub fn one_class_holdout(task: Task, metrics: &Value) -> bool {
+    task == Task::Binary && metrics["roc_auc"].is_null()
+}
+
+/// The report envelope's timestamp format, so profile.json and metadata.json match it.
+fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::ColumnKind;
+    use serde_json::json;
+
+    #[test]
+    fn the_headline_is_roc_auc_or_mae() {
+        let binary = json!({ "roc_auc": 0.75, "mae": 0.1 });
+        assert_eq!(
+            headline_metric(Task::Binary, &binary),
+            Some(("roc_auc", 0.75))
+        );
+        assert_eq!(
+            headline_metric(Task::Regression, &binary),
+            Some(("mae", 0.1))
+        );
+        assert_eq!(
+            headline_metric(Task::Binary, &json!({ "roc_auc": null })),
+            None
+        );
+    }
+
+    #[test]
+    fn an_undefined_roc_auc_is_a_one_class_holdout() {
+        assert!(one_class_holdout(Task::Binary, &json!({ "roc_auc": null })));
+        assert!(!one_class_holdout(Task::Binary, &json!({ "roc_auc": 0.5 })));
+        assert!(!one_class_holdout(Task::Regression, &json!({ "mae": 1.0 })));
+    }
+
+    #[test]
+    fn the_time_column_follows_the_ids_once() {
+        let ids = vec!["customer_id".to_string()];
+        assert_eq!(holdout_columns(&ids, "ts"), ["customer_id", "ts"]);
+        assert_eq!(holdout_columns(&ids, "customer_id"), ["customer_id"]);
+        assert_eq!(holdout_columns(&[], "ts"), ["ts"]);
+    }
+
+    fn window() -> TrainingWindow {
+        TrainingWindow {
+            train_start: "2026-01-01T00:00:00.000Z".into(),
+            train_end: "2026-01-08T00:00:00.000Z".into(),
+            holdout_start: "2026-01-09T00:00:00.000Z".into(),
+            holdout_end: "2026-01-10T00:00:00.000Z".into(),
+        }
+    }
+
+    fn features() -> Vec<FeatureSpec> {
+        vec![FeatureSpec {
+            name: "tenure".into(),
+            role: ColumnKind::Numeric,
+            dtype: "i64".into(),
+        }]
+    }
+
+    fn rows(split: bool) -> RowSummary {
+        RowSummary {
+            input: 100,
+            usable: 98,
+            train: split.then_some(78),
+            holdout: split.then_some(20),
+            dropped_null_target: 2,
+        }
+    }
+
+    /// The JSON the command built by hand before the summary was typed.
+    #[test]
+    fn the_summary_serializes_as_the_report_always_did() {
+        let features = features();
+        let shape = |rows, window, written| {
+            let summary = TrainingSummary {
+                task: Task::Binary,
+                model: "gbm",
+                features: features.clone(),
+                rows,
+                training_window: window,
+                written,
+            };
+            serde_json::to_string(&serde_json::to_value(summary).unwrap()).unwrap()
+        };
+        let expected = json!({
+            "task": Task::Binary, "model": "gbm", "features": &features,
+            "rows": { "input": 100, "usable": 98, "dropped_null_target": 2 },
+        });
+        assert_eq!(shape(rows(false), None, None), expected.to_string());
+
+        let mut expected = json!({
+            "task": Task::Binary, "model": "gbm", "features": &features,
+            "rows": { "input": 100, "usable": 98, "train": 78, "holdout": 20,
+                      "dropped_null_target": 2 },
+            "training_window": window(),
+        });
+        assert_eq!(
+            shape(rows(true), Some(window()), None),
+            expected.to_string()
+        );
+
+        let written = WrittenModel {
+            out: "cand".into(),
+            holdout_metrics: json!({ "roc_auc": 0.7, "f1": 0.5 }),
+            decision_threshold: None,
+            data_fingerprint: "abc".into(),
+        };
+        expected["out"] = json!(PathBuf::from("cand"));
+        expected["holdout_metrics"] = written.holdout_metrics.clone();
+        expected["decision_threshold"] = json!(None::<f64>);
+        expected["data_fingerprint"] = json!("abc");
+        let got = shape(rows(true), Some(window()), Some(written));
+        assert_eq!(got, expected.to_string());
+    }
+}
