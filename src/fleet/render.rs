@@ -7,7 +7,7 @@ use super::bands::DriftBand;
 use super::entities::{EntityRow, EntityStatus, FleetCounts, RowIssues};
 use super::predictions::UnknownPredictions;
 use crate::data::time::format_ms;
-use crate::report::prometheus::MetricsText;
+use crate::report::prometheus::Gauges;
 use crate::report::table::render_table;
 
 /// The report's `result`; field order is the JSON key order.
@@ -120,9 +120,9 @@ fn table_row(r: &EntityRow) -> Vec<String> {
 }
 
 /// fleet-diff's own gauges; the caller appends the run summary every command writes.
-pub fn gauges(a: &FleetAssessment) -> MetricsText {
+pub fn gauges(a: &FleetAssessment) -> Gauges {
     let c = &a.counts;
-    let mut gauges = MetricsText::default();
+    let mut gauges = Gauges::default();
     gauges.gauge(
         "refit_fleet_drift_ratio",
         "(new + sunset) / vocabulary size.",

@@ -69,9 +69,6 @@ fn escape_label(value: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// The old name, kept while the commands move over.
-pub type MetricsText = Gauges;
-
 #[cfg(test)]
 mod tests {
     use super::*;
