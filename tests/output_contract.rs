@@ -289,3 +289,32 @@ fn help_of_every_command_is_snapshotted() {
         insta::assert_snapshot!(name.replace(' ', "-"), run.stdout);
     }
 }
+
+#[test]
+fn outputs_onto_a_symlink_or_fifo_are_refused_and_left_alone() {
+    let w = Workdir::new();
+    std::fs::write(w.path("target.txt"), "keep").unwrap();
+    std::os::unix::fs::symlink(w.path("target.txt"), w.path("link.json")).unwrap();
+    let fifo = w.path("gauges.prom");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let (b, c) = (
+        fixture("drift/baseline.parquet"),
+        fixture("drift/current.parquet"),
+    );
+    let link = w.path("link.json");
+    let run = w.run(&[drift_args(&b, &c), vec!["--report", &link]].concat());
+    run.assert_exit(1);
+    assert!(run.stderr.contains("a symbolic link"), "{}", run.stderr);
+    assert_eq!(w.read("target.txt"), "keep");
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let run = w.run(&[drift_args(&b, &c), vec!["--metrics-file", &fifo]].concat());
+    run.assert_exit(1);
+    assert!(run.stderr.contains("a FIFO"), "{}", run.stderr);
+}

@@ -44,7 +44,7 @@ impl OutputOptions {
     }
 }
 
-/// An output file's directory must exist, and the path must not be a directory.
+/// An output file's directory must exist, and the path, if it exists, must be a regular file.
 pub fn check_destination(flag: &str, path: &Path) -> Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -57,13 +57,33 @@ pub fn check_destination(flag: &str, path: &Path) -> Result<()> {
             dir.display()
         );
     }
-    if path.is_dir() {
-        bail!(
-            "{flag} {}: is a directory, expected a file path",
-            path.display()
-        );
+    // The file is replaced by a rename: a symlink, device or FIFO there would be replaced
+    // itself (as root, `--report /dev/stdout` would replace the system's /dev/stdout).
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if !meta.file_type().is_file() => bail!(
+            "{flag} {}: exists and is {}, not a regular file; refit only replaces regular files",
+            path.display(),
+            describe_file_type(&meta.file_type())
+        ),
+        _ => Ok(()),
     }
-    Ok(())
+}
+
+fn describe_file_type(kind: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_symlink() {
+        "a symbolic link"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_block_device() || kind.is_char_device() {
+        "a device"
+    } else {
+        "not a regular file"
+    }
 }
 
 /// Decides where progress goes: a bar on stderr only when it is a terminal and not --quiet.
@@ -282,5 +302,27 @@ mod tests {
             "{err}"
         );
         assert!(check_destination("--report", Path::new("r.json")).is_ok());
+    }
+
+    #[test]
+    fn only_regular_files_are_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target.txt");
+        std::fs::write(&target, "keep").unwrap();
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let err = check_destination("--report", &link)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("a symbolic link"), "{err}");
+        let err = check_destination("--html", dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("a directory"), "{err}");
+        let err = check_destination("--report", Path::new("/dev/null"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("a device"), "{err}");
+        assert!(check_destination("--report", &target).is_ok());
     }
 }
