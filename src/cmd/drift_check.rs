@@ -13,12 +13,11 @@ use crate::data::read::LoadedTable;
 use crate::data::{InputInfo, Table};
 use crate::drift::config::DriftConfig;
 use crate::drift::feature::{analyze_feature, Baseline, BaselineData, FeatureDrift};
-use crate::drift::plan::{plan_features, FeatureSelection, PlannedFeature};
+use crate::drift::plan::{plan_features, ColumnSource, FeatureSelection, PlannedFeature};
 use crate::drift::profile::{is_profile_path, Profile};
 use crate::drift::render::{drift_result, gauges, render_text, Summary};
 use crate::drift::{
     decide_features, DatasetRule, FeatureDecisionInput, FeatureVerdict, Method, Statistic,
-    Thresholds,
 };
 use crate::report::output::{CommandReport, Printer};
 use crate::report::Status;
@@ -61,8 +60,8 @@ pub struct DriftCheckArgs {
     /// Treat these columns as categorical whatever their type (e.g. integer codes).
     #[arg(long, value_delimiter = ',', value_name = "COLS")]
     pub categorical: Vec<String>,
-    /// Number of baseline quantile bins for numeric features.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    /// Number of baseline quantile bins for numeric features (2 to 1000: one bin cannot show a shift).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(2..=1000))]
     pub buckets: u16,
     /// The statistic that decides each feature's verdict.
     #[arg(long, value_parser = choice::<Method>(method_values()), default_value = "psi")]
@@ -123,6 +122,9 @@ pub fn run(args: &DriftCheckArgs, printer: &Printer) -> Result<CommandReport> {
         excluded: &excluded,
         categorical: &categorical,
     };
+    let mut columns = baseline.names();
+    columns.extend(current.names());
+    config.check_features(&columns)?;
     let (features, plan_messages) = plan_features(&baseline, &current, &selection)?;
     messages.extend(plan_messages);
     let names: Vec<String> = features.iter().map(|f| f.name.clone()).collect();
@@ -214,7 +216,11 @@ fn decide(
             Ok(FeatureDecisionInput {
                 statistic,
                 value: d.statistic(statistic),
-                thresholds: thresholds_for(&d.name, statistic, args, config)?,
+                thresholds: config.thresholds(
+                    &d.name,
+                    statistic,
+                    flag_thresholds(statistic, args),
+                )?,
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -275,27 +281,13 @@ fn merged(flags: &[String], from_config: Vec<String>) -> Vec<String> {
     all
 }
 
-fn thresholds_for(
-    feature: &str,
-    statistic: Statistic,
-    args: &DriftCheckArgs,
-    config: &DriftConfig,
-) -> Result<Thresholds> {
-    let (warn, fail) = match statistic {
+/// The flags' thresholds for a statistic, before any --config entry.
+fn flag_thresholds(statistic: Statistic, args: &DriftCheckArgs) -> (Option<f64>, Option<f64>) {
+    match statistic {
         Statistic::Psi => (Some(args.warn_psi), Some(args.fail_psi)),
         Statistic::JsDistance => (Some(args.warn_js), Some(args.fail_js)),
         Statistic::KsPvalue | Statistic::Chi2Pvalue => (Some(args.warn_p), Some(args.fail_p)),
         Statistic::Wasserstein => (args.warn_wasserstein, args.fail_wasserstein),
-    };
-    let overrides = config.feature(feature);
-    let warn = overrides.and_then(|f| f.warn).or(warn);
-    let fail = overrides.and_then(|f| f.fail).or(fail);
-    match (warn, fail) {
-        (Some(warn), Some(fail)) => Ok(Thresholds { warn, fail }),
-        _ => bail!(
-            "--method wasserstein has no scale-free default: pass --warn-wasserstein and \
-             --fail-wasserstein, or warn/fail for `{feature}` in --config"
-        ),
     }
 }
 

@@ -39,8 +39,8 @@ pub struct ProfileArgs {
     /// Treat these columns as categorical whatever their type.
     #[arg(long, value_delimiter = ',', value_name = "COLS")]
     pub categorical: Vec<String>,
-    /// Number of quantile bins for numeric features.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    /// Number of quantile bins for numeric features (2 to 1000: one bin cannot show a shift).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(2..=1000))]
     pub buckets: u16,
 }
 
