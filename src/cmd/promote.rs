@@ -9,9 +9,10 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::args::{duration, DurationArg, RegistryLocation};
+use crate::registry::candidate::check_candidate_files;
 use crate::registry::layout::check_alias;
 use crate::registry::lock::RegistryLock;
-use crate::registry::notify::notify;
+use crate::registry::notify::{notify, Endpoint};
 use crate::registry::ops::{check_candidate, promote, PromoteOutcome, PromoteRequest};
 use crate::registry::store::Registry;
 use crate::report::output::{CommandReport, Printer};
@@ -60,18 +61,35 @@ pub struct PromoteArgs {
     /// Keep this many versions (never the current or previous one of any pointer).
     #[arg(long, value_name = "N")]
     pub keep: Option<usize>,
-    /// POST {version, path, fingerprint} to this http:// URL after the swap.
-    #[arg(long, value_name = "URL")]
-    pub notify: Option<String>,
-    /// Per-attempt timeout of --notify.
-    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = duration)]
+    /// POST {version, path, fingerprint} to this http:// URL after the swap (checked before
+    /// anything changes: http://HOST[:PORT][/PATH]).
+    #[arg(long, value_name = "URL", value_parser = notify_url)]
+    pub notify: Option<Endpoint>,
+    /// Time allowed for each --notify attempt as a whole: connect, send and answer (1s to 10m).
+    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = notify_timeout)]
     pub notify_timeout: DurationArg,
-    /// Attempts of --notify.
-    #[arg(long, default_value_t = 3, value_name = "N")]
+    /// Attempts of --notify, 1 to 10; the pause between them doubles from 0.2s up to 5s.
+    #[arg(long, default_value_t = 3, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=10))]
     pub notify_attempts: u32,
     /// Say what would happen; change nothing.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// --notify: a plain-HTTP URL refit can call, so a bad one is refused before any promotion.
+fn notify_url(text: &str) -> Result<Endpoint, String> {
+    text.parse()
+}
+
+/// --notify-timeout: a duration from 1s to 10m.
+fn notify_timeout(text: &str) -> Result<DurationArg, String> {
+    let timeout = duration(text)?;
+    if (1_000..=600_000).contains(&timeout.millis()) {
+        Ok(timeout)
+    } else {
+        Err(format!("{text} is not between 1s and 10m"))
+    }
 }
 
 /// `--actor`, else $USER, else "unknown".
@@ -100,6 +118,7 @@ pub fn run(args: &PromoteArgs, _printer: &Printer) -> Result<CommandReport> {
     // Bad input must leave no trace: check the candidate and the alias before the registry is
     // created or locked.
     check_candidate(&args.candidate)?;
+    check_candidate_files(&args.candidate, &args.location.registry)?;
     if let Some(alias) = &args.alias {
         check_alias(alias)?;
     }
@@ -174,7 +193,7 @@ fn notify_serving(
     outcome: &PromoteOutcome,
     messages: &mut Vec<String>,
 ) -> Value {
-    let (Some(url), Some(version), "promote" | "bootstrap") =
+    let (Some(endpoint), Some(version), "promote" | "bootstrap") =
         (&args.notify, outcome.to, outcome.action.as_str())
     else {
         return Value::Null;
@@ -187,18 +206,18 @@ fn notify_serving(
     })
     .to_string();
     match notify(
-        url,
+        endpoint,
         &body,
         args.notify_timeout.as_std(),
         args.notify_attempts,
     ) {
-        Ok(code) => json!({ "url": url, "status": code }),
+        Ok(code) => json!({ "url": endpoint, "status": code }),
         Err(e) => {
             let error = format!("{e:#}");
             messages.push(format!(
                 "promoted, but the serving side was not notified: {error}"
             ));
-            json!({ "url": url, "error": error })
+            json!({ "url": endpoint, "error": error })
         }
     }
 }

@@ -9,6 +9,8 @@ use serde_json::{json, Value};
 use super::args::{version, RegistryLocation};
 use super::promote::{actor, lock};
 use crate::registry::audit::read_audit;
+use crate::registry::files::read_regular_text;
+use crate::registry::lock::RegistryLock;
 use crate::registry::ops::{verify, VerifyOutcome};
 use crate::registry::store::Registry;
 use crate::report::output::{CommandReport, Printer};
@@ -64,7 +66,12 @@ pub fn run(args: &RegistryArgs, _printer: &Printer) -> Result<CommandReport> {
         }
         RegistryAction::Verify { location, dry_run } => {
             let registry = Registry::open(&location.registry, false)?;
-            let _lock = lock(location, &registry, "refit registry verify")?;
+            // A dry run creates nothing, not even .lock: it shares the lock if there is one.
+            let _lock = if *dry_run {
+                RegistryLock::shared(&registry.dir, location.wait.as_std())?
+            } else {
+                Some(lock(location, &registry, "refit registry verify")?)
+            };
             let outcome = verify(&registry, &actor(&None), !dry_run)?;
             verify_report(&outcome, started_at)?
         }
@@ -86,8 +93,8 @@ fn show(registry: &Registry, which: Option<u32>) -> Result<Value> {
     let dir = registry.version_dir(version);
     let read = |name: &str| -> Result<Value> {
         let path = dir.join(name);
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("version {version}: reading {}", path.display()))?;
+        let text = read_regular_text(&path)?
+            .with_context(|| format!("version {version}: {} is missing", path.display()))?;
         serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))
     };
     Ok(json!({
@@ -132,6 +139,15 @@ fn verify_report(
     })
 }
 
+/// A version's holdout metrics from its metadata.json; null when it cannot be read.
+fn holdout_metrics(registry: &Registry, version: u32) -> Value {
+    read_regular_text(&registry.version_dir(version).join("metadata.json"))
+        .ok()
+        .flatten()
+        .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+        .map_or(Value::Null, |metadata| metadata["holdout_metrics"].clone())
+}
+
 fn list(registry: &Registry) -> Result<(String, Value)> {
     let current = registry.pointer(None)?;
     let mut named: Vec<(String, u32)> = current
@@ -148,14 +164,7 @@ fn list(registry: &Registry) -> Result<(String, Value)> {
     let mut versions = Vec::new();
     for version in registry.versions()? {
         let record = registry.promotion_record(version).ok();
-        let metadata: Option<Value> =
-            std::fs::read_to_string(registry.version_dir(version).join("metadata.json"))
-                .ok()
-                .and_then(|t| serde_json::from_str(&t).ok());
-        let metrics = metadata
-            .as_ref()
-            .map(|m| m["holdout_metrics"].clone())
-            .unwrap_or(Value::Null);
+        let metrics = holdout_metrics(registry, version);
         let pointers: Vec<&str> = named
             .iter()
             .filter(|(_, v)| *v == version)

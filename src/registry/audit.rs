@@ -8,6 +8,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+use super::files::{open_regular, read_regular};
 use super::layout::AUDIT_FILE;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,11 +43,8 @@ pub fn append_audit(dir: &Path, entry: &AuditEntry) -> Result<()> {
     }
     let mut line = serde_json::to_string(entry)?;
     line.push('\n');
-    let mut file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .with_context(|| format!("opening {}", path.display()))?;
+    let mut file = open_regular(&path, OpenOptions::new().append(true), true)?
+        .with_context(|| format!("creating {}", path.display()))?;
     // One write of the whole line: with O_APPEND it lands in one piece at the end.
     file.write_all(line.as_bytes())
         .and_then(|_| file.sync_data())
@@ -63,11 +61,7 @@ pub struct AuditLog {
 /// The complete lines as text, and where a partial last line starts (bytes: a crash can cut a
 /// line inside a UTF-8 character).
 fn read_audit_bytes(path: &Path) -> Result<(String, Option<usize>)> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-    };
+    let bytes = read_regular(path)?.unwrap_or_default();
     let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
     let partial_tail = (complete < bytes.len()).then_some(complete);
     let text = String::from_utf8(bytes[..complete].to_vec())
@@ -94,13 +88,15 @@ pub fn read_audit(dir: &Path) -> Result<AuditLog> {
     })
 }
 
-/// Drops a partial last line (a crash mid-append); returns whether it did.
+/// Drops a partial last line (a crash mid-append) starting at byte `at`.
 pub fn truncate_partial_tail(dir: &Path, at: usize) -> Result<()> {
     let path = dir.join(AUDIT_FILE);
-    let file = OpenOptions::new()
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("opening {}", path.display()))?;
+    let file = open_regular(&path, OpenOptions::new().write(true), false)?.with_context(|| {
+        format!(
+            "{}: vanished before its partial line was dropped",
+            path.display()
+        )
+    })?;
     file.set_len(at as u64)
         .and_then(|_| file.sync_all())
         .with_context(|| format!("truncating {}", path.display()))

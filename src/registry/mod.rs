@@ -2,6 +2,8 @@
 //! append-only audit log and an advisory lock around every mutation.
 
 pub mod audit;
+pub mod candidate;
+pub mod files;
 pub mod layout;
 pub mod lock;
 pub mod notify;

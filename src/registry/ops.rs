@@ -11,7 +11,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::audit::{append_audit, read_audit, AuditEntry};
-use super::layout::{version_name, Pointer};
+use super::layout::Pointer;
 use super::store::{PromotionRecord, Registry};
 pub use super::verify::{verify, VerifyOutcome};
 use crate::model::directory::{model_fingerprint, ModelDir, METADATA_FILE, MODEL_FILE};
@@ -108,112 +108,160 @@ pub fn check_candidate(candidate: &Path) -> Result<String> {
     model_fingerprint(candidate)
 }
 
+/// The pointer, which must name an installed version: promoting past a pointer at nothing
+/// would record a `previous` that cannot be rolled back to.
+fn existing_pointer(registry: &Registry, alias: Option<&str>) -> Result<Option<Pointer>> {
+    let pointer = registry.pointer(alias)?;
+    if let Some(p) = &pointer {
+        if !registry
+            .version_dir(p.version)
+            .join(METADATA_FILE)
+            .is_file()
+        {
+            bail!(
+                "{}: names version {}, which does not exist ({} has no {METADATA_FILE}); \
+                 run `refit registry verify`, then point it at an installed version",
+                registry.pointer_path(alias)?.display(),
+                p.version,
+                registry.version_dir(p.version).display()
+            );
+        }
+    }
+    Ok(pointer)
+}
+
+/// What promote found before deciding: the candidate, the pointer, and the report's verdict.
+struct Findings {
+    fingerprint: String,
+    audit: Vec<AuditEntry>,
+    from: Option<u32>,
+    empty: bool,
+    /// Why the report does not allow this promotion, if it does not.
+    rejection: Option<String>,
+    report_sha256: Option<String>,
+}
+
+impl Findings {
+    fn gather(registry: &Registry, request: &PromoteRequest<'_>) -> Result<Findings> {
+        let fingerprint = check_candidate(request.candidate)?;
+        let audit = read_audit(&registry.dir)?.entries;
+        let current = existing_pointer(registry, request.alias)?;
+        let empty = current.is_none() && registry.versions()?.is_empty();
+        let (rejection, report_sha256) = match (request.shadow_report, empty) {
+            (Some(path), _) => {
+                let (why, digest) = check_report(path, &fingerprint)?;
+                (why, Some(digest))
+            }
+            (None, true) => (None, None),
+            (None, false) => (
+                Some(
+                    "no --shadow-report (needed unless the registry is empty, or --force --reason)"
+                        .to_string(),
+                ),
+                None,
+            ),
+        };
+        Ok(Findings {
+            fingerprint,
+            audit,
+            from: current.map(|p| p.version),
+            empty,
+            rejection,
+            report_sha256,
+        })
+    }
+
+    /// An audit line about this candidate.
+    fn entry(&self, request: &PromoteRequest<'_>, at: &str, action: &str) -> AuditEntry {
+        AuditEntry {
+            at: at.to_string(),
+            actor: request.actor.to_string(),
+            action: action.into(),
+            pointer: Some(pointer_name(request.alias)),
+            from: self.from,
+            to: None,
+            reason: None,
+            report_sha256: self.report_sha256.clone(),
+            fingerprint: Some(self.fingerprint.clone()),
+            forced: false,
+        }
+    }
+
+    /// The outcome of `action`, moving the pointer to `to` if it moves.
+    fn outcome(self, action: String, to: Option<u32>, reason: String) -> PromoteOutcome {
+        PromoteOutcome {
+            action,
+            from: self.from,
+            to,
+            path: to.map(|v| Pointer::new(v, String::new(), None).path),
+            fingerprint: self.fingerprint,
+            report_sha256: self.report_sha256,
+            pruned: Vec::new(),
+            reason,
+            warnings: Vec::new(),
+        }
+    }
+}
+
 /// Promotes under the lock the caller holds.
 pub fn promote(registry: &Registry, request: &PromoteRequest<'_>) -> Result<PromoteOutcome> {
-    let fingerprint = check_candidate(request.candidate)?;
-    let audit = read_audit(&registry.dir)?.entries;
-    let current = registry.pointer(request.alias)?;
-    let empty = current.is_none() && registry.versions()?.is_empty();
-    let (rejection, report_sha256) = match (request.shadow_report, empty) {
-        (Some(path), _) => {
-            let (why, digest) = check_report(path, &fingerprint)?;
-            (why, Some(digest))
-        }
-        (None, true) => (None, None),
-        (None, false) => (
-            Some(
-                "no --shadow-report (needed unless the registry is empty, or --force --reason)"
-                    .to_string(),
-            ),
-            None,
-        ),
-    };
-    let forced = request.force && rejection.is_some();
-    let from = current.as_ref().map(|p| p.version);
+    let found = Findings::gather(registry, request)?;
     let now = rfc3339(chrono::Utc::now());
-    if let Some(why) = rejection.filter(|_| !request.force) {
+    if let Some(why) = found.rejection.clone().filter(|_| !request.force) {
         if !request.dry_run {
-            append_audit(
-                &registry.dir,
-                &AuditEntry {
-                    at: now,
-                    actor: request.actor.to_string(),
-                    action: "reject".into(),
-                    pointer: Some(pointer_name(request.alias)),
-                    from,
-                    to: None,
-                    reason: Some(why.clone()),
-                    report_sha256: report_sha256.clone(),
-                    fingerprint: Some(fingerprint.clone()),
-                    forced: false,
-                },
-            )?;
+            let mut entry = found.entry(request, &now, "reject");
+            entry.reason = Some(why.clone());
+            append_audit(&registry.dir, &entry)?;
         }
-        return Ok(PromoteOutcome {
-            action: "reject".into(),
-            from,
-            to: None,
-            path: None,
-            fingerprint,
-            report_sha256,
-            pruned: Vec::new(),
-            reason: why,
-            warnings: Vec::new(),
-        });
+        return Ok(found.outcome("reject".into(), None, why));
     }
     if request.force && request.reason.is_none_or(|r| r.trim().is_empty()) {
         bail!("--force needs --reason TEXT: an override is recorded with its reason");
     }
-    let action = if empty { "bootstrap" } else { "promote" };
-    let version = registry.next_version(&audit)?;
-    let reason = match (request.reason, empty) {
+    let action = if found.empty { "bootstrap" } else { "promote" };
+    let version = registry.next_version(&found.audit)?;
+    let reason = match (request.reason, found.empty) {
         (Some(r), _) => r.to_string(),
         (None, true) => "first version of an empty registry".to_string(),
         (None, false) => "shadow test passed".to_string(),
     };
     if request.dry_run {
-        return Ok(PromoteOutcome {
-            action: format!("dry-run ({action})"),
-            from,
-            to: Some(version),
-            path: Some(format!("versions/{}", version_name(version))),
-            fingerprint,
-            report_sha256,
-            pruned: Vec::new(),
-            reason,
-            warnings: Vec::new(),
-        });
+        return Ok(found.outcome(format!("dry-run ({action})"), Some(version), reason));
     }
+    let mut entry = found.entry(request, &now, action);
+    entry.to = Some(version);
+    entry.reason = Some(reason.clone());
+    entry.forced = request.force && found.rejection.is_some();
     let record = PromotionRecord {
         version,
         promoted_at: now.clone(),
         actor: request.actor.to_string(),
         source: request.candidate.display().to_string(),
-        fingerprint: fingerprint.clone(),
-        report_sha256: report_sha256.clone(),
+        fingerprint: found.fingerprint.clone(),
+        report_sha256: found.report_sha256.clone(),
         reason: Some(reason.clone()),
-        forced,
+        forced: entry.forced,
     };
     registry.install_version(request.candidate, &record)?;
-    let pointer = Pointer::new(version, now.clone(), from);
     // The commit point. What follows is audited or finished by `registry verify` if it fails.
-    registry.write_pointer(request.alias, &pointer)?;
+    registry.write_pointer(request.alias, &Pointer::new(version, now, found.from))?;
+    let (pruned, warnings) = after_commit(registry, request, &entry, version);
+    let mut outcome = found.outcome(action.into(), Some(version), reason);
+    outcome.pruned = pruned;
+    outcome.warnings = warnings;
+    Ok(outcome)
+}
+
+/// The steps after the pointer swap: the audit line, the `latest` link and pruning. A failure
+/// is a warning (the promotion stands); returns the pruned versions and the warnings.
+fn after_commit(
+    registry: &Registry,
+    request: &PromoteRequest<'_>,
+    entry: &AuditEntry,
+    version: u32,
+) -> (Vec<u32>, Vec<String>) {
     let mut warnings = Vec::new();
-    if let Err(e) = append_audit(
-        &registry.dir,
-        &AuditEntry {
-            at: now,
-            actor: request.actor.to_string(),
-            action: action.into(),
-            pointer: Some(pointer_name(request.alias)),
-            from,
-            to: Some(version),
-            reason: Some(reason.clone()),
-            report_sha256: report_sha256.clone(),
-            fingerprint: Some(fingerprint.clone()),
-            forced,
-        },
-    ) {
+    if let Err(e) = append_audit(&registry.dir, entry) {
         warnings.push(format!(
             "promoted, but the audit line was not written ({e:#}); run `refit registry verify`"
         ));
@@ -237,17 +285,7 @@ pub fn promote(registry: &Registry, request: &PromoteRequest<'_>) -> Result<Prom
         }
         None => Vec::new(),
     };
-    Ok(PromoteOutcome {
-        action: action.into(),
-        from,
-        to: Some(version),
-        path: Some(pointer.path),
-        fingerprint,
-        report_sha256,
-        pruned,
-        reason,
-        warnings,
-    })
+    (pruned, warnings)
 }
 
 /// Keeps the newest `keep` versions and every version a pointer names (or names as previous).
@@ -307,35 +345,7 @@ pub fn rollback(
             pointer_name(alias)
         )
     })?;
-    let target = match to {
-        Some(v) => v,
-        None => current.previous.with_context(|| {
-            format!(
-                "version {} has no previous version; pass --to N",
-                current.version
-            )
-        })?,
-    };
-    if target == current.version {
-        bail!("version {target} is already {}", pointer_name(alias));
-    }
-    let dir = registry.version_dir(target);
-    let audit = read_audit(&registry.dir)?.entries;
-    if audit
-        .iter()
-        .any(|e| e.action == "prune" && e.from == Some(target))
-    {
-        bail!("version {target} was pruned; nothing to roll back to");
-    }
-    if !dir.join(METADATA_FILE).is_file() || !dir.join(super::layout::PROMOTION_FILE).is_file() {
-        bail!("version {target} does not exist; nothing to roll back to");
-    }
-    // Only a version that was really live, not one left behind by a killed promote.
-    if !was_live(&audit, target) {
-        bail!(
-            "version {target} was never promoted (no audit line names it); run `refit registry verify`"
-        );
-    }
+    let target = rollback_target(registry, alias, to, &current)?;
     if dry_run {
         return Ok(RollbackOutcome {
             from: current.version,
@@ -372,6 +382,46 @@ pub fn rollback(
         to: target,
         dry_run,
     })
+}
+
+/// The version a rollback of `current` goes to: `to`, or the pointer's previous one; it must
+/// exist and have been live.
+fn rollback_target(
+    registry: &Registry,
+    alias: Option<&str>,
+    to: Option<u32>,
+    current: &Pointer,
+) -> Result<u32> {
+    let target = match to {
+        Some(v) => v,
+        None => current.previous.with_context(|| {
+            format!(
+                "version {} has no previous version; pass --to N",
+                current.version
+            )
+        })?,
+    };
+    if target == current.version {
+        bail!("version {target} is already {}", pointer_name(alias));
+    }
+    let dir = registry.version_dir(target);
+    let audit = read_audit(&registry.dir)?.entries;
+    if audit
+        .iter()
+        .any(|e| e.action == "prune" && e.from == Some(target))
+    {
+        bail!("version {target} was pruned; nothing to roll back to");
+    }
+    if !dir.join(METADATA_FILE).is_file() || !dir.join(super::layout::PROMOTION_FILE).is_file() {
+        bail!("version {target} does not exist; nothing to roll back to");
+    }
+    // Only a version that was really live, not one left behind by a killed promote.
+    if !was_live(&audit, target) {
+        bail!(
+            "version {target} was never promoted (no audit line names it); run `refit registry verify`"
+        );
+    }
+    Ok(target)
 }
 
 /// Whether the audit log shows a pointer at `version` at some time: moved to it, or moved

@@ -2,16 +2,18 @@
 //! the steps promote, rollback, prune and verify are made of. Every mutation runs under
 //! [`super::lock::RegistryLock`]; the pointer swap is each operation's commit point.
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use super::audit::AuditEntry;
+use super::files::{check_directory, check_regular, describe, open_regular, read_regular_text};
 use super::layout::{
-    check_alias, parse_version_name, version_name, Pointer, ALIASES_DIR, CURRENT_FILE, LATEST_LINK,
-    PROMOTION_FILE, TEMP_PREFIX, VERSIONS_DIR,
+    check_alias, parse_version_name, version_name, Pointer, ALIASES_DIR, AUDIT_FILE, CURRENT_FILE,
+    LATEST_LINK, PROMOTION_FILE, TEMP_PREFIX, VERSIONS_DIR,
 };
 use crate::data::write_atomic;
 
@@ -54,6 +56,9 @@ impl Registry {
         if dir.exists() && !dir.is_dir() {
             bail!("registry {}: is a file, not a directory", dir.display());
         }
+        // The registry itself may be a link (/srv/models -> /data/models); what is inside not.
+        check_directory(&dir.join(VERSIONS_DIR))?;
+        check_directory(&dir.join(ALIASES_DIR))?;
         Ok(Registry {
             dir: dir.to_path_buf(),
         })
@@ -78,7 +83,8 @@ impl Registry {
         Ok(versions)
     }
 
-    fn pointer_path(&self, alias: Option<&str>) -> Result<PathBuf> {
+    /// Where the pointer lives: current.json or aliases/NAME.json.
+    pub fn pointer_path(&self, alias: Option<&str>) -> Result<PathBuf> {
         Ok(match alias {
             None => self.dir.join(CURRENT_FILE),
             Some(name) => {
@@ -91,10 +97,8 @@ impl Registry {
     /// The pointer, if set; a pointer that does not parse is an error (never "no champion").
     pub fn pointer(&self, alias: Option<&str>) -> Result<Option<Pointer>> {
         let path = self.pointer_path(alias)?;
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        let Some(text) = read_regular_text(&path)? else {
+            return Ok(None);
         };
         let pointer: Pointer = serde_json::from_str(&text).with_context(|| {
             format!(
@@ -116,10 +120,13 @@ impl Registry {
     /// Replaces the pointer atomically (temp file, fsync, rename, fsync of the directory).
     pub fn write_pointer(&self, alias: Option<&str>, pointer: &Pointer) -> Result<()> {
         let path = self.pointer_path(alias)?;
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("creating {}", parent.display()))?;
+        let aliases = self.dir.join(ALIASES_DIR);
+        if alias.is_some() && !check_directory(&aliases)? {
+            std::fs::create_dir(&aliases)
+                .with_context(|| format!("creating {}", aliases.display()))?;
         }
+        // The rename would replace a link or FIFO; refuse it like every reader does.
+        check_regular(&path)?;
         write_atomic(
             &path,
             (serde_json::to_string_pretty(pointer)? + "\n").as_bytes(),
@@ -148,6 +155,7 @@ impl Registry {
     }
 
     /// Versions are never reused: one past every version installed, pointed at or audited.
+    /// Past the largest number there is no next one: an error naming where that number is.
     pub fn next_version(&self, audit: &[AuditEntry]) -> Result<u32> {
         let installed = self.versions()?.into_iter().max().unwrap_or(0);
         let audited = audit
@@ -157,7 +165,20 @@ impl Registry {
             .max()
             .unwrap_or(0);
         let pointed = self.pointer(None)?.map_or(0, |p| p.version);
-        Ok(installed.max(audited).max(pointed) + 1)
+        let (highest, source) = [
+            (installed, self.dir.join(VERSIONS_DIR)),
+            (audited, self.dir.join(AUDIT_FILE)),
+            (pointed, self.dir.join(CURRENT_FILE)),
+        ]
+        .into_iter()
+        .max_by_key(|(version, _)| *version)
+        .expect("three sources");
+        highest.checked_add(1).with_context(|| {
+            format!(
+                "{}: version {highest} is the largest version number; there is no next one",
+                source.display()
+            )
+        })
     }
 
     /// Copies `candidate` into a staged directory, writes promotion.json, syncs everything and
@@ -169,9 +190,7 @@ impl Registry {
             .tempdir_in(&versions)
             .with_context(|| format!("staging a version in {}", versions.display()))?;
         copy_tree(candidate, staged.path())?;
-        let record_path = staged.path().join(PROMOTION_FILE);
-        std::fs::write(&record_path, serde_json::to_string_pretty(record)? + "\n")
-            .with_context(|| format!("writing {}", record_path.display()))?;
+        write_record(&staged.path().join(PROMOTION_FILE), record)?;
         sync_tree(staged.path())?;
         let target = self.version_dir(record.version);
         if target.exists() {
@@ -262,33 +281,45 @@ impl Registry {
 
     pub fn promotion_record(&self, version: u32) -> Result<PromotionRecord> {
         let path = self.version_dir(version).join(PROMOTION_FILE);
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
+        let text =
+            read_regular_text(&path)?.with_context(|| format!("{}: missing", path.display()))?;
         serde_json::from_str(&text)
             .with_context(|| format!("{}: not a promotion record", path.display()))
     }
 }
 
+/// promotion.json in a staged version, replacing a copy the candidate brought along.
+fn write_record(path: &Path, record: &PromotionRecord) -> Result<()> {
+    let mut file = open_regular(path, OpenOptions::new().write(true), true)?
+        .with_context(|| format!("creating {}", path.display()))?;
+    let text = serde_json::to_string_pretty(record)? + "\n";
+    file.set_len(0)
+        .and_then(|_| file.write_all(text.as_bytes()))
+        .with_context(|| format!("writing {}", path.display()))
+}
+
 /// Regular files and directories only; a symlink in a candidate is refused (it could point
-/// anywhere, and a version must be self-contained).
+/// anywhere, and a version must be self-contained), and so is a FIFO, socket or device (a
+/// copy would hang on it or read without end while the registry is locked).
 fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     for entry in std::fs::read_dir(from).with_context(|| format!("listing {}", from.display()))? {
         let entry = entry?;
         let kind = entry.file_type()?;
         let target = to.join(entry.file_name());
-        if kind.is_symlink() {
-            bail!(
-                "{}: symlinks are not copied into the registry; make it a regular file",
-                entry.path().display()
-            );
-        } else if kind.is_dir() {
+        if kind.is_dir() {
             std::fs::create_dir(&target)
                 .with_context(|| format!("creating {}", target.display()))?;
             copy_tree(&entry.path(), &target)?;
-        } else {
+        } else if kind.is_file() {
             std::fs::copy(entry.path(), &target).with_context(|| {
                 format!("copying {} to {}", entry.path().display(), target.display())
             })?;
+        } else {
+            bail!(
+                "{}: is {}; a candidate holds only regular files and directories",
+                entry.path().display(),
+                describe(kind)
+            );
         }
     }
     Ok(())
@@ -313,5 +344,54 @@ fn sync_tree(dir: &Path) -> Result<()> {
 pub fn sync_dir(dir: &Path) {
     if let Ok(handle) = File::open(dir) {
         let _ = handle.sync_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(to: u32) -> AuditEntry {
+        AuditEntry {
+            at: "2026-01-01T00:00:00Z".into(),
+            actor: "ci".into(),
+            action: "promote".into(),
+            pointer: Some("current".into()),
+            from: None,
+            to: Some(to),
+            reason: None,
+            report_sha256: None,
+            fingerprint: None,
+            forced: false,
+        }
+    }
+
+    #[test]
+    fn the_next_version_is_one_past_every_known_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = Registry::open(dir.path(), true).unwrap();
+        assert_eq!(registry.next_version(&[]).unwrap(), 1);
+        assert_eq!(registry.next_version(&[entry(41)]).unwrap(), 42);
+    }
+
+    #[test]
+    fn past_the_largest_version_number_is_an_error_naming_where_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = Registry::open(dir.path(), true).unwrap();
+        let err = registry.next_version(&[entry(u32::MAX)]).unwrap_err();
+        let text = format!("{err:#}");
+        assert!(
+            text.contains(AUDIT_FILE) && text.contains("4294967295"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_symlinked_versions_directory_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), dir.path().join(VERSIONS_DIR)).unwrap();
+        let err = Registry::open(dir.path(), true).err().unwrap();
+        assert!(format!("{err:#}").contains("is a symlink"), "{err:#}");
     }
 }

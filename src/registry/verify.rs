@@ -344,7 +344,9 @@ impl Repair {
         let registry = state.registry;
         match self {
             Repair::RemoveLeftover(path) => {
-                if path.is_dir() {
+                // A leftover that is a link is removed itself, never what it points at.
+                let is_dir = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir());
+                if is_dir {
                     std::fs::remove_dir_all(path)
                 } else {
                     std::fs::remove_file(path)
