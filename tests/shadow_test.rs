@@ -430,3 +430,17 @@ fn incompatible_models_and_inputs_are_errors() {
     assert_eq!(code, 1);
     assert!(stderr.contains("`outcome` not found"), "{stderr}");
 }
+
+#[test]
+fn one_row_is_insufficient_evidence_whatever_min_samples_says() {
+    let mut args = scored_args(&["--min-samples", "0", "--metric", "accuracy"]);
+    let last = args.iter().position(|a| a == "--last").unwrap();
+    args[last + 1] = "1".into();
+    let (code, report, _) = run_json(&strs(&args));
+    assert_eq!(code, 2, "{report}");
+    let reasons = report["result"]["reasons"].to_string();
+    assert!(
+        reasons.contains("insufficient evidence: 1 rows"),
+        "{reasons}"
+    );
+}

@@ -162,6 +162,7 @@ pub fn run(args: &ShadowTestArgs, _printer: &Printer) -> Result<CommandReport> {
         champion: champion.as_ref().map(Contender::values),
         interval: None,
         coverage,
+        classes: (task == Task::Binary).then(|| class_counts(&targets)),
     };
     let tests = paired_tests(
         args,
@@ -544,4 +545,10 @@ fn coverage_of(
     })?;
     let seen = data.distinct_text(entity, rows)?;
     Ok(entity_coverage(entity, &seen, vocabulary))
+}
+
+/// (negatives, positives) among 0/1 labels.
+fn class_counts(targets: &[f64]) -> (usize, usize) {
+    let positives = targets.iter().filter(|&&y| y == 1.0).count();
+    (targets.len() - positives, positives)
 }

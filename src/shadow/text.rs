@@ -58,6 +58,7 @@ mod tests {
             challenger: challenger.into_iter().collect(),
             interval: None,
             coverage: None,
+            classes: None,
         };
         let text = render_text(&rule, &evidence, &judge(&evidence, &rule));
         assert_eq!(

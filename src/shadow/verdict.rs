@@ -20,6 +20,28 @@ pub struct Evidence {
     pub interval: Option<BootstrapInterval>,
     /// With --entity.
     pub coverage: Option<Coverage>,
+    /// Binary labels among the rows: (negatives, positives); `None` for regression.
+    pub classes: Option<(usize, usize)>,
+}
+
+/// Fewer rows than any metric is defined on (a single error, a variance of one value).
+pub const MIN_ROWS: usize = 2;
+
+/// Too little data for any metric to mean something, whatever --min-samples says.
+fn too_little_evidence(evidence: &Evidence) -> Option<String> {
+    let n = evidence.rows;
+    if n < MIN_ROWS {
+        return Some(format!(
+            "insufficient evidence: {n} rows; no metric is defined on fewer than {MIN_ROWS}"
+        ));
+    }
+    match evidence.classes {
+        Some((negatives, positives)) if negatives == 0 || positives == 0 => Some(format!(
+            "insufficient evidence: the {n} rows hold one class only ({positives} positive, \
+             {negatives} negative); a binary metric needs both"
+        )),
+        _ => None,
+    }
 }
 
 impl Evidence {
@@ -87,8 +109,9 @@ pub fn judge(evidence: &Evidence, rule: &Rule) -> Judgement {
         evidence.coverage.as_ref(),
         rule.min_coverage,
     ));
-    let undefined = evidence.undefined(metric);
-    if undefined {
+    let too_little = too_little_evidence(evidence);
+    reasons.extend(too_little.iter().cloned());
+    if evidence.undefined(metric) {
         reasons.push(format!(
             "insufficient evidence: {} is undefined on these {n} rows (no rows, or one class only)",
             metric.name()
@@ -101,6 +124,7 @@ pub fn judge(evidence: &Evidence, rule: &Rule) -> Judgement {
         reasons.extend(champion_shortfalls(c, evidence.interval.as_ref(), rule));
     }
     let mut messages = Vec::new();
+    let undefined = evidence.undefined(metric) || too_little.is_some();
     if !undefined && evidence.champion.is_none() && rule.floors.is_empty() {
         messages.push("no champion and no --min-metric floors: nothing to beat".into());
     }

@@ -30,6 +30,7 @@ fn evidence(champion: Option<f64>, challenger: f64) -> Evidence {
         champion: champion.map(pr_auc),
         interval: None,
         coverage: None,
+        classes: Some((120, 80)),
     }
 }
 
@@ -278,5 +279,33 @@ fn every_shortfall_is_reported_in_order() {
             "not significant",
             "pr_auc 0.5000 misses the floor 0.55",
         ]
+    );
+}
+
+#[test]
+fn one_row_or_one_class_is_insufficient_whatever_min_samples_says() {
+    let lenient = Rule {
+        min_samples: 0,
+        ..rule()
+    };
+    let one_row = Evidence {
+        rows: 1,
+        ..evidence(None, 0.9)
+    };
+    let j = judge(&one_row, &lenient);
+    assert!(!j.passed);
+    assert_eq!(
+        j.reasons,
+        ["insufficient evidence: 1 rows; no metric is defined on fewer than 2"]
+    );
+    let one_class = Evidence {
+        classes: Some((0, 200)),
+        ..evidence(Some(0.5), 0.9)
+    };
+    let j = judge(&one_class, &lenient);
+    assert!(!j.passed);
+    assert_eq!(
+        j.reasons,
+        ["insufficient evidence: the 200 rows hold one class only (200 positive, 0 negative); a binary metric needs both"]
     );
 }
