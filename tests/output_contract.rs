@@ -318,3 +318,37 @@ fn outputs_onto_a_symlink_or_fifo_are_refused_and_left_alone() {
     run.assert_exit(1);
     assert!(run.stderr.contains("a FIFO"), "{}", run.stderr);
 }
+
+#[test]
+fn control_sequences_in_data_are_escaped_in_text_output() {
+    let w = Workdir::new();
+    std::fs::write(
+        w.path("telemetry.csv"),
+        "server_id,ts\nsrv-\u{1b}[2J,2026-11-01T00:00:00Z\nsrv-a,2026-11-01T00:00:00Z\n",
+    )
+    .unwrap();
+    std::fs::write(
+        w.path("vocab.json"),
+        "[\"srv-a\", \"srv-\\u001b]0;owned\\u0007\"]",
+    )
+    .unwrap();
+    let (data, vocab) = (w.path("telemetry.csv"), w.path("vocab.json"));
+    let run = w.run(&[
+        "fleet-diff",
+        "--data",
+        &data,
+        "--entity",
+        "server_id",
+        "--time",
+        "ts",
+        "--vocabulary",
+        &vocab,
+    ]);
+    assert!(run.code == 0 || run.code == 2, "{}", run.stderr);
+    assert!(
+        !run.stdout.contains('\u{1b}') && !run.stdout.contains('\u{7}'),
+        "{:?}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("\\u{1b}"), "{}", run.stdout);
+}

@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use refit::cli::Cli;
+use refit::model::external::Interrupted;
+use refit::report::table::escape_controls;
 use refit::report::EXIT_ERROR;
 
 fn main() -> ExitCode {
@@ -23,8 +25,13 @@ fn main() -> ExitCode {
     match refit::run(cli) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::from(EXIT_ERROR)
+            let message = format!("{err:#}");
+            eprintln!("error: {}", escape_controls(&message));
+            // Stopped by a signal: 128 + the signal, as a shell reports it.
+            let code = err
+                .downcast_ref::<Interrupted>()
+                .map_or(EXIT_ERROR, Interrupted::exit_code);
+            ExitCode::from(code)
         }
     }
 }

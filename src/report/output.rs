@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 
 use super::envelope::{Envelope, EnvelopeParts};
 use super::prometheus::Gauges;
+use super::table::escape_controls;
 use super::{FailOn, Format, Outcome, Status};
 use crate::data::{write_atomic_all, InputInfo};
 
@@ -239,11 +240,12 @@ pub fn emit(report: CommandReport, parsed: Value, options: &OutputOptions) -> Re
         fail_on: options.fail_on,
     };
     if !options.quiet {
+        // JSON escapes control characters itself; the text table gets the same care.
         let body = match options.format {
-            Format::Json => json.as_str(),
-            Format::Text => text.as_str(),
+            Format::Json => std::borrow::Cow::Borrowed(json.as_str()),
+            Format::Text => escape_controls(&text),
         };
-        if let Err(err) = write_stdout(body) {
+        if let Err(err) = write_stdout(&body) {
             // After a commit the change stands: a lost stdout is worth a warning, not exit 1.
             match &committed {
                 Some(what) => eprintln!("warning: {what}, but {err:#}"),
