@@ -1,18 +1,26 @@
 //! Loading tables from one or more files. Each file is read on its own so that every error
-//! names the file it came from; shards must agree on column kinds.
+//! names the file it came from; shards must agree on column types.
+
+mod csv_shape;
+mod json_depth;
+mod paths;
+mod schema;
+
+pub use paths::expand_paths;
 
 use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 
 use anyhow::{bail, Context, Result};
 use polars::prelude::{
     col, Column, DataFrame, DataType, Expr, LazyCsvReader, LazyFileListReader, LazyFrame,
-    LazyJsonLineReader, PlRefPath, ScanArgsParquet, SchemaRef, Series,
+    LazyJsonLineReader, PlRefPath, ScanArgsParquet, Schema, SchemaRef, Series,
 };
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -51,46 +59,30 @@ fn format_of(path: &Path) -> Result<Format> {
     }
 }
 
-/// Expands each spec (a path or a glob) into files, sorted per glob for a stable order.
-pub fn expand_paths(specs: &[String]) -> Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for spec in specs {
-        if spec.contains(['*', '?', '[']) {
-            let mut matched: Vec<PathBuf> = glob::glob(spec)
-                .with_context(|| format!("invalid glob pattern `{spec}`"))?
-                .collect::<std::result::Result<_, _>>()
-                .with_context(|| format!("listing files matching `{spec}`"))?;
-            if matched.is_empty() {
-                bail!("no files match `{spec}`");
-            }
-            matched.sort();
-            files.extend(matched);
-        } else {
-            let path = PathBuf::from(spec);
-            if !path.is_file() {
-                bail!("{spec}: no such file");
-            }
-            files.push(path);
-        }
-    }
-    if files.is_empty() {
-        bail!("no input files given");
-    }
-    Ok(files)
-}
-
+/// One file, never a glob: [`expand_paths`] has expanded the user's globs already, and a
+/// file named `x[1].csv` is that file.
 fn scan(path: &Path) -> Result<LazyFrame> {
     let path_str = path
         .to_str()
         .with_context(|| format!("{}: path is not valid UTF-8", path.display()))?;
     let pl_path = PlRefPath::new(path_str);
     let lazy = match format_of(path)? {
-        Format::Parquet => LazyFrame::scan_parquet(pl_path, ScanArgsParquet::default()),
+        Format::Parquet => LazyFrame::scan_parquet(
+            pl_path,
+            ScanArgsParquet {
+                glob: false,
+                ..ScanArgsParquet::default()
+            },
+        ),
         Format::Csv => LazyCsvReader::new(pl_path)
             .with_has_header(true)
             .with_infer_schema_length(Some(10_000))
+            .with_glob(false)
             .finish(),
-        Format::NdJson => LazyJsonLineReader::new(pl_path).finish(),
+        // The NDJSON reader always globs, so its path is escaped instead.
+        Format::NdJson => {
+            LazyJsonLineReader::new(PlRefPath::new(glob::Pattern::escape(path_str))).finish()
+        }
     };
     lazy.with_context(|| format!("reading {}", path.display()))
 }
@@ -114,7 +106,59 @@ fn sha256_file(path: &Path) -> Result<String> {
 /// One file of a table: its schema, known before any rows are decoded.
 struct Shard {
     path: PathBuf,
+    /// The types Polars reads.
     schema: SchemaRef,
+    /// The same, with `Null` for a CSV column without a single value (Polars reads it as
+    /// text), so that it takes the type the other shards give the column.
+    typing: SchemaRef,
+    /// Data rows, when known before decoding (CSV).
+    rows: Option<u64>,
+}
+
+impl Shard {
+    /// Checks what the reader would let pass (ragged CSV rows, duplicate CSV headers, NDJSON
+    /// nested deep enough to overflow the stack), then reads the schema.
+    fn open(path: PathBuf) -> Result<Shard> {
+        let shape = match format_of(&path)? {
+            Format::Csv => csv_shape::check_csv(&path)?,
+            Format::NdJson => {
+                json_depth::check_ndjson_depth(&path)?;
+                None
+            }
+            Format::Parquet => None,
+        };
+        let schema = scan(&path)?
+            .collect_schema()
+            .with_context(|| format!("reading {}", path.display()))?;
+        let typing = match &shape {
+            Some(shape) => Arc::new(empty_columns_as_null(&schema, shape)),
+            None => schema.clone(),
+        };
+        Ok(Shard {
+            path,
+            schema,
+            typing,
+            rows: shape.map(|shape| shape.rows),
+        })
+    }
+
+    fn column_list(&self) -> String {
+        let names: Vec<&str> = self.schema.iter_names().map(|n| n.as_str()).collect();
+        names.join(", ")
+    }
+}
+
+fn empty_columns_as_null(schema: &Schema, shape: &csv_shape::CsvShape) -> Schema {
+    let mut typing = schema.clone();
+    for index in shape.empty_columns() {
+        if schema
+            .get_at_index(index)
+            .is_some_and(|(_, dtype)| dtype.is_string())
+        {
+            typing.set_dtype_at_index(index, DataType::Null);
+        }
+    }
+    typing
 }
 
 /// A table spread over one or more files ("shards"), opened but not yet decoded.
@@ -122,22 +166,42 @@ pub struct Table {
     /// What the user passed, for messages ("baseline.parquet", "data/*.parquet").
     pub label: String,
     shards: Vec<Shard>,
+    /// One type per column over all shards: the one Polars reads where they agree, a wider
+    /// one where they differ in width, unit or encoding.
+    types: Schema,
+    /// Columns without a value in any shard (null, or every CSV field empty).
+    empty: BTreeSet<String>,
 }
 
 impl Table {
-    /// Opens every file and reads its schema; a truncated or unreadable file fails here.
+    /// Opens every file and reads its schema; a truncated or unreadable file, or shards that
+    /// disagree on a column's type, fail here.
     pub fn open(specs: &[String]) -> Result<Table> {
         let label = specs.join(",");
-        let shards = expand_paths(specs)?
-            .into_iter()
-            .map(|path| {
-                let schema = scan(&path)?
-                    .collect_schema()
-                    .with_context(|| format!("reading {}", path.display()))?;
-                Ok(Shard { path, schema })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Table { label, shards })
+        let opened: Vec<Result<Shard>> = expand_paths(specs)?
+            .into_par_iter()
+            .map(Shard::open)
+            .collect();
+        let shards = opened.into_iter().collect::<Result<Vec<_>>>()?;
+        if shards.iter().all(|s| s.rows == Some(0)) {
+            bail!("{label}: the table is empty (no rows)");
+        }
+        let mut types = schema::unify(shards.iter().map(|s| (s.path.as_path(), &*s.typing)))?;
+        let mut empty = BTreeSet::new();
+        for (name, dtype) in types.iter_mut() {
+            if dtype.is_null() {
+                // Empty everywhere: read as the first file reads it, as before shards mattered.
+                let first = shards.iter().find_map(|s| s.schema.get(name));
+                *dtype = first.cloned().unwrap_or(DataType::Null);
+                empty.insert(name.to_string());
+            }
+        }
+        Ok(Table {
+            label,
+            shards,
+            types,
+            empty,
+        })
     }
 
     /// Column names of the first shard, in file order.
@@ -149,49 +213,37 @@ impl Table {
             .collect()
     }
 
-    /// The kind of `column`, checked on every shard; errors name the file and the column.
+    /// The kind of `column` over every shard; errors name the file and the column.
     pub fn column_kind(&self, column: &str) -> Result<ColumnKind> {
-        let mut kind = None;
-        for shard in &self.shards {
-            let dtype = shard.schema.get(column).with_context(|| {
-                let names: Vec<&str> = shard.schema.iter_names().map(|n| n.as_str()).collect();
-                format!(
-                    "column `{column}` not found in {}; columns are: {}",
-                    shard.path.display(),
-                    names.join(", ")
-                )
-            })?;
-            let this = ColumnKind::of(dtype).with_context(|| {
-                format!(
-                    "column `{column}` in {} has type {dtype}, which refit cannot compare; \
-                     expected a number, a string, a boolean or a categorical",
-                    shard.path.display()
-                )
-            })?;
-            match kind {
-                None => kind = Some(this),
-                Some(k) if k != this => bail!(
-                    "column `{column}` is {} in {} but {} in {}",
-                    k.describe(),
-                    self.shards[0].path.display(),
-                    this.describe(),
-                    shard.path.display()
-                ),
-                Some(_) => {}
-            }
-        }
-        kind.context("table has no files")
+        self.require_column(column)?;
+        let dtype = self.types.get(column).context("table has no files")?;
+        ColumnKind::of(dtype).with_context(|| {
+            let file = self
+                .shards
+                .iter()
+                .find(|s| s.schema.get(column) == Some(dtype))
+                .map_or(self.label.clone(), |s| s.path.display().to_string());
+            format!(
+                "column `{column}` in {file} has type {dtype}, which refit cannot compare; \
+                 expected a number, a string, a boolean or a categorical"
+            )
+        })
+    }
+
+    /// Whether `column` has no value in any shard (all null, or every CSV field empty): its
+    /// type then says nothing, and a comparison should take the other side's kind.
+    pub fn column_is_empty(&self, column: &str) -> bool {
+        self.empty.contains(column)
     }
 
     /// Fails with the file and the available columns when `column` is missing in a shard.
     pub fn require_column(&self, column: &str) -> Result<()> {
         for shard in &self.shards {
             if shard.schema.get(column).is_none() {
-                let names: Vec<&str> = shard.schema.iter_names().map(|n| n.as_str()).collect();
                 bail!(
                     "column `{column}` not found in {}; columns are: {}",
                     shard.path.display(),
-                    names.join(", ")
+                    shard.column_list()
                 );
             }
         }
@@ -211,7 +263,7 @@ impl Table {
         let mut frames = Vec::with_capacity(self.shards.len());
         let mut shards = Vec::with_capacity(self.shards.len());
         for shard in &self.shards {
-            let exprs: Vec<Expr> = columns.iter().map(|c| col(c.as_str())).collect();
+            let exprs: Vec<Expr> = columns.iter().map(|c| self.select(shard, c)).collect();
             let frame = scan(&shard.path)?
                 .select(exprs)
                 .collect()
@@ -236,6 +288,17 @@ impl Table {
             digests: Mutex::new(Some(digests)),
             digested: OnceLock::new(),
         })
+    }
+
+    /// `column` of `shard` as the table's type (a no-op unless the shards differ).
+    fn select(&self, shard: &Shard, column: &str) -> Expr {
+        let read = shard.schema.get(column);
+        match self.types.get(column) {
+            Some(unified) if !unified.is_null() && read != Some(unified) => {
+                col(column).cast(unified.clone())
+            }
+            _ => col(column),
+        }
     }
 }
 
@@ -358,5 +421,63 @@ impl LoadedTable {
                     .with_context(|| format!("column `{column}` missing in {}", self.label))
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use polars::prelude::*;
+
+    use super::*;
+
+    fn write_parquet(dir: &Path, name: &str, mut frame: DataFrame) -> String {
+        let path = dir.join(name);
+        let file = File::create(&path).unwrap();
+        ParquetWriter::new(file).finish(&mut frame).unwrap();
+        path.display().to_string()
+    }
+
+    #[test]
+    fn shards_of_different_widths_encodings_and_units_load_as_one_type() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = df!("x" => [1i32, 2], "city" => ["oslo", "lyon"], "t" => [1i64, 2]).unwrap();
+        a.apply("city", |c| {
+            c.cast(&DataType::from_categories(Categories::global()))
+                .unwrap()
+        })
+        .unwrap();
+        a.apply("t", |c| c.cast(&DataType::Date).unwrap()).unwrap();
+        let mut b = df!("x" => [0.5f64], "city" => ["rome"], "t" => [86_400_000_000i64]).unwrap();
+        b.apply("t", |c| {
+            c.cast(&DataType::Datetime(TimeUnit::Microseconds, None))
+                .unwrap()
+        })
+        .unwrap();
+        let specs = [
+            write_parquet(dir.path(), "a.parquet", a),
+            write_parquet(dir.path(), "b.parquet", b),
+        ];
+        let table = Table::open(&specs).unwrap();
+        let columns = ["x", "city", "t"].map(String::from);
+        let loaded = table.load(&columns).unwrap();
+        for column in &columns {
+            let whole = loaded.whole_column(column).unwrap();
+            assert_eq!(whole.len(), 3, "{column}");
+        }
+        assert_eq!(
+            loaded.whole_column("x").unwrap().dtype(),
+            &DataType::Float64
+        );
+        assert_eq!(
+            loaded.whole_column("city").unwrap().dtype(),
+            &DataType::String
+        );
+        let (times, _) =
+            super::super::time::timestamps_ms(&loaded.whole_column("t").unwrap().into_column())
+                .unwrap();
+        assert_eq!(
+            times,
+            vec![Some(86_400_000), Some(172_800_000), Some(86_400_000)]
+        );
     }
 }

@@ -6,7 +6,8 @@ use polars::prelude::{Column, DataType, TimeUnit};
 
 pub const MS_PER_DAY: i64 = 86_400_000;
 
-/// Parses `30d`, `24h`, `90m`, `45s`, `2w` (and `0`) into milliseconds.
+/// Parses `30d`, `24h`, `90m`, `45s`, `2w` (and `0`) into milliseconds; a value too large
+/// for milliseconds in an `i64` (about 292 million years) is an error naming it.
 pub fn parse_duration(text: &str) -> Result<i64> {
     let text = text.trim();
     if text == "0" {
@@ -16,9 +17,9 @@ pub fn parse_duration(text: &str) -> Result<i64> {
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let n: i64 = number.parse().with_context(|| {
-        format!("duration `{text}`: expected a number and a unit, e.g. 30d, 24h, 15m")
-    })?;
+    if number.is_empty() {
+        bail!("duration `{text}`: expected a number and a unit, e.g. 30d, 24h, 15m");
+    }
     let unit_ms = match unit {
         "w" => 7 * MS_PER_DAY,
         "d" => MS_PER_DAY,
@@ -27,7 +28,25 @@ pub fn parse_duration(text: &str) -> Result<i64> {
         "s" => 1_000,
         _ => bail!("duration `{text}`: unknown unit `{unit}`; use w, d, h, m or s"),
     };
-    Ok(n * unit_ms)
+    number
+        .parse::<i64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit_ms))
+        .with_context(|| {
+            format!("duration `{text}` is too large; the limit is about 292 million years")
+        })
+}
+
+/// `time_ms` moved by `by_ms` (a horizon, a tolerance, a window), or an error when the result
+/// leaves the range of millisecond timestamps. Callers add the flag or file as context.
+pub fn shift_ms(time_ms: i64, by_ms: i64) -> Result<i64> {
+    time_ms.checked_add(by_ms).with_context(|| {
+        format!(
+            "{} moved by {by_ms} ms is outside the range of timestamps (about 292 million \
+             years either side of 1970)",
+            format_ms(time_ms)
+        )
+    })
 }
 
 /// Parses one timestamp string: RFC 3339 (with offset), `YYYY-MM-DD HH:MM:SS[.f]` (UTC) or
@@ -140,6 +159,22 @@ mod tests {
         assert_eq!(parse_duration("0").unwrap(), 0);
         assert!(parse_duration("30 days").is_err());
         assert!(parse_duration("d").is_err());
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn huge_durations_and_shifts_are_errors_not_overflows() {
+        assert_eq!(
+            parse_duration("15250284452w").unwrap(),
+            15_250_284_452 * 7 * MS_PER_DAY
+        );
+        let err = format!("{:#}", parse_duration("999999999999w").unwrap_err());
+        assert!(err.contains("`999999999999w` is too large"), "{err}");
+        let err = format!("{:#}", parse_duration("99999999999999999999s").unwrap_err());
+        assert!(err.contains("too large"), "{err}");
+        let horizon = parse_duration("106751991000d").unwrap();
+        assert!(shift_ms(parse_timestamp("2026-01-01").unwrap(), horizon).is_err());
+        assert_eq!(shift_ms(1_000, -MS_PER_DAY).unwrap(), 1_000 - MS_PER_DAY);
     }
 
     #[test]
