@@ -159,8 +159,6 @@ fn a_csv_shard_whose_column_is_all_empty_takes_the_other_shards_type() {
 }
 
 #[test]
-#[ignore = "needs drift/plan.rs to take the other side's kind for a column that \
-            Table::column_is_empty reports"]
 fn an_all_empty_csv_column_is_compared_as_the_baseline_kind_not_sent_to_categorical() {
     let w = Workdir::new();
     let base = write(&w, "base.csv", "age,city\n30,oslo\n40,lyon\n");
@@ -324,7 +322,6 @@ fn a_huge_duration_is_an_error_naming_it_not_an_overflow() {
 }
 
 #[test]
-#[ignore = "needs proxy/join.rs to add the horizon with data::time::shift_ms"]
 fn a_horizon_past_the_range_of_timestamps_is_an_error_not_an_overflow() {
     let w = Workdir::new();
     let run = horizon_join(&w, "106751991000d");

@@ -27,6 +27,9 @@ impl ColumnSource for Table {
     fn kind(&self, column: &str) -> Result<ColumnKind> {
         self.column_kind(column)
     }
+    fn is_empty(&self, column: &str) -> bool {
+        self.column_is_empty(column)
+    }
 }
 
 impl ColumnSource for Baseline {
@@ -56,6 +59,9 @@ impl ColumnSource for Baseline {
                 ),
             },
         }
+    }
+    fn is_empty(&self, column: &str) -> bool {
+        matches!(self, Baseline::Data(t) if t.column_is_empty(column))
     }
 }
 

@@ -12,6 +12,10 @@ pub trait ColumnSource {
     fn label(&self) -> String;
     fn names(&self) -> Vec<String>;
     fn kind(&self, column: &str) -> Result<ColumnKind>;
+    /// Whether the column holds no value at all (an empty CSV column has no type of its own).
+    fn is_empty(&self, _column: &str) -> bool {
+        false
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -103,6 +107,12 @@ pub fn plan_features(
                     continue;
                 }
             }
+        };
+        // An all-empty column has no type of its own: compare it as the other side's kind.
+        let (base_kind, cur_kind) = match (baseline.is_empty(&name), current.is_empty(&name)) {
+            (true, false) => (cur_kind, cur_kind),
+            (false, true) => (base_kind, base_kind),
+            _ => (base_kind, cur_kind),
         };
         let forced_categorical = selection.categorical.contains(&name);
         if base_kind != cur_kind && !forced_categorical {

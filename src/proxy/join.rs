@@ -174,10 +174,12 @@ pub fn horizon_join(
             continue;
         };
         let candidates = &sorted[starts[*key as usize]..starts[*key as usize + 1]];
-        let target = time + horizon_ms;
+        // Callers check the shift with data::time::shift_ms first; saturating keeps the join
+        // itself total.
+        let target = time.saturating_add(horizon_ms);
         let at = candidates.partition_point(|(_, t, _)| *t < target);
         if let Some(&(_, t, outcome_row)) = candidates.get(at) {
-            if t - target <= tolerance_ms {
+            if t <= target.saturating_add(tolerance_ms) {
                 pairs.push((row, outcome_row));
             }
         }

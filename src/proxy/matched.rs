@@ -1,17 +1,17 @@
 //! The IO edge of score-proxy: decode the columns a [`JoinPlan`] names, check them, turn them
 //! into keys, scores and labels, and pair predictions with outcomes.
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, Context, Result};
 
 use super::evaluate::Labels;
 use super::join::{horizon_join, key_join, AmbiguousOutcomes, Joined};
+use super::plan::{JoinKind, JoinPlan, LabelSource};
+use crate::data::keys::KeyInterner;
 use crate::data::labels::{
     binary_labels, check_key_types, finite_values, probability_scores, rule_labels,
 };
-use super::plan::{JoinKind, JoinPlan, LabelSource};
-use crate::data::keys::KeyInterner;
 use crate::data::read::LoadedTable;
-use crate::data::time::{format_ms, table_timestamps};
+use crate::data::time::{format_ms, shift_ms, table_timestamps};
 use crate::data::{InputInfo, Table};
 use crate::metrics::Task;
 
@@ -41,7 +41,10 @@ impl Matched {
             JoinKind::Key => key_join(&prediction_keys, &outcome_keys, keys.len()),
             JoinKind::Horizon(h) => horizon_join(
                 &prediction_keys,
-                &table_timestamps(&predictions, &h.prediction_time)?,
+                &shiftable(
+                    table_timestamps(&predictions, &h.prediction_time)?,
+                    h.horizon_ms,
+                )?,
                 &outcome_keys,
                 &table_timestamps(&outcomes, &h.outcome_time)?,
                 keys.len(),
@@ -144,4 +147,13 @@ fn ambiguity_error(
         a.rows,
         plan.keys.join(", "),
     )
+}
+
+/// Prediction times that can be moved by the horizon without leaving the range of timestamps.
+fn shiftable(times: Vec<Option<i64>>, horizon_ms: i64) -> Result<Vec<Option<i64>>> {
+    let extremes = [times.iter().flatten().min(), times.iter().flatten().max()];
+    for time in extremes.into_iter().flatten() {
+        shift_ms(*time, horizon_ms).context("--horizon")?;
+    }
+    Ok(times)
 }
