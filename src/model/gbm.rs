@@ -1,7 +1,8 @@
 //! `--model gbm`: gradient-boosted trees by forust-ml. model.json is forust's own JSON, which
-//! the Python package `forust` loads with `GradientBooster.load_booster` (the interop check in
-//! scripts/check_forust_interop.py proves the predictions agree). Categorical features enter
-//! as their vocabulary index; missing values (NaN) take the trees' learnt missing branch.
+//! the Python package `forust` loads with `GradientBooster.load_booster` (the interop check,
+//! scripts/interop.sh running scripts/python/forust_interop.py, proves the predictions agree).
+//! Categorical features enter as their vocabulary index; missing values (NaN) take the trees'
+//! learnt missing branch.
 
 use anyhow::{anyhow, Context, Result};
 use forust_ml::objective::ObjectiveType;

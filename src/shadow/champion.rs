@@ -1,4 +1,4 @@
-//! Where the champion is: a model directory, or a registry (DESIGN.md) whose current.json
+//! Where the champion is: a model directory, or a registry (docs/DESIGN.md) whose current.json
 //! points at the live version; an empty registry has no champion.
 
 use std::path::{Path, PathBuf};
