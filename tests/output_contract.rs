@@ -110,7 +110,7 @@ fn a_missing_output_directory_fails_before_anything_is_written() {
 #[test]
 fn promote_and_rollback_check_their_outputs_before_touching_the_registry() {
     let w = Workdir::new();
-    let cand = train_linear_churn(&std::path::Path::new(&w.path("c1")), "tenure_months");
+    let cand = train_linear_churn(std::path::Path::new(&w.path("c1")), "tenure_months");
     let reg = w.path("reg");
     let promote = |extra: &[&str]| {
         let mut args = vec![
@@ -153,7 +153,7 @@ fn promote_and_rollback_check_their_outputs_before_touching_the_registry() {
 #[test]
 fn a_committed_promotion_never_exits_one() {
     let w = Workdir::new();
-    let cand = train_linear_churn(&std::path::Path::new(&w.path("c1")), "tenure_months");
+    let cand = train_linear_churn(std::path::Path::new(&w.path("c1")), "tenure_months");
     let reg = w.path("reg");
     // stdout on a full device: the write fails after the pointer moved.
     let out = refit_process()
@@ -190,7 +190,7 @@ fn a_committed_promotion_never_exits_one() {
 #[test]
 fn registry_show_names_a_version_without_clashing_with_version() {
     let w = Workdir::new();
-    let cand = train_linear_churn(&std::path::Path::new(&w.path("c1")), "tenure_months");
+    let cand = train_linear_churn(std::path::Path::new(&w.path("c1")), "tenure_months");
     let reg = w.path("reg");
     w.run(&[
         "promote",
