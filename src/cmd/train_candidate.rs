@@ -106,10 +106,18 @@ pub struct TrainCandidateArgs {
     /// Drop rows whose target is null instead of failing.
     #[arg(long)]
     pub drop_null_target: bool,
-    /// Train with your own command instead; {data} (each input file), {out}, {target}, {time},
-    /// {holdout} and {cutoff} are replaced (shell-quoted). It must leave model files and
-    /// holdout.parquet (the time column, label, score) in {out}, holding out exactly the rows
-    /// at or after {cutoff}.
+    /// Train with your own command instead, run by `sh -c` in its own process group. Its
+    /// placeholders' values are passed as environment variables: {data} as REFIT_DATA_1,
+    /// REFIT_DATA_2, ... (one per input file), {out} as REFIT_OUT, and likewise REFIT_TARGET,
+    /// REFIT_TIME, REFIT_HOLDOUT and REFIT_CUTOFF. Each placeholder is replaced by a reference
+    /// that expands to exactly its value: "${REFIT_OUT}" outside quotes, ${REFIT_OUT} inside
+    /// double quotes, '"${REFIT_OUT}"' inside single quotes ({data}: one such reference per
+    /// file, separated by spaces). A value is never part of the command text, so no quoting
+    /// can run it; a backslash-escaped \{ is not a placeholder. The command must leave model
+    /// files and holdout.parquet (the time column, label, score) in {out}, holding out exactly
+    /// the rows at or after {cutoff}. On SIGTERM, SIGINT or SIGHUP, refit passes the signal on
+    /// to the command's process group, kills the group if it has not exited 10 s later,
+    /// removes the unfinished {out} and exits with 128 + the signal (143, 130, 129).
     #[arg(long, value_name = "CMD")]
     pub command: Option<String>,
     /// Kill the external command after this long (30m, 2h).

@@ -15,6 +15,7 @@ use super::directory::{StagedDir, HOLDOUT_FILE, METADATA_FILE, MODEL_FILE, PROFI
 use super::encode::{learn_vocabularies, FeatureSpec, Vocabularies};
 use super::external::{
     check_external_output, external_command, external_holdout_metrics, run_external, ExternalJob,
+    SignalGuard,
 };
 use super::metadata::{
     DataFingerprint, ModelMetadata, RowCounts, Trainer as TrainerRecord, TrainingWindow,
@@ -176,11 +177,14 @@ fn train(
     started_at: DateTime<Utc>,
     quiet: bool,
 ) -> Result<TrainingOutcome> {
+    // Before the staging directory, so that on an error the directory goes first.
+    let signals = stop_signals(&plan.trainer)?;
     let staged = StagedDir::new(&plan.settings.out, plan.settings.force)?;
     let fitted = match &plan.trainer {
         TrainerChoice::BuiltIn(trainer) => fit_built_in(plan, rows, trainer, &staged)?,
         TrainerChoice::External { command, timeout } => {
-            fit_external(plan, rows, command, *timeout, quiet, &staged)?
+            let stop = || signals.as_ref().and_then(SignalGuard::take);
+            fit_external(plan, rows, command, *timeout, quiet, &staged, &stop)?
         }
     };
     let inputs = plan.data.inputs()?;
@@ -188,8 +192,20 @@ fn train(
     staged.write_json(PROFILE_FILE, &profile)?;
     let metadata = model_metadata(plan, rows, fitted, &inputs);
     staged.write_json(METADATA_FILE, &metadata)?;
+    // A signal that came after the trainer ended still stops the run before the commit point.
+    signals.as_ref().map_or(Ok(()), SignalGuard::check)?;
     let out = staged.commit()?;
     Ok(trained(plan, rows, &metadata, out, inputs))
+}
+
+/// An external trainer runs long, so SIGTERM, SIGINT and SIGHUP stop it, remove the staging
+/// directory and end the run as [`Interrupted`](super::external::Interrupted); refit's own
+/// trainers keep the signals' default effect.
+fn stop_signals(trainer: &TrainerChoice) -> Result<Option<SignalGuard>> {
+    match trainer {
+        TrainerChoice::External { .. } => SignalGuard::install().map(Some),
+        TrainerChoice::BuiltIn(_) => Ok(None),
+    }
 }
 
 /// What a trainer leaves for metadata.json besides its model files.
@@ -235,6 +251,7 @@ fn fit_built_in(
 }
 
 /// The user's trainer writes its own files; refit checks them and scores its holdout.
+/// `stop` says whether refit was told to stop while the trainer ran.
 fn fit_external(
     plan: &TrainingPlan,
     rows: &PreparedRows,
@@ -242,6 +259,7 @@ fn fit_external(
     timeout: Duration,
     quiet: bool,
     staged: &StagedDir,
+    stop: &dyn Fn() -> Option<i32>,
 ) -> Result<Fitted> {
     let settings = &plan.settings;
     let job = ExternalJob {
@@ -252,7 +270,7 @@ fn fit_external(
         holdout: settings.holdout,
         cutoff_ms: rows.split.cutoff_ms,
     };
-    run_external(&external_command(template, &job)?, timeout, quiet)?;
+    run_external(&external_command(template, &job)?, timeout, quiet, stop)?;
     check_external_output(staged.path(), HOLDOUT_FILE)?;
     let vocabularies = learn_vocabularies(
         &plan.data,

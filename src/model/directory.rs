@@ -21,11 +21,41 @@ pub const METADATA_FILE: &str = "metadata.json";
 pub const HOLDOUT_FILE: &str = "holdout.parquet";
 pub const PROFILE_FILE: &str = "profile.json";
 
+/// Attempts, 100 ms apart, at removing an unfinished staging directory.
+const REMOVE_ATTEMPTS: u32 = 20;
+
 /// A model directory being built; dropped without [`StagedDir::commit`], it disappears.
 pub struct StagedDir {
-    staging: tempfile::TempDir,
+    staging: PathBuf,
     out: PathBuf,
     replace: bool,
+    committed: bool,
+}
+
+impl Drop for StagedDir {
+    fn drop(&mut self) {
+        if !self.committed {
+            remove_staging(&self.staging);
+        }
+    }
+}
+
+/// Removes an unfinished staging directory, retrying for a while: a trainer killed a moment
+/// ago may still finish a write into it, and then one removal fails ("directory not empty").
+fn remove_staging(dir: &Path) {
+    for _ in 0..REMOVE_ATTEMPTS {
+        match std::fs::remove_dir_all(dir) {
+            Ok(()) => return,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(100)),
+        }
+    }
+    if let Err(e) = std::fs::remove_dir_all(dir) {
+        eprintln!(
+            "warning: could not remove the unfinished model directory {}: {e}",
+            dir.display()
+        );
+    }
 }
 
 impl StagedDir {
@@ -47,16 +77,19 @@ impl StagedDir {
         let staging = tempfile::Builder::new()
             .prefix(".refit-tmp-")
             .tempdir_in(parent)
-            .with_context(|| format!("creating a temporary directory in {}", parent.display()))?;
+            .with_context(|| format!("creating a temporary directory in {}", parent.display()))?
+            // From here on, Drop removes it (see `remove_staging`).
+            .keep();
         Ok(StagedDir {
             staging,
             out: out.to_path_buf(),
             replace,
+            committed: false,
         })
     }
 
     pub fn path(&self) -> &Path {
-        self.staging.path()
+        &self.staging
     }
 
     pub fn write(&self, name: &str, bytes: &[u8]) -> Result<()> {
@@ -89,8 +122,8 @@ impl StagedDir {
 
     /// Renames the directory into place. With `replace`, an existing directory is first moved
     /// aside and removed only after the new one is in place.
-    pub fn commit(self) -> Result<PathBuf> {
-        let staged = self.staging.keep();
+    pub fn commit(mut self) -> Result<PathBuf> {
+        let staged = self.staging.clone();
         let mut old = None;
         if self.out.exists() && self.replace {
             let aside = staged.with_extension("old");
@@ -99,12 +132,12 @@ impl StagedDir {
             old = Some(aside);
         }
         if let Err(e) = std::fs::rename(&staged, &self.out) {
-            let _ = std::fs::remove_dir_all(&staged);
             if let Some(aside) = &old {
                 let _ = std::fs::rename(aside, &self.out);
             }
             return Err(e).with_context(|| format!("moving the model into {}", self.out.display()));
         }
+        self.committed = true;
         if let Some(parent) = self.out.parent() {
             if let Ok(dir) = File::open(if parent.as_os_str().is_empty() {
                 Path::new(".")
@@ -123,7 +156,7 @@ impl StagedDir {
                 );
             }
         }
-        Ok(self.out)
+        Ok(self.out.clone())
     }
 }
 

@@ -1,15 +1,21 @@
-//! External trainers (`train-candidate --command '...'`): the user's command runs with its
-//! placeholders filled, its output streamed to stderr, under a timeout; then its directory is
-//! checked for model files and a holdout.parquet refit can evaluate.
+//! External trainers (`train-candidate --command '...'`): the user's command runs under
+//! `sh -c` in its own process group, its placeholders turned into references to environment
+//! variables, its output streamed to stderr, under a timeout, and stopped with its whole group
+//! when refit is told to stop; then its directory is checked for model files and a
+//! holdout.parquet refit can evaluate.
 
 use std::collections::VecDeque;
+use std::ffi::OsString;
+use std::fmt;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use serde_json::Value;
 
 use super::train::{holdout_metrics, HOLDOUT_LABEL, HOLDOUT_SCORE};
@@ -23,6 +29,13 @@ use crate::metrics::ThresholdRule;
 /// Lines of the command's stderr quoted when it fails.
 const STDERR_TAIL_LINES: usize = 20;
 
+/// How long the trainer has to exit after refit passes a signal on to its process group;
+/// then the group is killed. The --command help states it.
+pub const STOP_GRACE: Duration = Duration::from_secs(10);
+
+/// How often the trainer is checked on.
+const POLL: Duration = Duration::from_millis(50);
+
 /// What the external trainer is told through its placeholders.
 pub struct ExternalJob<'a> {
     /// The --data specs, expanded into files as refit itself read them.
@@ -35,131 +48,418 @@ pub struct ExternalJob<'a> {
     pub cutoff_ms: i64,
 }
 
-/// The command to run: each input file as its own quoted word, so globs match what refit read.
-pub fn external_command(template: &str, job: &ExternalJob<'_>) -> Result<String> {
-    let data_paths: Vec<String> = expand_paths(job.data)?
-        .iter()
-        .map(|p| p.display().to_string())
+/// What `sh -c` runs: the template with each placeholder replaced by references to
+/// environment variables, and those variables, which hold the placeholders' values.
+#[derive(Debug)]
+pub struct TrainerCommand {
+    /// The --command as given, for messages.
+    pub template: String,
+    pub script: String,
+    pub variables: Vec<(String, OsString)>,
+}
+
+/// A placeholder's value: one word, or one word per item ({data}: each input file).
+pub enum PlaceholderValue {
+    One(OsString),
+    Each(Vec<OsString>),
+}
+
+impl PlaceholderValue {
+    /// The variables that carry it: REFIT_OUT for {out}; REFIT_DATA_1, REFIT_DATA_2, ... for
+    /// the items of {data}.
+    fn variables(&self, name: &str) -> Vec<(String, OsString)> {
+        let base = format!("REFIT_{}", name.to_ascii_uppercase());
+        match self {
+            PlaceholderValue::One(value) => vec![(base, value.clone())],
+            PlaceholderValue::Each(values) => values
+                .iter()
+                .enumerate()
+                .map(|(i, value)| (format!("{base}_{}", i + 1), value.clone()))
+                .collect(),
+        }
+    }
+}
+
+/// The command to run: each input file as its own word, so globs match what refit read.
+pub fn external_command(template: &str, job: &ExternalJob<'_>) -> Result<TrainerCommand> {
+    let data = expand_paths(job.data)?
+        .into_iter()
+        .map(PathBuf::into_os_string)
         .collect();
+    let text = |value: String| PlaceholderValue::One(value.into());
     fill_placeholders(
         template,
         &[
-            ("data", data_paths),
-            ("out", vec![job.out.display().to_string()]),
-            ("target", vec![job.target.to_string()]),
-            ("time", vec![job.time.to_string()]),
-            ("holdout", vec![job.holdout.to_string()]),
-            ("cutoff", vec![format_ms(job.cutoff_ms)]),
+            ("data", PlaceholderValue::Each(data)),
+            ("out", PlaceholderValue::One(job.out.as_os_str().to_owned())),
+            ("target", text(job.target.to_string())),
+            ("time", text(job.time.to_string())),
+            ("holdout", text(job.holdout.to_string())),
+            ("cutoff", text(format_ms(job.cutoff_ms))),
         ],
     )
 }
 
-/// Quotes `text` for a POSIX shell: single quotes, with embedded ones closed and escaped.
-pub fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
+/// Where a placeholder stands in the shell's quoting: it decides how its reference is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    Bare,
+    Single,
+    Double,
 }
 
-/// Replaces `{name}` placeholders with shell-quoted values (several values become several
-/// quoted words); an unknown placeholder is an error.
-pub fn fill_placeholders(template: &str, values: &[(&str, Vec<String>)]) -> Result<String> {
-    let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(start) = rest.find('{') {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 1..];
-        let end = after
-            .find('}')
-            .with_context(|| format!("--command: unclosed `{{` in `{template}`"))?;
-        let name = &after[..end];
-        let value = values
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v)
-            .with_context(|| {
-                let known: Vec<String> = values.iter().map(|(n, _)| format!("{{{n}}}")).collect();
-                format!(
-                    "--command: unknown placeholder {{{name}}}; known: {}",
-                    known.join(", ")
-                )
-            })?;
-        let words: Vec<String> = value.iter().map(|v| shell_quote(v)).collect();
-        out.push_str(&words.join(" "));
-        rest = &after[end + 1..];
+impl Quoting {
+    /// The quoting after an unescaped `c`, as sh reads it.
+    fn after(self, c: char) -> Quoting {
+        match (self, c) {
+            (Quoting::Bare, '\'') => Quoting::Single,
+            (Quoting::Bare, '"') => Quoting::Double,
+            (Quoting::Single, '\'') | (Quoting::Double, '"') => Quoting::Bare,
+            (quoting, _) => quoting,
+        }
     }
-    out.push_str(rest);
-    Ok(out)
+
+    /// References to `variables` that expand to exactly their values, one word each:
+    /// `"${REFIT_OUT}"` bare, `${REFIT_OUT}` inside "...", `'"${REFIT_OUT}"'` inside '...'.
+    fn reference(self, variables: &[(String, OsString)]) -> String {
+        let words: Vec<String> = variables.iter().map(|(v, _)| format!("${{{v}}}")).collect();
+        let quoted: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
+        match self {
+            Quoting::Bare => quoted.join(" "),
+            Quoting::Double => words.join(" "),
+            Quoting::Single => format!("'{}'", quoted.join(" ")),
+        }
+    }
 }
 
-/// Runs `command` with `sh -c`, echoing its stdout and stderr to our stderr (stdout is the
-/// report's). A non-zero exit or the timeout is an error quoting the tail of its stderr.
-pub fn run_external(command: &str, timeout: Duration, quiet: bool) -> Result<()> {
+/// Replaces each `{name}` with references to the environment variables that hold its values
+/// (see [`Quoting::reference`]), so a value is never part of the command text and no quoting
+/// can run it. Quotes and backslashes are followed as sh reads them; a backslash-escaped `{`
+/// is no placeholder. Every placeholder's variables are set, used or not; an unknown
+/// placeholder is an error.
+pub fn fill_placeholders(
+    template: &str,
+    values: &[(&str, PlaceholderValue)],
+) -> Result<TrainerCommand> {
+    let mut script = String::with_capacity(template.len() * 2);
+    let mut quoting = Quoting::Bare;
+    let mut rest = template;
+    while let Some(c) = rest.chars().next() {
+        if c == '{' {
+            let (name, after) = placeholder_name(rest, template)?;
+            script.push_str(&quoting.reference(&lookup(values, name)?.variables(name)));
+            rest = after;
+        } else if c == '\\' && quoting != Quoting::Single {
+            let escaped: String = rest.chars().take(2).collect();
+            script.push_str(&escaped);
+            rest = &rest[escaped.len()..];
+        } else {
+            quoting = quoting.after(c);
+            script.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    Ok(TrainerCommand {
+        template: template.to_string(),
+        script,
+        variables: values
+            .iter()
+            .flat_map(|(name, value)| value.variables(name))
+            .collect(),
+    })
+}
+
+/// The name of the placeholder `rest` starts with, and the text after it.
+fn placeholder_name<'t>(rest: &'t str, template: &str) -> Result<(&'t str, &'t str)> {
+    let after = &rest[1..];
+    let end = after
+        .find('}')
+        .with_context(|| format!("--command: unclosed `{{` in `{template}`"))?;
+    Ok((&after[..end], &after[end + 1..]))
+}
+
+fn lookup<'v>(values: &'v [(&str, PlaceholderValue)], name: &str) -> Result<&'v PlaceholderValue> {
+    values
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v)
+        .with_context(|| {
+            let known: Vec<String> = values.iter().map(|(n, _)| format!("{{{n}}}")).collect();
+            format!(
+                "--command: unknown placeholder {{{name}}}; known: {}",
+                known.join(", ")
+            )
+        })
+}
+
+/// refit was told to stop (SIGTERM, SIGINT or SIGHUP) while the trainer ran: the trainer's
+/// process group was stopped and nothing was written. The binary exits with
+/// [`Interrupted::exit_code`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interrupted {
+    pub signal: i32,
+}
+
+impl Interrupted {
+    /// 128 + the signal's number, as a shell reports a command a signal ended (SIGTERM: 143).
+    pub fn exit_code(&self) -> u8 {
+        u8::try_from(128 + self.signal).unwrap_or(u8::MAX)
+    }
+
+    fn signal_name(&self) -> String {
+        match self.signal {
+            libc::SIGTERM => "SIGTERM".into(),
+            libc::SIGINT => "SIGINT".into(),
+            libc::SIGHUP => "SIGHUP".into(),
+            other => format!("signal {other}"),
+        }
+    }
+}
+
+impl fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "interrupted by {}: the external trainer was stopped and nothing was written",
+            self.signal_name()
+        )
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+/// How the trainer's run ended.
+enum Ending {
+    Exited(ExitStatus),
+    TimedOut,
+    /// refit received this signal and passed it on to the trainer's group.
+    Interrupted(i32),
+}
+
+/// Runs the trainer with `sh -c` in its own process group, echoing its stdout and stderr to
+/// our stderr (stdout is the report's). `stop` says whether refit received a signal: it is
+/// passed on to the group, which has [`STOP_GRACE`] to exit. However the run ends, the group
+/// is then killed. A non-zero exit or the timeout is an error quoting the tail of its stderr;
+/// a signal is [`Interrupted`].
+pub fn run_external(
+    command: &TrainerCommand,
+    timeout: Duration,
+    quiet: bool,
+    stop: &dyn Fn() -> Option<i32>,
+) -> Result<()> {
+    run_trainer(command, timeout, STOP_GRACE, quiet, stop)
+}
+
+fn run_trainer(
+    command: &TrainerCommand,
+    timeout: Duration,
+    grace: Duration,
+    quiet: bool,
+    stop: &dyn Fn() -> Option<i32>,
+) -> Result<()> {
     let mut child = Command::new("sh")
         .arg("-c")
-        .arg(command)
-        // Its own process group, so the timeout kills the trainer's children too.
+        .arg(&command.script)
+        .envs(command.variables.iter().map(|(name, value)| (name, value)))
+        // Its own process group, so a signal or the timeout reaches the trainer's children.
         .process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .with_context(|| format!("starting `{command}`"))?;
-    let stdout = child
-        .stdout
-        .take()
-        .context("capturing the command's stdout")?;
-    let stderr = child
-        .stderr
-        .take()
-        .context("capturing the command's stderr")?;
-    let (tail_sender, tail_receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || stream_lines(stdout, quiet, 0));
-    std::thread::spawn(move || {
-        let _ = tail_sender.send(stream_lines(stderr, quiet, STDERR_TAIL_LINES));
-    });
-    let started = Instant::now();
-    let group = format!("-{}", child.id());
-    let status = loop {
-        if let Some(status) = child.try_wait().context("waiting for the command")? {
-            break Some(status);
-        }
-        if started.elapsed() >= timeout {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+        .with_context(|| format!("starting `{}`", command.template))?;
+    let tail = stream_output(&mut child, quiet);
+    let ending = supervise(&mut child, timeout, grace, stop);
     // Whatever the trainer left running (a background child holding the pipes open) goes with
     // it; then the output threads finish, or are abandoned after a short grace period.
-    let _ = Command::new("kill")
-        .args(["-s", "KILL", "--", &group])
-        .stderr(Stdio::null())
-        .status();
-    let tail = tail_receiver
-        .recv_timeout(Duration::from_secs(5))
-        .unwrap_or_default();
-    let tail_text = if tail.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "\nlast lines of its stderr:\n  {}",
-            tail.into_iter().collect::<Vec<_>>().join("\n  ")
-        )
-    };
-    match status {
-        None => bail!(
-            "`{command}` did not finish within {}s and was killed{tail_text}",
+    signal_group(child.id(), libc::SIGKILL);
+    let _ = child.wait();
+    match ending? {
+        Ending::Exited(status) if status.success() => {
+            // The trainer's last lines are printed before refit's own.
+            stderr_tail(&tail);
+            Ok(())
+        }
+        Ending::Interrupted(signal) => Err(Interrupted { signal }.into()),
+        ending => Err(failure(command, ending, timeout, &stderr_tail(&tail))),
+    }
+}
+
+/// Waits for the trainer to exit, for the timeout, or for a signal refit received, which is
+/// passed on to the trainer's group; the group then has `grace` to exit.
+fn supervise(
+    child: &mut Child,
+    timeout: Duration,
+    grace: Duration,
+    stop: &dyn Fn() -> Option<i32>,
+) -> Result<Ending> {
+    let started = Instant::now();
+    loop {
+        if let Some(signal) = stop() {
+            signal_group(child.id(), signal);
+            let deadline = Instant::now() + grace;
+            while child.try_wait()?.is_none() && Instant::now() < deadline {
+                std::thread::sleep(POLL);
+            }
+            return Ok(Ending::Interrupted(signal));
+        }
+        if let Some(status) = child.try_wait().context("waiting for the command")? {
+            return Ok(Ending::Exited(status));
+        }
+        if started.elapsed() >= timeout {
+            return Ok(Ending::TimedOut);
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+/// Sends `signal` to the process group `leader` leads (the trainer runs in its own group).
+fn signal_group(leader: u32, signal: i32) {
+    if let Ok(group) = libc::pid_t::try_from(leader) {
+        // SAFETY: kill(2) with a negative pid signals a process group and touches no memory.
+        unsafe { libc::kill(-group, signal) };
+    }
+}
+
+/// The error for a run that timed out or failed.
+fn failure(
+    command: &TrainerCommand,
+    ending: Ending,
+    timeout: Duration,
+    tail: &str,
+) -> anyhow::Error {
+    let template = &command.template;
+    match ending {
+        Ending::TimedOut => anyhow!(
+            "`{template}` did not finish within {}s and was killed{tail}",
             timeout.as_secs()
         ),
-        Some(s) if !s.success() => {
-            let code = s
+        Ending::Exited(status) => {
+            let code = status
                 .code()
                 .map(|c| format!("exit status {c}"))
                 .unwrap_or_else(|| "killed by a signal".to_string());
-            bail!("`{command}` failed ({code}){tail_text}")
+            anyhow!("`{template}` failed ({code}){tail}")
         }
-        Some(_) => Ok(()),
+        Ending::Interrupted(signal) => Interrupted { signal }.into(),
     }
+}
+
+/// Threads copying the trainer's stdout and stderr to our stderr; the receiver gets the last
+/// lines of its stderr once it closes.
+fn stream_output(child: &mut Child, quiet: bool) -> Receiver<VecDeque<String>> {
+    let (tail_sender, tail_receiver) = std::sync::mpsc::channel();
+    if let Some(stdout) = child.stdout.take() {
+        std::thread::spawn(move || stream_lines(stdout, quiet, 0));
+    }
+    if let Some(stderr) = child.stderr.take() {
+        std::thread::spawn(move || {
+            let _ = tail_sender.send(stream_lines(stderr, quiet, STDERR_TAIL_LINES));
+        });
+    }
+    tail_receiver
+}
+
+/// The last lines of the trainer's stderr, as a message's ending ("" if there were none).
+fn stderr_tail(receiver: &Receiver<VecDeque<String>>) -> String {
+    let tail = receiver
+        .recv_timeout(Duration::from_secs(5))
+        .unwrap_or_default();
+    if tail.is_empty() {
+        return String::new();
+    }
+    format!(
+        "\nlast lines of its stderr:\n  {}",
+        tail.into_iter().collect::<Vec<_>>().join("\n  ")
+    )
+}
+
+/// The signal refit received while a [`SignalGuard`] was installed; 0 for none.
+static PENDING_SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+/// The signals that stop a run: Kubernetes' SIGTERM, a terminal's Ctrl-C, a closed terminal.
+const STOP_SIGNALS: [libc::c_int; 3] = [libc::SIGTERM, libc::SIGINT, libc::SIGHUP];
+
+extern "C" fn note_signal(signal: libc::c_int) {
+    PENDING_SIGNAL.store(signal, Ordering::SeqCst);
+}
+
+/// While it lives, SIGTERM, SIGINT and SIGHUP are noted instead of ending refit, so the
+/// trainer can be stopped and the staging directory removed first. A signal that is ignored
+/// (nohup) stays ignored. One guard at a time: the noted signal is process-wide.
+pub struct SignalGuard {
+    previous: Vec<(libc::c_int, libc::sigaction)>,
+}
+
+impl SignalGuard {
+    pub fn install() -> Result<SignalGuard> {
+        PENDING_SIGNAL.store(0, Ordering::SeqCst);
+        let mut guard = SignalGuard {
+            previous: Vec::new(),
+        };
+        for signal in STOP_SIGNALS {
+            let previous = sigaction(signal, None)?;
+            if previous.sa_sigaction != libc::SIG_IGN {
+                sigaction(signal, Some(&noting_action()))?;
+                guard.previous.push((signal, previous));
+            }
+        }
+        Ok(guard)
+    }
+
+    /// The signal received since the last look, if any.
+    pub fn take(&self) -> Option<i32> {
+        match PENDING_SIGNAL.swap(0, Ordering::SeqCst) {
+            0 => None,
+            signal => Some(signal),
+        }
+    }
+
+    /// [`Interrupted`] if a signal came since the last look.
+    pub fn check(&self) -> Result<()> {
+        match self.take() {
+            Some(signal) => Err(Interrupted { signal }.into()),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for SignalGuard {
+    /// Puts the previous actions back; a signal nobody looked at is raised again, to have the
+    /// effect it would have had.
+    fn drop(&mut self) {
+        for (signal, previous) in &self.previous {
+            let _ = sigaction(*signal, Some(previous));
+        }
+        if let Some(signal) = self.take() {
+            // SAFETY: raise(3) only sends a signal to this thread.
+            unsafe { libc::raise(signal) };
+        }
+    }
+}
+
+/// The action that notes a signal in [`PENDING_SIGNAL`]; interrupted system calls restart.
+fn noting_action() -> libc::sigaction {
+    // SAFETY: sigaction is plain data; all zeroes is a valid empty value.
+    let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+    action.sa_sigaction = note_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+    action.sa_flags = libc::SA_RESTART;
+    // SAFETY: sa_mask is a valid sigset_t owned by `action`.
+    unsafe { libc::sigemptyset(&mut action.sa_mask) };
+    action
+}
+
+/// sigaction(2): sets `signal`'s action if one is given; returns the action it had.
+fn sigaction(signal: libc::c_int, action: Option<&libc::sigaction>) -> Result<libc::sigaction> {
+    // SAFETY: sigaction is plain data; all zeroes is a valid out-parameter.
+    let mut previous: libc::sigaction = unsafe { std::mem::zeroed() };
+    let new = action.map_or(std::ptr::null(), |a| a as *const libc::sigaction);
+    // SAFETY: both pointers are valid for the call; the handler only stores to an atomic.
+    if unsafe { libc::sigaction(signal, new, &mut previous) } != 0 {
+        return Err(std::io::Error::last_os_error())
+            .with_context(|| format!("setting the action of signal {signal}"));
+    }
+    Ok(previous)
 }
 
 /// Copies lines to stderr as they come and returns the last `keep` of them. Bytes that are
@@ -296,29 +596,58 @@ fn holdout_labels_and_scores(
 mod tests {
     use super::*;
 
+    fn one(value: &str) -> PlaceholderValue {
+        PlaceholderValue::One(value.into())
+    }
+
+    fn script(template: &str) -> String {
+        let data = PlaceholderValue::Each(vec!["a b".into(), "c".into()]);
+        fill_placeholders(template, &[("data", data), ("out", one("it's"))])
+            .unwrap()
+            .script
+    }
+
     #[test]
-    fn placeholders_are_quoted() {
-        let cmd = fill_placeholders(
-            "train --data {data} --out {out}",
-            &[
-                ("data", vec!["a b.parquet".into(), "c.parquet".into()]),
-                ("out", vec!["it's".into()]),
-            ],
-        )
-        .unwrap();
+    fn placeholders_become_variable_references_for_their_quoting() {
         assert_eq!(
-            cmd,
-            r"train --data 'a b.parquet' 'c.parquet' --out 'it'\''s'"
+            script("train --data {data} --out {out}/m"),
+            r#"train --data "${REFIT_DATA_1}" "${REFIT_DATA_2}" --out "${REFIT_OUT}"/m"#
         );
-        assert!(fill_placeholders("x {nope}", &[("data", vec!["d".into()])]).is_err());
-        assert!(fill_placeholders("x {data", &[("data", vec!["d".into()])]).is_err());
+        assert_eq!(
+            script(r#"echo "x{out}y" '{out}'"#),
+            r#"echo "x${REFIT_OUT}y" ''"${REFIT_OUT}"''"#
+        );
+        // Escaped quotes do not change the quoting; an escaped brace is no placeholder.
+        assert_eq!(
+            script(r#"echo \" {out} "\"{out}" \{out}"#),
+            r#"echo \" "${REFIT_OUT}" "\"${REFIT_OUT}" \{out}"#
+        );
+    }
+
+    #[test]
+    fn every_placeholder_is_set_as_a_variable() {
+        let data = PlaceholderValue::Each(vec!["a b".into(), "c".into()]);
+        let command = fill_placeholders("true", &[("data", data), ("out", one("o"))]).unwrap();
+        let names: Vec<&str> = command.variables.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["REFIT_DATA_1", "REFIT_DATA_2", "REFIT_OUT"]);
+        assert!(fill_placeholders("x {nope}", &[("data", one("d"))]).is_err());
+        assert!(fill_placeholders("x {data", &[("data", one("d"))]).is_err());
+    }
+
+    fn command(template: &str) -> TrainerCommand {
+        fill_placeholders(template, &[]).unwrap()
     }
 
     #[test]
     fn failure_quotes_the_stderr_tail() {
-        let err = run_external("echo boom >&2; exit 3", Duration::from_secs(10), true)
-            .unwrap_err()
-            .to_string();
+        let err = run_external(
+            &command("echo boom >&2; exit 3"),
+            Duration::from_secs(10),
+            true,
+            &|| None,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(
             err.contains("exit status 3") && err.contains("boom"),
             "{err}"
@@ -327,9 +656,52 @@ mod tests {
 
     #[test]
     fn timeout_kills_the_command() {
-        let err = run_external("sleep 5", Duration::from_millis(200), true)
-            .unwrap_err()
-            .to_string();
+        let err = run_external(
+            &command("sleep 5"),
+            Duration::from_millis(200),
+            true,
+            &|| None,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("did not finish"), "{err}");
+    }
+
+    /// A trainer that ignores the signal is killed once the grace period is over.
+    #[test]
+    fn a_stop_signal_is_passed_on_then_the_group_is_killed() {
+        let started = Instant::now();
+        let err = run_trainer(
+            &command("trap '' TERM; sleep 30"),
+            Duration::from_secs(60),
+            Duration::from_millis(300),
+            true,
+            &|| Some(libc::SIGTERM),
+        )
+        .unwrap_err();
+        let interrupted = err.downcast_ref::<Interrupted>().expect("Interrupted");
+        assert_eq!(interrupted.exit_code(), 143);
+        assert!(started.elapsed() < Duration::from_secs(10), "{started:?}");
+    }
+
+    #[test]
+    fn the_guard_notes_signals_and_leaves_ignored_ones_ignored() {
+        let guard = SignalGuard::install().unwrap();
+        // SAFETY: the guard has replaced SIGHUP's default action.
+        unsafe { libc::raise(libc::SIGHUP) };
+        assert_eq!(guard.take(), Some(libc::SIGHUP));
+        assert_eq!(guard.take(), None);
+        drop(guard);
+
+        let default = sigaction(libc::SIGHUP, None).unwrap();
+        let mut ignore = default;
+        ignore.sa_sigaction = libc::SIG_IGN;
+        sigaction(libc::SIGHUP, Some(&ignore)).unwrap();
+        let guard = SignalGuard::install().unwrap();
+        // SAFETY: SIGHUP is ignored.
+        unsafe { libc::raise(libc::SIGHUP) };
+        assert_eq!(guard.take(), None);
+        drop(guard);
+        sigaction(libc::SIGHUP, Some(&default)).unwrap();
     }
 }
