@@ -142,8 +142,8 @@ pub fn run(args: &DriftCheckArgs, printer: &Printer) -> Result<CommandReport> {
     let text = render_text(
         &result,
         status,
-        &baseline.label_for_text(),
-        &current.label,
+        &baseline.source_for_text(),
+        &current.source,
         &drifts,
     );
     let result = serde_json::to_value(&result)?;

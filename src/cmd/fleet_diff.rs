@@ -147,7 +147,7 @@ fn read_activity(
         Activity::from_rows(&entities, &ids, &times, explicit_now).with_context(|| {
             format!(
                 "time column `{}` in {} has no timestamps (all null)",
-                args.time, data.label
+                args.time, data.source
             )
         })?;
     Ok((data, activity))

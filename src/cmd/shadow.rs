@@ -283,7 +283,7 @@ fn select_rows(args: &ShadowTestArgs, data: &LoadedTable) -> Result<Vec<usize>> 
     if missing > 0 {
         bail!(
             "time column `{time}` in {}: {missing} rows have no time",
-            data.label
+            data.source
         );
     }
     let times: Vec<i64> = times.into_iter().flatten().collect();
@@ -463,18 +463,18 @@ fn same_directory(a: &Path, b: &Path) -> bool {
 fn labels(data: &LoadedTable, column: &str, task: Task, rows: &[usize]) -> Result<Vec<f64>> {
     let all: Vec<Option<f64>> = match task {
         Task::Binary => data
-            .map_column(column, |c| binary_labels(c, &data.label))?
+            .map_column(column, |c| binary_labels(c, &data.source))?
             .into_iter()
             .map(|v| v.map(|b| f64::from(u8::from(b))))
             .collect(),
-        Task::Regression => data.map_column(column, |c| finite_values(c, &data.label, "label"))?,
+        Task::Regression => data.map_column(column, |c| finite_values(c, &data.source, "label"))?,
     };
     let selected: Vec<Option<f64>> = rows.iter().map(|&i| all[i]).collect();
     let nulls = selected.iter().filter(|v| v.is_none()).count();
     if nulls > 0 {
         bail!(
             "label `{column}` in {}: {nulls} of the selected rows have no label",
-            data.label
+            data.source
         );
     }
     Ok(selected.into_iter().flatten().collect())
@@ -490,12 +490,12 @@ fn scores(
 ) -> Result<Vec<f64>> {
     let all = match column {
         Some(column) => {
-            let values = data.map_column(column, |c| finite_values(c, &data.label, "score"))?;
+            let values = data.map_column(column, |c| finite_values(c, &data.source, "score"))?;
             let nulls = rows.iter().filter(|&&i| values[i].is_none()).count();
             if nulls > 0 {
                 bail!(
                     "score column `{column}` in {}: {nulls} of the selected rows are null",
-                    data.label
+                    data.source
                 );
             }
             values.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect()

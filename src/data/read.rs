@@ -163,8 +163,9 @@ fn empty_columns_as_null(schema: &Schema, shape: &csv_shape::CsvShape) -> Schema
 
 /// A table spread over one or more files ("shards"), opened but not yet decoded.
 pub struct Table {
-    /// What the user passed, for messages ("baseline.parquet", "data/*.parquet").
-    pub label: String,
+    /// What the user passed, for messages ("baseline.parquet", "data/*.parquet"); `label`
+    /// is the target column everywhere in refit, so this is the source.
+    pub source: String,
     shards: Vec<Shard>,
     /// One type per column over all shards: the one Polars reads where they agree, a wider
     /// one where they differ in width, unit or encoding.
@@ -197,7 +198,7 @@ impl Table {
             }
         }
         Ok(Table {
-            label,
+            source: label,
             shards,
             types,
             empty,
@@ -222,7 +223,7 @@ impl Table {
                 .shards
                 .iter()
                 .find(|s| s.schema.get(column) == Some(dtype))
-                .map_or(self.label.clone(), |s| s.path.display().to_string());
+                .map_or(self.source.clone(), |s| s.path.display().to_string());
             format!(
                 "column `{column}` in {file} has type {dtype}, which refit cannot compare; \
                  expected a number, a string, a boolean or a categorical"
@@ -278,10 +279,10 @@ impl Table {
         }
         let rows: usize = frames.iter().map(|f| f.height()).sum();
         if rows == 0 {
-            bail!("{}: the table is empty (no rows)", self.label);
+            bail!("{}: the table is empty (no rows)", self.source);
         }
         Ok(LoadedTable {
-            label: self.label.clone(),
+            source: self.source.clone(),
             frames,
             rows,
             shards,
@@ -306,7 +307,8 @@ type DigestJob = JoinHandle<Result<Vec<String>>>;
 
 /// Decoded columns of a table, one frame per shard.
 pub struct LoadedTable {
-    pub label: String,
+    /// The files it came from, for messages (as [`Table::source`]).
+    pub source: String,
     pub frames: Vec<DataFrame>,
     pub rows: usize,
     shards: Vec<InputInfo>,
@@ -356,7 +358,7 @@ impl LoadedTable {
                 .map(|c| {
                     frame
                         .column(c)
-                        .with_context(|| format!("column `{c}` missing in {}", self.label))
+                        .with_context(|| format!("column `{c}` missing in {}", self.source))
                 })
                 .collect::<Result<Vec<_>>>()?;
             out.extend(f(&parts)?);
@@ -387,7 +389,7 @@ impl LoadedTable {
                 .with_context(|| {
                     format!(
                         "column `{column}` differs in type between shards of {}",
-                        self.label
+                        self.source
                     )
                 })?;
         }
@@ -400,7 +402,7 @@ impl LoadedTable {
         for part in self.column_parts(column)? {
             let strings = part
                 .cast(&DataType::String)
-                .with_context(|| format!("reading `{column}` from {} as text", self.label))?;
+                .with_context(|| format!("reading `{column}` from {} as text", self.source))?;
             values.extend(
                 strings
                     .as_materialized_series()
@@ -418,7 +420,7 @@ impl LoadedTable {
             .iter()
             .map(|f| {
                 f.column(column)
-                    .with_context(|| format!("column `{column}` missing in {}", self.label))
+                    .with_context(|| format!("column `{column}` missing in {}", self.source))
             })
             .collect()
     }

@@ -129,14 +129,14 @@ pub fn table_timestamps(
     let mut unparsed = 0;
     let values = table.map_column(column, |c| {
         let (values, bad) =
-            timestamps_ms(c).with_context(|| format!("reading times from {}", table.label))?;
+            timestamps_ms(c).with_context(|| format!("reading times from {}", table.source))?;
         unparsed += bad;
         Ok(values)
     })?;
     if unparsed > 0 {
         bail!(
             "time column `{column}` in {}: {unparsed} rows are not timestamps (expected ISO 8601, e.g. 2026-11-23 or 2026-11-23T08:00:00Z)",
-            table.label
+            table.source
         );
     }
     Ok(values)

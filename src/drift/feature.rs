@@ -18,8 +18,8 @@ pub enum Baseline {
 }
 
 impl ColumnSource for Table {
-    fn label(&self) -> String {
-        self.label.clone()
+    fn source(&self) -> String {
+        self.source.clone()
     }
     fn names(&self) -> Vec<String> {
         self.column_names()
@@ -33,9 +33,9 @@ impl ColumnSource for Table {
 }
 
 impl ColumnSource for Baseline {
-    fn label(&self) -> String {
+    fn source(&self) -> String {
         match self {
-            Baseline::Data(t) => t.label.clone(),
+            Baseline::Data(t) => t.source.clone(),
             Baseline::Profile { path, .. } => path.clone(),
         }
     }
@@ -66,8 +66,8 @@ impl ColumnSource for Baseline {
 }
 
 impl Baseline {
-    pub fn label_for_text(&self) -> String {
-        ColumnSource::label(self)
+    pub fn source_for_text(&self) -> String {
+        ColumnSource::source(self)
     }
 
     /// Decodes the baseline's `columns` (a profile has nothing to decode).

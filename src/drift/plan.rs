@@ -9,7 +9,7 @@ use crate::data::ColumnKind;
 /// One side's view of its columns: names in file order, and each column's kind (an error
 /// names the file and the column when the column is missing or has an unusable type).
 pub trait ColumnSource {
-    fn label(&self) -> String;
+    fn source(&self) -> String;
     fn names(&self) -> Vec<String>;
     fn kind(&self, column: &str) -> Result<ColumnKind>;
     /// Whether the column holds no value at all (an empty CSV column has no type of its own).
@@ -75,7 +75,7 @@ pub fn plan_features(
         if !baseline_names.contains(name) {
             bail!(
                 "column `{name}` given to --categorical is not in {}",
-                baseline.label()
+                baseline.source()
             );
         }
     }
@@ -88,7 +88,7 @@ pub fn plan_features(
     if !absent.is_empty() {
         messages.push(format!(
             "--exclude names columns not in {}: {}",
-            baseline.label(),
+            baseline.source(),
             absent.join(", ")
         ));
     }
@@ -119,9 +119,9 @@ pub fn plan_features(
             bail!(
                 "column `{name}` is {} in {} but {} in {}; pass --categorical {name} to compare it as categories",
                 base_kind.describe(),
-                baseline.label(),
+                baseline.source(),
                 cur_kind.describe(),
-                current.label()
+                current.source()
             );
         }
         let kind = if forced_categorical {
@@ -134,8 +134,8 @@ pub fn plan_features(
     if planned.is_empty() {
         bail!(
             "no features to compare between {} and {}; check --features/--exclude",
-            baseline.label(),
-            current.label()
+            baseline.source(),
+            current.source()
         );
     }
     Ok((planned, messages))

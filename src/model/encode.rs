@@ -105,11 +105,11 @@ pub fn encode_features(
         match feature.role {
             ColumnKind::Numeric => {
                 for part in &parts {
-                    push_numeric(part, &table.label, &mut values)?;
+                    push_numeric(part, &table.source, &mut values)?;
                 }
             }
             ColumnKind::Categorical => {
-                check_category_dtype(feature, &parts, &table.label)?;
+                check_category_dtype(feature, &parts, &table.source)?;
                 let vocabulary = vocabularies.get(&feature.name).with_context(|| {
                     format!("no vocabulary for categorical feature `{}`", feature.name)
                 })?;
@@ -120,7 +120,7 @@ pub fn encode_features(
                     .collect();
                 let mut unknown = 0u64;
                 for part in &parts {
-                    unknown += push_categorical(part, &table.label, &index, &mut values)?;
+                    unknown += push_categorical(part, &table.source, &index, &mut values)?;
                 }
                 counts.unknown.insert(feature.name.clone(), unknown);
             }

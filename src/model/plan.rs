@@ -133,7 +133,7 @@ impl TrainingPlan {
             task,
             settings.drop_null_target,
         )?;
-        let rows = plan_rows(usable, &settings, task, &data.label)?;
+        let rows = plan_rows(usable, &settings, task, &data.source)?;
         Ok(TrainingPlan {
             trainer: TrainerChoice::from_settings(&settings),
             settings,
@@ -250,7 +250,7 @@ mod tests {
     struct Columns(Vec<(&'static str, Option<ColumnKind>)>);
 
     impl ColumnSource for Columns {
-        fn label(&self) -> String {
+        fn source(&self) -> String {
             "train.parquet".into()
         }
         fn names(&self) -> Vec<String> {

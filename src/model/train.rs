@@ -53,10 +53,10 @@ pub fn infer_task(data: &LoadedTable, target: &str) -> Result<Task> {
     if !dtype.is_primitive_numeric() {
         bail!(
             "target `{target}` in {} has type {dtype}; expected a boolean, 0/1 or numbers",
-            data.label
+            data.source
         );
     }
-    let values = data.map_column(target, |c| finite_values(c, &data.label, "target"))?;
+    let values = data.map_column(target, |c| finite_values(c, &data.source, "target"))?;
     Ok(task_of_values(&values))
 }
 
@@ -104,30 +104,32 @@ pub fn usable_rows(
 ) -> Result<UsableRows> {
     let targets: Vec<Option<f64>> = match task {
         Task::Binary => data
-            .map_column(target, |c| binary_labels(c, &data.label))?
+            .map_column(target, |c| binary_labels(c, &data.source))?
             .into_iter()
             .map(|v| v.map(|b| if b { 1.0 } else { 0.0 }))
             .collect(),
-        Task::Regression => data.map_column(target, |c| finite_values(c, &data.label, "target"))?,
+        Task::Regression => {
+            data.map_column(target, |c| finite_values(c, &data.source, "target"))?
+        }
     };
     let times = table_timestamps(data, time)?;
     let null_times = times.iter().filter(|t| t.is_none()).count();
     if null_times > 0 {
         bail!(
             "time column `{time}` in {}: {null_times} rows have no time; every row needs one for the time-based holdout",
-            data.label
+            data.source
         );
     }
     let null_targets = targets.iter().filter(|t| t.is_none()).count() as u64;
     if null_targets > 0 && !drop_null_target {
         bail!(
             "target `{target}` in {}: {null_targets} rows have no value; pass --drop-null-target to train without them",
-            data.label
+            data.source
         );
     }
     let kept: Vec<usize> = (0..data.rows).filter(|&i| targets[i].is_some()).collect();
     if kept.is_empty() {
-        bail!("target `{target}` in {}: every row is null", data.label);
+        bail!("target `{target}` in {}: every row is null", data.source);
     }
     let target: Vec<f64> = kept.iter().filter_map(|&i| targets[i]).collect();
     let times_ms: Vec<i64> = kept.iter().filter_map(|&i| times[i]).collect();
@@ -262,7 +264,7 @@ pub fn fit_candidate(
             )
         })
         .collect();
-    check_features_present(features, &missing, x_train.rows, &data.label)?;
+    check_features_present(features, &missing, x_train.rows, &data.source)?;
     let x_holdout = matrix.take_rows(&holdout_rows);
     drop(matrix);
     let y_train: Vec<f64> = rows.split.train.iter().map(|&i| rows.target[i]).collect();
@@ -445,7 +447,7 @@ pub fn select_features(
     if features.is_empty() {
         bail!(
             "{}: no feature columns left; check --features/--exclude",
-            table.label()
+            table.source()
         );
     }
     Ok((features, messages))

@@ -52,7 +52,7 @@ impl Matched {
                 h.tolerance_ms,
             ),
         }
-        .map_err(|a| ambiguity_error(&a, plan, &keys, &outcomes.label))?;
+        .map_err(|a| ambiguity_error(&a, plan, &keys, &outcomes.source))?;
         Ok(Matched {
             joined,
             scores,
@@ -94,9 +94,9 @@ fn load_columns(
         check_key_types(
             key,
             predictions.frames[0].column(key)?.dtype(),
-            &predictions.label,
+            &predictions.source,
             outcomes.frames[0].column(key)?.dtype(),
-            &outcomes.label,
+            &outcomes.source,
         )?;
     }
     Ok((predictions, outcomes))
@@ -105,14 +105,14 @@ fn load_columns(
 /// Probabilities for a binary task, finite numbers for regression.
 fn decode_scores(plan: &JoinPlan, predictions: &LoadedTable) -> Result<Vec<Option<f64>>> {
     predictions.map_column(&plan.score, |c| match plan.task {
-        Task::Binary => probability_scores(c, &predictions.label),
-        Task::Regression => finite_values(c, &predictions.label, "score"),
+        Task::Binary => probability_scores(c, &predictions.source),
+        Task::Regression => finite_values(c, &predictions.source, "score"),
     })
 }
 
 /// The label column decoded for the task, or the rule evaluated over the outcome columns.
 fn decode_labels(plan: &JoinPlan, outcomes: &LoadedTable) -> Result<Labels> {
-    let file = &outcomes.label;
+    let file = &outcomes.source;
     Ok(match (plan.task, &plan.label) {
         (Task::Binary, LabelSource::Column(label)) => {
             Labels::Binary(outcomes.map_column(label, |c| binary_labels(c, file))?)
