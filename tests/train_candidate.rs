@@ -598,3 +598,33 @@ fn external_trainer_output_is_validated_and_described() {
         Vec::<String>::new()
     );
 }
+
+#[test]
+fn force_onto_a_regular_file_replaces_it_and_leaves_nothing_behind() {
+    let w = common::Workdir::new();
+    std::fs::write(w.path("cand"), "not a model").unwrap();
+    let (data, out) = (fixture("train/churn.parquet"), w.path("cand"));
+    w.run(&[
+        "train-candidate",
+        "--data",
+        &data,
+        "--target",
+        "churned",
+        "--time",
+        "event_time",
+        "--features",
+        "tenure_months",
+        "--model",
+        "linear",
+        "--out",
+        &out,
+        "--force",
+    ])
+    .assert_exit(0);
+    assert_eq!(
+        w.files(),
+        vec!["cand".to_string()],
+        "no .refit-tmp-* may be left"
+    );
+    assert!(w.exists("cand/metadata.json"));
+}

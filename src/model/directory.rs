@@ -149,7 +149,7 @@ impl StagedDir {
         }
         if let Some(aside) = old {
             // The new model is in place: a leftover old copy is worth a warning, not a failure.
-            if let Err(e) = std::fs::remove_dir_all(&aside) {
+            if let Err(e) = remove_replaced(&aside) {
                 eprintln!(
                     "warning: could not remove the replaced model at {}: {e}",
                     aside.display()
@@ -273,4 +273,13 @@ pub fn model_fingerprint(dir: &Path) -> Result<String> {
         }
     }
     Ok(format!("{:x}", hasher.finalize()))
+}
+
+/// Removes what --force replaced: a model directory, or whatever single file stood there.
+fn remove_replaced(path: &Path) -> std::io::Result<()> {
+    if std::fs::symlink_metadata(path)?.is_dir() {
+        std::fs::remove_dir_all(path)
+    } else {
+        std::fs::remove_file(path)
+    }
 }
