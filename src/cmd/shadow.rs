@@ -152,18 +152,7 @@ pub fn run(args: &ShadowTestArgs, _printer: &Printer) -> Result<CommandReport> {
         Some(model) => Some(scored(model, &args.champion_scores)?),
         None => None,
     };
-    let coverage = match &args.entity {
-        Some(entity) => Some(coverage_of(&data, entity, challenger.model, &rows)?),
-        None => None,
-    };
-    let mut evidence = Evidence {
-        rows: targets.len(),
-        challenger: challenger.values(),
-        champion: champion.as_ref().map(Contender::values),
-        interval: None,
-        coverage,
-        classes: (task == Task::Binary).then(|| class_counts(&targets)),
-    };
+    let mut evidence = evidence(args, &data, &rows, &targets, champion.as_ref(), &challenger)?;
     let tests = paired_tests(
         args,
         &rule,
@@ -271,6 +260,30 @@ fn load_data(
     let mut seen = BTreeSet::new();
     columns.retain(|c| seen.insert(c.clone()));
     table.load(&columns)
+}
+
+/// What the rule judges: rows, both models' metrics, classes and entity coverage.
+fn evidence(
+    args: &ShadowTestArgs,
+    data: &LoadedTable,
+    rows: &[usize],
+    targets: &[f64],
+    champion: Option<&Contender>,
+    challenger: &Contender,
+) -> Result<Evidence> {
+    let coverage = match &args.entity {
+        Some(entity) => Some(coverage_of(data, entity, challenger.model, rows)?),
+        None => None,
+    };
+    let binary = challenger.model.metadata.task == Task::Binary;
+    Ok(Evidence {
+        rows: targets.len(),
+        challenger: challenger.values(),
+        champion: champion.map(Contender::values),
+        interval: None,
+        coverage,
+        classes: binary.then(|| class_counts(targets)),
+    })
 }
 
 /// The rows to compare on: all, or the latest by --time (--last, --since).
