@@ -308,7 +308,7 @@ fn outputs_onto_a_symlink_or_fifo_are_refused_and_left_alone() {
     let link = w.path("link.json");
     let run = w.run(&[drift_args(&b, &c), vec!["--report", &link]].concat());
     run.assert_exit(1);
-    assert!(run.stderr.contains("a symbolic link"), "{}", run.stderr);
+    assert!(run.stderr.contains("a symlink"), "{}", run.stderr);
     assert_eq!(w.read("target.txt"), "keep");
     assert!(std::fs::symlink_metadata(&link)
         .unwrap()

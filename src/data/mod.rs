@@ -3,6 +3,7 @@
 
 pub mod atomic;
 pub mod columns;
+pub mod file_kind;
 pub mod keys;
 pub mod labels;
 pub mod read;

@@ -6,31 +6,14 @@
 //! opened file is compared with what was inspected (device and inode) before anything is
 //! written. A missing file is created with `O_EXCL`, which never follows a symlink.
 
-use std::fs::{File, FileType, Metadata, OpenOptions};
+use std::fs::{File, Metadata, OpenOptions};
 use std::io::{ErrorKind, Read};
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
-/// What a path holds, in words, for an error that refuses it.
-pub fn describe(kind: FileType) -> &'static str {
-    if kind.is_symlink() {
-        "a symlink"
-    } else if kind.is_dir() {
-        "a directory"
-    } else if kind.is_fifo() {
-        "a FIFO"
-    } else if kind.is_socket() {
-        "a socket"
-    } else if kind.is_block_device() || kind.is_char_device() {
-        "a device"
-    } else if kind.is_file() {
-        "a regular file"
-    } else {
-        "not a regular file"
-    }
-}
+pub use crate::data::file_kind::describe;
 
 /// The file's metadata if `path` is a regular file, None if nothing is there; anything else
 /// (a symlink, a FIFO, a directory) is an error naming the path.

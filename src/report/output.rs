@@ -14,6 +14,7 @@ use super::envelope::{Envelope, EnvelopeParts};
 use super::prometheus::Gauges;
 use super::table::escape_controls;
 use super::{FailOn, Format, Outcome, Status};
+use crate::data::file_kind::describe;
 use crate::data::{write_atomic_all, InputInfo};
 
 /// Where a run's results go and which verdicts stop a pipeline; the CLI's global flags.
@@ -64,26 +65,9 @@ pub fn check_destination(flag: &str, path: &Path) -> Result<()> {
         Ok(meta) if !meta.file_type().is_file() => bail!(
             "{flag} {}: exists and is {}, not a regular file; refit only replaces regular files",
             path.display(),
-            describe_file_type(&meta.file_type())
+            describe(meta.file_type())
         ),
         _ => Ok(()),
-    }
-}
-
-fn describe_file_type(kind: &std::fs::FileType) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    if kind.is_dir() {
-        "a directory"
-    } else if kind.is_symlink() {
-        "a symbolic link"
-    } else if kind.is_fifo() {
-        "a FIFO"
-    } else if kind.is_socket() {
-        "a socket"
-    } else if kind.is_block_device() || kind.is_char_device() {
-        "a device"
-    } else {
-        "not a regular file"
     }
 }
 
@@ -316,7 +300,7 @@ mod tests {
         let err = check_destination("--report", &link)
             .unwrap_err()
             .to_string();
-        assert!(err.contains("a symbolic link"), "{err}");
+        assert!(err.contains("a symlink"), "{err}");
         let err = check_destination("--html", dir.path())
             .unwrap_err()
             .to_string();

@@ -1,10 +1,11 @@
 //! Turning what the user passed (paths and globs) into data files, refusing anything that is
 //! not a regular file before a reader opens it (a FIFO would block the open forever).
 
-use std::fs::FileType;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+
+use crate::data::file_kind::describe;
 
 /// Expands each spec (a path or a glob) into files, sorted per glob for a stable order. A spec
 /// that names an existing path is that path, even when it contains `*`, `?` or `[`.
@@ -61,31 +62,6 @@ fn check_data_file(path: &Path) -> Result<()> {
         path.display(),
         describe(metadata.file_type())
     )
-}
-
-#[cfg(unix)]
-fn describe(kind: FileType) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    if kind.is_dir() {
-        "a directory"
-    } else if kind.is_fifo() {
-        "a FIFO (named pipe)"
-    } else if kind.is_socket() {
-        "a socket"
-    } else if kind.is_char_device() || kind.is_block_device() {
-        "a device"
-    } else {
-        "not a regular file"
-    }
-}
-
-#[cfg(not(unix))]
-fn describe(kind: FileType) -> &'static str {
-    if kind.is_dir() {
-        "a directory"
-    } else {
-        "not a regular file"
-    }
 }
 
 #[cfg(test)]
