@@ -9,6 +9,7 @@
 //! unknown category as zero.
 
 use anyhow::{bail, Result};
+use ndarray::{s, Array1, Array2, ArrayView1};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -85,7 +86,7 @@ enum Slot {
 
 impl Design {
     /// Fills `row` (intercept first) for matrix row `i`.
-    fn fill(&self, x: &FeatureMatrix, i: usize, row: &mut [f64]) {
+    fn fill(&self, x: &FeatureMatrix, i: usize, row: &mut Array1<f64>) {
         row.fill(0.0);
         row[0] = 1.0;
         for (j, slot) in self.slots.iter().enumerate() {
@@ -150,26 +151,26 @@ fn mean_and_scale(values: &[f64]) -> (f64, f64) {
     (mean, scale)
 }
 
-/// Sum over rows of (gradient, Hessian) contributions, in fixed-size chunks summed in order.
-/// `weight_and_residual(i, margin)` gives the row's Hessian weight and gradient residual.
+/// Gradient X'r and Hessian X'WX of the loss at `beta`, one design row at a time (most of a
+/// one-hot row is zeros, which are skipped), in fixed-size chunks summed in order.
+/// `weight_and_residual(i, margin)` gives row `i`'s weight and residual.
 fn accumulate(
     x: &FeatureMatrix,
     design: &Design,
-    beta: &[f64],
+    beta: &Array1<f64>,
     weight_and_residual: impl Fn(usize, f64) -> (f64, f64) + Sync,
-) -> (Vec<f64>, Vec<f64>) {
+) -> (Array1<f64>, Array2<f64>) {
     let p = design.width;
-    let partials: Vec<(Vec<f64>, Vec<f64>)> = (0..x.rows.div_ceil(CHUNK_ROWS))
+    let partials: Vec<(Array1<f64>, Array2<f64>)> = (0..x.rows.div_ceil(CHUNK_ROWS))
         .into_par_iter()
         .map(|chunk| {
-            let mut gradient = vec![0.0; p];
-            let mut hessian = vec![0.0; p * p];
-            let mut row = vec![0.0; p];
-            let end = ((chunk + 1) * CHUNK_ROWS).min(x.rows);
-            for i in chunk * CHUNK_ROWS..end {
+            let mut gradient = Array1::zeros(p);
+            let mut hessian = Array2::zeros((p, p));
+            let mut row = Array1::zeros(p);
+            for i in chunk * CHUNK_ROWS..((chunk + 1) * CHUNK_ROWS).min(x.rows) {
                 design.fill(x, i, &mut row);
-                let margin: f64 = row.iter().zip(beta).map(|(a, b)| a * b).sum();
-                let (w, r) = weight_and_residual(i, margin);
+                let (w, r) = weight_and_residual(i, row.dot(beta));
+                // The upper triangle only; the lower one is mirrored once at the end.
                 for a in 0..p {
                     if row[a] == 0.0 {
                         continue;
@@ -177,22 +178,20 @@ fn accumulate(
                     gradient[a] += r * row[a];
                     let wa = w * row[a];
                     for b in a..p {
-                        hessian[a * p + b] += wa * row[b];
+                        hessian[[a, b]] += wa * row[b];
                     }
                 }
             }
             (gradient, hessian)
         })
         .collect();
-    let mut gradient = vec![0.0; p];
-    let mut hessian = vec![0.0; p * p];
-    for (g, h) in partials {
-        gradient.iter_mut().zip(&g).for_each(|(a, b)| *a += b);
-        hessian.iter_mut().zip(&h).for_each(|(a, b)| *a += b);
-    }
+    let (gradient, mut hessian) = partials.into_iter().fold(
+        (Array1::zeros(p), Array2::zeros((p, p))),
+        |(gradient, hessian), (g, h)| (gradient + g, hessian + h),
+    );
     for a in 0..p {
         for b in 0..a {
-            hessian[a * p + b] = hessian[b * p + a];
+            hessian[[a, b]] = hessian[[b, a]];
         }
     }
     (gradient, hessian)
@@ -208,13 +207,12 @@ pub fn train_linear(
 ) -> Result<LinearModel> {
     let design = build_design(x, columns)?;
     let p = design.width;
-    let mut beta = vec![0.0; p];
+    let mut beta = Array1::zeros(p);
     match task {
         Task::Regression => {
             let (gradient, hessian) = accumulate(x, &design, &beta, |i, _| (1.0, -y[i]));
             // Normal equations: (X'X + l2 I') beta = X'y; gradient at zero is -X'y.
-            let rhs: Vec<f64> = gradient.iter().map(|g| -g).collect();
-            beta = solve_penalised(hessian, &rhs, p, l2)?;
+            beta = solve_penalised(hessian, &-gradient, l2)?;
         }
         Task::Binary => {
             for _ in 0..MAX_NEWTON_STEPS {
@@ -225,9 +223,9 @@ pub fn train_linear(
                 for a in 1..p {
                     gradient[a] += l2 * beta[a];
                 }
-                let step = solve_penalised(hessian, &gradient, p, l2)?;
+                let step = solve_penalised(hessian, &gradient, l2)?;
                 let largest = step.iter().fold(0.0f64, |m, s| m.max(s.abs()));
-                beta.iter_mut().zip(&step).for_each(|(b, s)| *b -= s);
+                beta -= &step;
                 if largest < NEWTON_TOLERANCE {
                     break;
                 }
@@ -250,7 +248,7 @@ pub fn train_linear(
                 Term::Categorical(CategoricalTerm {
                     feature: name.clone(),
                     categories: categories.clone(),
-                    coefficients: beta[at..at + size].to_vec(),
+                    coefficients: beta.slice(s![at..at + size]).to_vec(),
                 })
             }
             _ => unreachable!("slots are built from the same encodings"),
@@ -266,20 +264,20 @@ pub fn train_linear(
 }
 
 /// Solves (H + l2 * I') s = g, where I' leaves the intercept (index 0) unpenalised.
-fn solve_penalised(mut hessian: Vec<f64>, rhs: &[f64], p: usize, l2: f64) -> Result<Vec<f64>> {
-    for a in 1..p {
-        hessian[a * p + a] += l2;
+fn solve_penalised(mut hessian: Array2<f64>, rhs: &Array1<f64>, l2: f64) -> Result<Array1<f64>> {
+    for a in 1..hessian.nrows() {
+        hessian[[a, a]] += l2;
     }
-    cholesky_solve(hessian, rhs, p)
+    cholesky_solve(hessian, rhs.view())
 }
 
-/// Solves A s = b for a symmetric positive definite A (row-major p x p) by Cholesky.
-pub fn cholesky_solve(mut a: Vec<f64>, b: &[f64], p: usize) -> Result<Vec<f64>> {
+/// Solves A s = b for a symmetric positive definite A by Cholesky: A = L L', with L written over
+/// A's lower triangle.
+pub fn cholesky_solve(mut a: Array2<f64>, b: ArrayView1<f64>) -> Result<Array1<f64>> {
+    let p = b.len();
     for j in 0..p {
-        let mut d = a[j * p + j];
-        for k in 0..j {
-            d -= a[j * p + k] * a[j * p + k];
-        }
+        let l_j = a.slice(s![j, ..j]);
+        let d = a[[j, j]] - l_j.dot(&l_j);
         if d <= 0.0 || !d.is_finite() {
             bail!(
                 "the linear model's equations are singular: with --l2 0, a constant or duplicated \
@@ -288,28 +286,18 @@ pub fn cholesky_solve(mut a: Vec<f64>, b: &[f64], p: usize) -> Result<Vec<f64>> 
             );
         }
         let d = d.sqrt();
-        a[j * p + j] = d;
+        a[[j, j]] = d;
         for i in j + 1..p {
-            let mut s = a[i * p + j];
-            for k in 0..j {
-                s -= a[i * p + k] * a[j * p + k];
-            }
-            a[i * p + j] = s / d;
+            a[[i, j]] = (a[[i, j]] - a.slice(s![i, ..j]).dot(&a.slice(s![j, ..j]))) / d;
         }
     }
     // Forward (L z = b), then backward (L' s = z) substitution.
-    let mut z = b.to_vec();
+    let mut z = b.to_owned();
     for i in 0..p {
-        for k in 0..i {
-            z[i] -= a[i * p + k] * z[k];
-        }
-        z[i] /= a[i * p + i];
+        z[i] = (z[i] - a.slice(s![i, ..i]).dot(&z.slice(s![..i]))) / a[[i, i]];
     }
     for i in (0..p).rev() {
-        for k in i + 1..p {
-            z[i] -= a[k * p + i] * z[k];
-        }
-        z[i] /= a[i * p + i];
+        z[i] = (z[i] - a.slice(s![i + 1.., i]).dot(&z.slice(s![i + 1..]))) / a[[i, i]];
     }
     Ok(z)
 }
@@ -360,14 +348,16 @@ impl LinearModel {
 
 #[cfg(test)]
 mod tests {
+    use ndarray::array;
+
     use super::*;
 
     #[test]
     fn cholesky_solves_a_small_system() {
         // [[4, 2], [2, 3]] s = [2, 1]  ->  s = [0.5, 0]
-        let s = cholesky_solve(vec![4.0, 2.0, 2.0, 3.0], &[2.0, 1.0], 2).unwrap();
+        let s = cholesky_solve(array![[4.0, 2.0], [2.0, 3.0]], array![2.0, 1.0].view()).unwrap();
         assert!((s[0] - 0.5).abs() < 1e-12 && s[1].abs() < 1e-12, "{s:?}");
-        assert!(cholesky_solve(vec![1.0, 1.0, 1.0, 1.0], &[1.0, 1.0], 2).is_err());
+        assert!(cholesky_solve(array![[1.0, 1.0], [1.0, 1.0]], array![1.0, 1.0].view()).is_err());
     }
 
     #[test]

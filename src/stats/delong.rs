@@ -2,6 +2,7 @@
 //! algorithm, as R's `pROC::roc.test(paired = TRUE)` computes it. Pinned to MLstatkit's
 //! `Delong_test` (fixtures/shadow/make_fixtures.py).
 
+use ndarray::{array, stack, Array1, Array2, ArrayView2, Axis};
 use serde::Serialize;
 
 use super::special::chi_square_survival;
@@ -38,7 +39,7 @@ fn midranks(values: &[f64]) -> Vec<f64> {
 }
 
 /// Per model: AUC and the structural components V10 (per positive) and V01 (per negative).
-fn components(labels: &[bool], scores: &[f64]) -> (f64, Vec<f64>, Vec<f64>) {
+fn components(labels: &[bool], scores: &[f64]) -> (f64, Array1<f64>, Array1<f64>) {
     let positives: Vec<f64> = labels
         .iter()
         .zip(scores)
@@ -56,23 +57,19 @@ fn components(labels: &[bool], scores: &[f64]) -> (f64, Vec<f64>, Vec<f64>) {
     let tz = midranks(&combined);
     let tx = midranks(&positives);
     let ty = midranks(&negatives);
-    let v10: Vec<f64> = (0..positives.len()).map(|i| (tz[i] - tx[i]) / n).collect();
-    let v01: Vec<f64> = (0..negatives.len())
+    let v10 = (0..positives.len()).map(|i| (tz[i] - tx[i]) / n).collect();
+    let v01 = (0..negatives.len())
         .map(|j| 1.0 - (tz[positives.len() + j] - ty[j]) / m)
         .collect();
     let auc = (tz[..positives.len()].iter().sum::<f64>() - m * (m + 1.0) / 2.0) / (m * n);
     (auc, v10, v01)
 }
 
-/// Sample covariance (n - 1 in the denominator).
-fn covariance(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len() as f64;
-    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - ma) * (y - mb))
-        .sum::<f64>()
-        / (n - 1.0)
+/// Covariance matrix of the rows of `v` (n - 1 in the denominator), as `numpy.cov`.
+fn covariance(v: ArrayView2<f64>) -> Array2<f64> {
+    let means = v.mean_axis(Axis(1)).expect("at least one column");
+    let centered = &v - &means.insert_axis(Axis(1));
+    centered.dot(&centered.t()) / (v.ncols() as f64 - 1.0)
 }
 
 /// `None` with fewer than two positives or two negatives, or when the difference has no
@@ -89,11 +86,12 @@ pub fn delong_paired_test(
     let (auc_a, v10_a, v01_a) = components(labels, scores_a);
     let (auc_b, v10_b, v01_b) = components(labels, scores_b);
     let (m, n) = (positives as f64, (labels.len() - positives) as f64);
-    let s10 =
-        covariance(&v10_a, &v10_a) + covariance(&v10_b, &v10_b) - 2.0 * covariance(&v10_a, &v10_b);
-    let s01 =
-        covariance(&v01_a, &v01_a) + covariance(&v01_b, &v01_b) - 2.0 * covariance(&v01_a, &v01_b);
-    let variance = s10 / m + s01 / n;
+    // One row per model: S = S10 / m + S01 / n is the covariance of (AUC_a, AUC_b), and
+    // Var(AUC_b - AUC_a) = c' S c for the contrast c = (-1, 1).
+    let s10 = covariance(stack![Axis(0), v10_a, v10_b].view());
+    let s01 = covariance(stack![Axis(0), v01_a, v01_b].view());
+    let contrast = array![-1.0, 1.0];
+    let variance = contrast.dot(&(s10 / m + s01 / n).dot(&contrast));
     if variance.is_nan() || variance <= 0.0 {
         return None;
     }
