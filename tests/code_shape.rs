@@ -91,7 +91,10 @@ fn clap_stays_in_the_cli_and_the_command_files() {
         }
         let text = std::fs::read_to_string(&file).unwrap();
         let uses_clap = text.contains("clap::") || text.contains("#[arg(");
-        assert!(!uses_clap, "{name} uses clap; convert at the edge (cmd/args.rs)");
+        assert!(
+            !uses_clap,
+            "{name} uses clap; convert at the edge (cmd/args.rs)"
+        );
     }
 }
 

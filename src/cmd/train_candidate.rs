@@ -128,7 +128,6 @@ pub struct TrainCandidateArgs {
     pub dry_run: bool,
 }
 
-
 pub fn run(args: &TrainCandidateArgs, printer: &Printer) -> Result<CommandReport> {
     let started_at = Utc::now();
     let plan = TrainingPlan::new(settings(args))?;

@@ -5,15 +5,15 @@
 pub mod binary;
 pub mod bootstrap;
 pub mod metric;
-pub mod task;
 pub mod regression;
+pub mod task;
 pub mod threshold;
 pub mod values;
 
 pub use binary::{binary_metrics, curve_points, BinaryMetrics, CurvePoint};
 pub use metric::Metric;
-pub use task::Task;
 pub use regression::{regression_metrics, RegressionMetrics};
+pub use task::Task;
 pub use threshold::{choose_threshold, ThresholdRule};
 pub use values::MetricValues;
 

@@ -29,4 +29,3 @@ impl std::str::FromStr for Task {
         }
     }
 }
-
