@@ -119,6 +119,17 @@ pub enum Command {
     /// Render JSON reports (files, or run folders of them) as one self-contained HTML page.
     #[command(after_help = cmd::report::EXAMPLES, allow_negative_numbers = true)]
     Report(cmd::report::ReportArgs),
+    /// The retrain loop's run ledger (runs.jsonl in the registry): list runs, show one, or
+    /// record the run a loop just finished, with the loop's metrics.
+    #[command(allow_negative_numbers = true)]
+    Runs(cmd::runs::RunsArgs),
+    /// Is the live model due for retraining whatever the data says? Its age, and the labelled
+    /// rows that arrived after its training window.
+    #[command(after_help = cmd::staleness::EXAMPLES, allow_negative_numbers = true)]
+    Staleness(cmd::staleness::StalenessArgs),
+    /// Send an event to a webhook (JSON or Slack-compatible), over HTTP or HTTPS.
+    #[command(after_help = cmd::notify::EXAMPLES, allow_negative_numbers = true)]
+    Notify(cmd::notify::NotifyArgs),
 }
 
 impl Cli {
@@ -137,6 +148,9 @@ impl Cli {
             Command::Rollback(a) => serde_json::to_value(a),
             Command::Registry(a) => serde_json::to_value(a),
             Command::Report(a) => serde_json::to_value(a),
+            Command::Runs(a) => serde_json::to_value(a),
+            Command::Staleness(a) => serde_json::to_value(a),
+            Command::Notify(a) => serde_json::to_value(a),
         }?;
         if let (Value::Object(all), Value::Object(own)) = (&mut params, command) {
             all.extend(own);

@@ -49,5 +49,8 @@ fn dispatch(command: &Command, printer: &Printer) -> Result<CommandReport> {
         Command::Rollback(args) => cmd::rollback::run(args, printer),
         Command::Registry(args) => cmd::registry::run(args, printer),
         Command::Report(args) => cmd::report::run(args, printer),
+        Command::Runs(args) => cmd::runs::run(args, printer),
+        Command::Staleness(args) => cmd::staleness::run(args, printer),
+        Command::Notify(args) => cmd::notify::run(args, printer),
     }
 }
