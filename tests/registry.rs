@@ -387,7 +387,10 @@ fn notify_posts_to_the_serving_side_and_a_failure_is_a_warning() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(report["result"]["notify"]["status"], 200);
     let body: Value = serde_json::from_str(&bodies.lock().unwrap()[0]).unwrap();
+    assert_eq!(body["event"], "bootstrap");
     assert_eq!(body["version"], 1);
+    assert_eq!(body["from"], Value::Null);
+    assert_eq!(body["pointer"], "current");
     assert_eq!(body["fingerprint"].as_str().unwrap().len(), 64);
 
     let (url, bodies) = http_server(503);
@@ -415,6 +418,12 @@ fn notify_posts_to_the_serving_side_and_a_failure_is_a_warning() {
         .unwrap()
         .contains("HTTP 503"));
     assert_eq!(bodies.lock().unwrap().len(), 2, "retried");
+    let body: Value = serde_json::from_str(&bodies.lock().unwrap()[0]).unwrap();
+    assert_eq!(body["event"], "promote");
+    assert_eq!(
+        (body["from"].clone(), body["to"].clone()),
+        (1.into(), 2.into())
+    );
     // The promotion stands.
     assert_eq!(current(&tmp.path().join("models")), 2);
     let mut strict = args.to_vec();

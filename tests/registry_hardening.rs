@@ -308,7 +308,7 @@ fn a_registry_inside_the_candidate_is_refused() {
 fn a_notify_url_refit_cannot_call_is_refused_before_anything_changes() {
     let s = setup();
     for url in [
-        "https://serving/reload",
+        "ftp://serving/reload",
         "http://serving:http/reload",
         "http:///reload",
     ] {

@@ -12,6 +12,7 @@ use crate::data::time::parse_duration;
 use crate::drift::Method;
 use crate::metrics::{Metric, ThresholdRule};
 use crate::registry::layout::parse_version_arg;
+use crate::registry::notify::{Endpoint, Notifier, PayloadFormat};
 use crate::shadow::Floor;
 
 /// Where the registry lives and how long to wait for its lock.
@@ -23,6 +24,78 @@ pub struct RegistryLocation {
     /// How long to wait for another refit holding the registry's lock (30s, 2m).
     #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = duration)]
     pub wait: DurationArg,
+}
+
+/// Where and how to tell another service what happened: promote, rollback and notify share
+/// these flags (no environment fallbacks: a webhook is named on the command line).
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct NotifyOptions {
+    /// POST the event (a promotion, a rollback, notify's --event) to this URL, after any change
+    /// is committed; checked before anything changes: http[s]://HOST[:PORT][/PATH]. Redirects
+    /// are not followed.
+    #[arg(long, value_name = "URL", value_parser = notify_url)]
+    pub notify: Option<Endpoint>,
+    /// Trust only the CA certificates in this PEM bundle for an https --notify URL, instead of
+    /// the Mozilla roots built into refit (a private CA).
+    #[arg(long, value_name = "PEM", requires = "notify")]
+    pub notify_ca: Option<PathBuf>,
+    /// The body of --notify: the event's JSON object, or {"text": one line} for Slack-compatible
+    /// incoming webhooks.
+    #[arg(long, default_value = "json", value_name = "FORMAT", requires = "notify",
+          value_parser = choice::<PayloadFormat>(notify_format_values()))]
+    pub notify_format: PayloadFormat,
+    /// Time allowed for each --notify attempt as a whole: connect, TLS handshake, send and
+    /// answer (1s to 10m).
+    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = notify_timeout)]
+    pub notify_timeout: DurationArg,
+    /// Attempts of --notify, 1 to 10; the pause between them doubles from 0.2s up to 5s.
+    #[arg(long, default_value_t = 3, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=10))]
+    pub notify_attempts: u32,
+}
+
+impl NotifyOptions {
+    /// The notifier with its trust store loaded, or None without --notify; called before
+    /// anything changes, so an unreadable --notify-ca stops the run while nothing is committed.
+    pub fn notifier(&self) -> anyhow::Result<Option<Notifier>> {
+        self.notify
+            .clone()
+            .map(|endpoint| {
+                Notifier::new(
+                    endpoint,
+                    self.notify_ca.as_deref(),
+                    self.notify_timeout.as_std(),
+                    self.notify_attempts,
+                    self.notify_format,
+                )
+            })
+            .transpose()
+    }
+}
+
+/// --notify: a URL refit can call, so a bad one is refused before any promotion.
+fn notify_url(text: &str) -> Result<Endpoint, String> {
+    text.parse()
+}
+
+/// --notify-timeout: a duration from 1s to 10m.
+fn notify_timeout(text: &str) -> Result<DurationArg, String> {
+    let timeout = duration(text)?;
+    if (1_000..=600_000).contains(&timeout.millis()) {
+        Ok(timeout)
+    } else {
+        Err(format!("{text} is not between 1s and 10m"))
+    }
+}
+
+pub fn notify_format_values() -> Vec<PossibleValue> {
+    values(&[
+        ("json", Some("The event's JSON object")),
+        (
+            "slack",
+            Some("{\"text\": one line}, for Slack-compatible incoming webhooks"),
+        ),
+    ])
 }
 
 /// A domain enum's value parser: the listed choices (shown in --help), converted by `FromStr`.

@@ -3,16 +3,17 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use clap::Args;
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use super::args::{duration, DurationArg, RegistryLocation};
+use super::args::{NotifyOptions, RegistryLocation};
 use crate::registry::candidate::check_candidate_files;
+use crate::registry::gauges::live_model;
 use crate::registry::layout::check_alias;
 use crate::registry::lock::RegistryLock;
-use crate::registry::notify::{notify, Endpoint};
+use crate::registry::notify::{Delivery, Notifier, Payload, PointerMove};
 use crate::registry::ops::{check_candidate, promote, PromoteOutcome, PromoteRequest};
 use crate::registry::store::Registry;
 use crate::report::output::{CommandReport, Printer};
@@ -61,35 +62,12 @@ pub struct PromoteArgs {
     /// Keep this many versions (never the current or previous one of any pointer).
     #[arg(long, value_name = "N")]
     pub keep: Option<usize>,
-    /// POST {version, path, fingerprint} to this http:// URL after the swap (checked before
-    /// anything changes: http://HOST[:PORT][/PATH]).
-    #[arg(long, value_name = "URL", value_parser = notify_url)]
-    pub notify: Option<Endpoint>,
-    /// Time allowed for each --notify attempt as a whole: connect, send and answer (1s to 10m).
-    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = notify_timeout)]
-    pub notify_timeout: DurationArg,
-    /// Attempts of --notify, 1 to 10; the pause between them doubles from 0.2s up to 5s.
-    #[arg(long, default_value_t = 3, value_name = "N",
-          value_parser = clap::value_parser!(u32).range(1..=10))]
-    pub notify_attempts: u32,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub notify: NotifyOptions,
     /// Say what would happen; change nothing.
     #[arg(long)]
     pub dry_run: bool,
-}
-
-/// --notify: a plain-HTTP URL refit can call, so a bad one is refused before any promotion.
-fn notify_url(text: &str) -> Result<Endpoint, String> {
-    text.parse()
-}
-
-/// --notify-timeout: a duration from 1s to 10m.
-fn notify_timeout(text: &str) -> Result<DurationArg, String> {
-    let timeout = duration(text)?;
-    if (1_000..=600_000).contains(&timeout.millis()) {
-        Ok(timeout)
-    } else {
-        Err(format!("{text} is not between 1s and 10m"))
-    }
 }
 
 /// `--actor`, else $USER, else "unknown".
@@ -115,13 +93,14 @@ pub(crate) fn command_line() -> String {
 
 pub fn run(args: &PromoteArgs, _printer: &Printer) -> Result<CommandReport> {
     let started_at = Utc::now();
-    // Bad input must leave no trace: check the candidate and the alias before the registry is
-    // created or locked.
+    // Bad input must leave no trace: check the candidate, the alias and the notify trust store
+    // before the registry is created or locked.
     check_candidate(&args.candidate)?;
     check_candidate_files(&args.candidate, &args.location.registry)?;
     if let Some(alias) = &args.alias {
         check_alias(alias)?;
     }
+    let notifier = args.notify.notifier()?;
     let registry = if args.dry_run {
         Registry::at(&args.location.registry)?
     } else {
@@ -146,14 +125,16 @@ pub fn run(args: &PromoteArgs, _printer: &Printer) -> Result<CommandReport> {
         promote(&registry, &request)?
     };
     let mut messages = outcome.warnings.clone();
-    let notified = notify_serving(args, &registry, &outcome, &mut messages);
+    let notified = notifier
+        .as_ref()
+        .and_then(|n| notify_serving(n, args, &registry, &outcome, &mut messages));
+    let gauges = live_gauges(&registry, &mut messages);
     let status = match outcome.action.as_str() {
         "reject" => Status::Fail,
         _ if !messages.is_empty() => Status::Warn,
         _ => Status::Ok,
     };
     let text = render_text(args, &outcome, status, &messages);
-    let gauges = gauges(args.alias.as_deref(), &outcome, started_at);
     let committed = committed(args, &outcome);
     let report = CommandReport::new(
         "promote",
@@ -171,6 +152,17 @@ pub fn run(args: &PromoteArgs, _printer: &Printer) -> Result<CommandReport> {
     })
 }
 
+/// The live model's gauges read back from the registry, whatever this run did (a rejected or
+/// dry run included), so the model-age alert keeps its series. A change may be committed by
+/// now, so a registry that cannot be read is a message (WARN), never exit 1.
+pub(crate) fn live_gauges(registry: &Registry, messages: &mut Vec<String>) -> Gauges {
+    let mut gauges = Gauges::default();
+    if let Err(e) = live_model(registry, Utc::now(), &mut gauges) {
+        messages.push(format!("the live model's gauges are left out: {e:#}"));
+    }
+    gauges
+}
+
 /// What this run changed in the registry, if anything, for a later output failure's warning.
 fn committed(args: &PromoteArgs, outcome: &PromoteOutcome) -> Option<String> {
     let pointer = args.alias.as_deref().unwrap_or("current");
@@ -186,40 +178,35 @@ fn committed(args: &PromoteArgs, outcome: &PromoteOutcome) -> Option<String> {
     }
 }
 
-/// POSTs the new version to --notify; a failure is a message (the promotion stands).
+/// POSTs the new version to --notify; a failure is a message (the promotion stands). Nothing
+/// is sent for a rejection or a dry run.
 fn notify_serving(
+    notifier: &Notifier,
     args: &PromoteArgs,
     registry: &Registry,
     outcome: &PromoteOutcome,
     messages: &mut Vec<String>,
-) -> Value {
-    let (Some(endpoint), Some(version), "promote" | "bootstrap") =
-        (&args.notify, outcome.to, outcome.action.as_str())
+) -> Option<Delivery> {
+    let (Some(version), event @ ("promote" | "bootstrap")) = (outcome.to, outcome.action.as_str())
     else {
-        return Value::Null;
+        return None;
     };
-    let body = json!({
-        "version": version,
-        "path": registry.version_dir(version),
-        "fingerprint": outcome.fingerprint,
-        "pointer": args.alias.as_deref().unwrap_or("current"),
-    })
-    .to_string();
-    match notify(
-        endpoint,
-        &body,
-        args.notify_timeout.as_std(),
-        args.notify_attempts,
-    ) {
-        Ok(code) => json!({ "url": endpoint, "status": code }),
-        Err(e) => {
-            let error = format!("{e:#}");
-            messages.push(format!(
-                "promoted, but the serving side was not notified: {error}"
-            ));
-            json!({ "url": endpoint, "error": error })
-        }
+    let path = registry.version_dir(version);
+    let payload = Payload::pointer_moved(&PointerMove {
+        event,
+        pointer: args.alias.as_deref().unwrap_or("current"),
+        from: outcome.from,
+        to: version,
+        path: &path,
+        fingerprint: Some(&outcome.fingerprint),
+    });
+    let delivery = notifier.deliver(&payload);
+    if let Some(error) = &delivery.error {
+        messages.push(format!(
+            "promoted, but the serving side was not notified: {error}"
+        ));
     }
+    Some(delivery)
 }
 
 fn render_text(
@@ -252,27 +239,4 @@ fn render_text(
                 .unwrap_or_default(),
         ),
     }
-}
-
-fn gauges(alias: Option<&str>, outcome: &PromoteOutcome, started_at: DateTime<Utc>) -> Gauges {
-    let pointer = alias.unwrap_or("current");
-    let mut gauges = Gauges::default();
-    if let Some(v) = outcome.to {
-        gauges.gauge(
-            "refit_registry_current_version",
-            "The version the pointer names after this run.",
-            &[("pointer", pointer)],
-            f64::from(v),
-        );
-    }
-    if matches!(outcome.action.as_str(), "promote" | "bootstrap") {
-        // The model-age alert: time() minus this is how long the live model has served.
-        gauges.gauge(
-            "refit_registry_promoted_timestamp_seconds",
-            "Unix time the pointer last moved to a new version.",
-            &[("pointer", pointer)],
-            started_at.timestamp_millis() as f64 / 1000.0,
-        );
-    }
-    gauges
 }

@@ -6,18 +6,23 @@ use clap::Args;
 use serde::Serialize;
 use serde_json::json;
 
-use super::args::{version, RegistryLocation};
-use super::promote::{actor, command_line, lock};
+use super::args::{version, NotifyOptions, RegistryLocation};
+use super::promote::{actor, command_line, live_gauges, lock};
+use crate::registry::notify::{Delivery, Notifier, Payload, PointerMove};
 use crate::registry::ops::{rollback, RollbackOutcome};
 use crate::registry::store::Registry;
 use crate::report::output::{CommandReport, Printer};
-use crate::report::prometheus::Gauges;
 use crate::report::Status;
 
 pub const EXAMPLES: &str = "\
 Examples:
   refit rollback --registry /srv/models
-  refit rollback --registry /srv/models --to 7 --reason 'v8 doubles the false positives'";
+  refit rollback --registry /srv/models --to 7 --reason 'v8 doubles the false positives'
+
+  # tell serving to reload the version now live (POST {event: rollback, from, to, ...})
+  refit rollback --registry /srv/models --notify http://serving:8080/reload
+
+A failed --notify is WARN (the rollback stands); --dry-run sends nothing.";
 
 #[derive(Debug, Clone, Args, Serialize)]
 pub struct RollbackArgs {
@@ -39,6 +44,9 @@ pub struct RollbackArgs {
     /// Also swap the `latest` symlink.
     #[arg(long)]
     pub link: bool,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub notify: NotifyOptions,
     /// Say which version the pointer would move to; change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -46,6 +54,7 @@ pub struct RollbackArgs {
 
 pub fn run(args: &RollbackArgs, _printer: &Printer) -> Result<CommandReport> {
     let started_at = Utc::now();
+    let notifier = args.notify.notifier()?;
     let registry = Registry::open(&args.location.registry, false)?;
     let actor = actor(&args.actor);
     let roll = || {
@@ -66,14 +75,26 @@ pub fn run(args: &RollbackArgs, _printer: &Printer) -> Result<CommandReport> {
         roll()?
     };
     let pointer = args.alias.as_deref().unwrap_or("current");
+    let mut messages = outcome.warnings.clone();
+    let notified = notifier
+        .as_ref()
+        .filter(|_| !outcome.dry_run)
+        .map(|n| notify_serving(n, &registry, pointer, &outcome, &mut messages));
+    let gauges = live_gauges(&registry, &mut messages);
+    let status = if messages.is_empty() {
+        Status::Ok
+    } else {
+        Status::Warn
+    };
     let report = CommandReport::new(
         "rollback",
         started_at,
-        Status::Ok,
-        json!({ "rollback": outcome }),
-        render_text(pointer, &outcome),
+        status,
+        json!({ "rollback": outcome, "notify": notified }),
+        render_text(pointer, &outcome, status, &messages),
     )
-    .with_gauges(gauges(pointer, &outcome))
+    .with_gauges(gauges)
+    .with_messages(messages)
     .resolve("actor", actor);
     Ok(if outcome.dry_run {
         report
@@ -85,30 +106,59 @@ pub fn run(args: &RollbackArgs, _printer: &Printer) -> Result<CommandReport> {
     })
 }
 
-fn render_text(pointer: &str, outcome: &RollbackOutcome) -> String {
+/// POSTs {event: rollback, from, to, ...} to --notify; a failure is a message (the rollback
+/// stands).
+fn notify_serving(
+    notifier: &Notifier,
+    registry: &Registry,
+    pointer: &str,
+    outcome: &RollbackOutcome,
+    messages: &mut Vec<String>,
+) -> Delivery {
+    let path = registry.version_dir(outcome.to);
+    // The fingerprint was recorded when the version was promoted; without it the reload
+    // still matters more than the field.
+    let fingerprint = registry
+        .promotion_record(outcome.to)
+        .ok()
+        .map(|record| record.fingerprint);
+    let payload = Payload::pointer_moved(&PointerMove {
+        event: "rollback",
+        pointer,
+        from: Some(outcome.from),
+        to: outcome.to,
+        path: &path,
+        fingerprint: fingerprint.as_deref(),
+    });
+    let delivery = notifier.deliver(&payload);
+    if let Some(error) = &delivery.error {
+        messages.push(format!(
+            "rolled back, but the serving side was not notified: {error}"
+        ));
+    }
+    delivery
+}
+
+fn render_text(
+    pointer: &str,
+    outcome: &RollbackOutcome,
+    status: Status,
+    messages: &[String],
+) -> String {
     let moved = if outcome.dry_run {
         "would move from"
     } else {
         "moved from"
     };
-    format!(
-        "rollback OK: {pointer} {moved} version {} -> version {}\n",
-        outcome.from, outcome.to
-    )
-}
-
-fn gauges(pointer: &str, outcome: &RollbackOutcome) -> Gauges {
-    let live = if outcome.dry_run {
-        outcome.from
-    } else {
+    let mut text = format!(
+        "rollback {}: {pointer} {moved} version {} -> version {}\n",
+        status.as_str(),
+        outcome.from,
         outcome.to
-    };
-    let mut gauges = Gauges::default();
-    gauges.gauge(
-        "refit_registry_current_version",
-        "The version the pointer names after this run.",
-        &[("pointer", pointer)],
-        f64::from(live),
     );
-    gauges
+    for message in messages {
+        text.push_str(message);
+        text.push('\n');
+    }
+    text
 }

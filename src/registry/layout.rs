@@ -8,6 +8,8 @@ pub const VERSIONS_DIR: &str = "versions";
 pub const CURRENT_FILE: &str = "current.json";
 pub const ALIASES_DIR: &str = "aliases";
 pub const AUDIT_FILE: &str = "audit.jsonl";
+/// The retrain loop's run ledger (`refit runs`).
+pub const RUNS_FILE: &str = "runs.jsonl";
 pub const LOCK_FILE: &str = ".lock";
 pub const LATEST_LINK: &str = "latest";
 /// Written inside each version directory before it becomes visible.

@@ -4,6 +4,8 @@
 pub mod audit;
 pub mod candidate;
 pub mod files;
+pub mod gauges;
+pub mod jsonl;
 pub mod layout;
 pub mod lock;
 pub mod notify;

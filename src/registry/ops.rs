@@ -210,7 +210,11 @@ pub fn promote(registry: &Registry, request: &PromoteRequest<'_>) -> Result<Prom
     if let Some(why) = found.rejection.clone().filter(|_| !request.force) {
         if !request.dry_run {
             let mut entry = found.entry(request, &now, "reject");
-            entry.reason = Some(why.clone());
+            // The caller's reason (a loop's triggers) is why it was trained; keep both.
+            entry.reason = Some(match request.reason {
+                Some(r) if !r.trim().is_empty() => format!("{why} (trained because: {r})"),
+                _ => why.clone(),
+            });
             append_audit(&registry.dir, &entry)?;
         }
         return Ok(found.outcome("reject".into(), None, why));
@@ -325,6 +329,9 @@ pub struct RollbackOutcome {
     pub from: u32,
     pub to: u32,
     pub dry_run: bool,
+    /// What failed after the pointer moved (the rollback stands): audit line, `latest` link.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Points the pointer back to its previous version, or `to`; a pruned or unknown version is
@@ -351,6 +358,7 @@ pub fn rollback(
             from: current.version,
             to: target,
             dry_run,
+            warnings: Vec::new(),
         });
     }
     let now = rfc3339(chrono::Utc::now());
@@ -358,29 +366,38 @@ pub fn rollback(
         alias,
         &Pointer::new(target, now.clone(), Some(current.version)),
     )?;
-    append_audit(
-        &registry.dir,
-        &AuditEntry {
-            at: now,
-            actor: actor.to_string(),
-            action: "rollback".into(),
-            pointer: Some(pointer_name(alias)),
-            from: Some(current.version),
-            to: Some(target),
-            reason: reason.map(String::from),
-            report_sha256: None,
-            fingerprint: None,
-            forced: false,
-        },
-    )?;
-    // After the audit line: a failure here leaves only the link behind, which verify fixes.
+    // The commit point: what follows is a warning if it fails, never an error.
+    let mut warnings = Vec::new();
+    let entry = AuditEntry {
+        at: now,
+        actor: actor.to_string(),
+        action: "rollback".into(),
+        pointer: Some(pointer_name(alias)),
+        from: Some(current.version),
+        to: Some(target),
+        reason: reason.map(String::from),
+        report_sha256: None,
+        fingerprint: None,
+        forced: false,
+    };
+    if let Err(e) = append_audit(&registry.dir, &entry) {
+        warnings.push(format!(
+            "rolled back, but the audit line was not written ({e:#}); run `refit registry verify`"
+        ));
+    }
+    // A failure here leaves only the link behind, which verify fixes.
     if (link || registry.latest_link().is_some()) && alias.is_none() {
-        registry.swap_latest_link(target)?;
+        if let Err(e) = registry.swap_latest_link(target) {
+            warnings.push(format!(
+                "rolled back, but the `latest` link was not moved ({e:#}); run `refit registry verify`"
+            ));
+        }
     }
     Ok(RollbackOutcome {
         from: current.version,
         to: target,
         dry_run,
+        warnings,
     })
 }
 
