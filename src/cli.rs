@@ -16,7 +16,7 @@ use crate::report::{FailOn, Format};
 const EXIT_CODES: &str = "\
 Exit codes:
   0  OK: ran, nothing to act on (WARN too, unless --fail-on warn)
-  1  error: usage, unreadable or invalid input, I/O; no verdict, no report
+  1  error: usage, unreadable or invalid input, I/O; no verdict (--report gets an ERROR report)
   2  FAIL: action needed
   3  WARN, only with --fail-on warn";
 
@@ -121,7 +121,7 @@ pub enum Command {
     Report(cmd::report::ReportArgs),
     /// The retrain loop's run ledger (runs.jsonl in the registry): list runs, show one, or
     /// record the run a loop just finished, with the loop's metrics.
-    #[command(allow_negative_numbers = true)]
+    #[command(after_help = cmd::runs::EXAMPLES, allow_negative_numbers = true)]
     Runs(cmd::runs::RunsArgs),
     /// Is the live model due for retraining whatever the data says? Its age, and the labelled
     /// rows that arrived after its training window.
@@ -219,6 +219,19 @@ mod tests {
         &["registry", "show", "--registry", "r"],
         &["registry", "verify", "--registry", "r"],
         &["report", "in.json", "--out", "o.html"],
+        &["runs", "list", "--registry", "r"],
+        &["runs", "show", "--registry", "r"],
+        &["runs", "record", "run", "--registry", "r", "--outcome", "error"],
+        &["staleness", "--registry", "r", "--max-age", "30d"],
+        &[
+            "notify",
+            "--notify",
+            "http://h/",
+            "--event",
+            "e",
+            "--message",
+            "m",
+        ],
     ];
 
     #[test]

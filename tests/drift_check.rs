@@ -451,7 +451,12 @@ fn assert_error(args: &[&str], needles: &[&str]) {
             "stderr should mention {needle:?}: {stderr}"
         );
     }
-    assert!(!report.exists(), "no report on error");
+    // The one thing an error leaves behind is the ERROR report --report asked for.
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("an ERROR report")).unwrap();
+    assert_eq!(written["status"], "ERROR");
+    assert_eq!(written["exit_code"], 1);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "only the report");
 }
 
 #[test]

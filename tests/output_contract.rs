@@ -84,7 +84,7 @@ fn a_closed_stdout_keeps_the_verdicts_exit_code() {
 }
 
 #[test]
-fn a_missing_output_directory_fails_before_anything_is_written() {
+fn a_missing_output_directory_fails_before_the_command_runs_leaving_only_its_error_report() {
     let w = Workdir::new();
     let (b, c) = (
         fixture("drift/baseline.parquet"),
@@ -100,11 +100,138 @@ fn a_missing_output_directory_fails_before_anything_is_written() {
         "{}",
         run.stderr
     );
-    assert_eq!(
-        w.files(),
-        Vec::<String>::new(),
-        "nothing may be left behind"
+    assert_eq!(w.files(), ["r.json"], "only the error report may be left");
+    let envelope = error_report(&w, "r.json");
+    assert!(envelope["messages"][0].as_str().unwrap().contains("--html"));
+
+    // With the report itself in the missing directory, there is nowhere to say anything.
+    let (report, gauges) = (w.path("nodir/r.json"), w.path("m.prom"));
+    let mut args = drift_args(&b, &c);
+    args.extend(["--report", &report, "--metrics-file", &gauges]);
+    w.run(&args).assert_exit(1);
+    assert_eq!(w.files(), ["r.json"], "nothing more may be left behind");
+}
+
+/// Reads an ERROR envelope and checks what every one holds.
+fn error_report(w: &Workdir, name: &str) -> serde_json::Value {
+    let envelope: serde_json::Value = serde_json::from_str(&w.read(name)).expect("JSON");
+    assert_eq!(envelope["status"], "ERROR", "{envelope}");
+    assert_eq!(envelope["exit_code"], 1);
+    assert_eq!(envelope["result"], serde_json::Value::Null);
+    assert_eq!(envelope["tool"], "refit");
+    let (started, finished) = (
+        envelope["started_at"].as_str().unwrap(),
+        envelope["finished_at"].as_str().unwrap(),
     );
+    assert!(started.ends_with('Z') && started <= finished, "{envelope}");
+    assert_eq!(envelope["messages"].as_array().map(Vec::len), Some(1));
+    envelope
+}
+
+#[test]
+fn a_failing_drift_check_writes_an_error_report_and_nothing_else() {
+    let w = Workdir::new();
+    let (b, c) = (
+        fixture("drift/baseline.parquet"),
+        fixture("drift/bad_truncated.parquet"),
+    );
+    let (report, gauges, html) = (w.path("r.json"), w.path("m.prom"), w.path("h.html"));
+    let mut args = drift_args(&b, &c);
+    args.extend([
+        "--report",
+        &report,
+        "--metrics-file",
+        &gauges,
+        "--html",
+        &html,
+    ]);
+    args.extend(["--format", "json"]);
+    let run = w.run(&args);
+    run.assert_exit(1);
+    assert_eq!(run.stdout, "", "no envelope on stdout for an error");
+    assert!(
+        run.stderr.starts_with("error: ") && run.stderr.contains("bad_truncated.parquet"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(w.files(), ["r.json"], "no metrics file, no HTML on error");
+    let envelope = error_report(&w, "r.json");
+    assert_eq!(envelope["command"], "drift-check");
+    assert_eq!(envelope["params"]["current"], serde_json::json!([c]));
+    assert_eq!(envelope["params"]["metrics_file"], gauges.as_str());
+    let message = envelope["messages"][0].as_str().unwrap();
+    assert!(message.contains("bad_truncated.parquet"), "{message}");
+    // The message is what stderr says, without its `error: `.
+    assert_eq!(format!("error: {message}\n"), run.stderr);
+}
+
+#[test]
+fn an_error_report_names_the_subcommand_as_typed() {
+    let w = Workdir::new();
+    let (registry, report) = (w.path("no-registry"), w.path("r.json"));
+    let run = w.run(&[
+        "--report",
+        &report,
+        "registry",
+        "list",
+        "--registry",
+        &registry,
+        "--quiet",
+    ]);
+    run.assert_exit(1);
+    assert_eq!(error_report(&w, "r.json")["command"], "registry list");
+}
+
+#[test]
+fn a_usage_error_writes_nothing() {
+    let w = Workdir::new();
+    let (b, report) = (fixture("drift/baseline.parquet"), w.path("r.json"));
+    let run = w.run(&["drift-check", "--baseline", &b, "--report", &report]);
+    run.assert_exit(1);
+    assert!(run.stderr.contains("--current"), "{}", run.stderr);
+    assert_eq!(w.files(), Vec::<String>::new());
+}
+
+#[test]
+fn an_error_report_that_cannot_be_written_is_said_too() {
+    let w = Workdir::new();
+    // The directory is fine, but no file system takes a name this long: the rename fails.
+    let report = w.path(&format!("{}.json", "r".repeat(300)));
+    let (b, c) = (
+        fixture("drift/baseline.parquet"),
+        fixture("drift/bad_truncated.parquet"),
+    );
+    let run = w.run(&[drift_args(&b, &c), vec!["--report", &report]].concat());
+    run.assert_exit(1);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", run.stderr);
+    assert!(lines[0].contains("bad_truncated.parquet"), "{}", run.stderr);
+    assert!(
+        lines[1].starts_with("error: the error report was not written"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(w.files(), Vec::<String>::new(), "no temp file left behind");
+}
+
+#[test]
+fn a_stdout_that_fails_replaces_the_verdict_report_with_an_error_report() {
+    let w = Workdir::new();
+    let (b, c) = (
+        fixture("drift/baseline.parquet"),
+        fixture("drift/current_same.parquet"),
+    );
+    let report = w.path("r.json");
+    let out = refit_process()
+        .args(drift_args(&b, &c))
+        .args(["--report", &report])
+        .stdout(std::fs::File::create("/dev/full").expect("/dev/full"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let envelope = error_report(&w, "r.json");
+    let message = envelope["messages"][0].as_str().unwrap();
+    assert!(message.contains("writing to stdout"), "{message}");
 }
 
 #[test]

@@ -288,12 +288,41 @@ fn too_few_rows_is_a_warning_and_writes_nothing() {
         .as_str()
         .unwrap()
         .contains("insufficient data"));
+    // How many rows were usable and how many were needed, for the loop's ledger and alerts.
+    let result = &report["result"];
+    assert_eq!(result["insufficient_data"], true);
+    assert_eq!(result["rows"]["needed"], 5000);
+    let usable = result["rows"]["usable"].as_u64().expect("usable rows");
+    assert!(usable > 0 && usable < 5000, "{result}");
+    assert!(result["rows"]["input"].as_u64().unwrap() >= usable);
+    assert!(result["rows"].get("train").is_none(), "{result}");
+    let (_, text, _) = run(&strs(&args));
+    assert_eq!(
+        text,
+        format!(
+            "train-candidate WARN: insufficient data ({usable} usable rows < --min-rows 5000); \
+             nothing written\n"
+        )
+    );
     assert!(!out.exists());
     let mut strict = args.clone();
     strict.extend(["--fail-on".to_string(), "warn".to_string()]);
     let (code, _, _) = run(&strs(&strict));
     assert_eq!(code, 3);
     assert!(!out.exists());
+}
+
+#[test]
+fn enough_rows_say_so_with_the_rows_needed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("cand");
+    let args = train_args(&out, &["--dry-run", "--min-rows", "700"]);
+    let (code, report, stderr) = run_json(&strs(&args));
+    assert_eq!(code, 0, "{stderr}");
+    let result = &report["result"];
+    assert_eq!(result["insufficient_data"], false);
+    assert_eq!(result["rows"]["needed"], 700);
+    assert_eq!(result["rows"]["train"], 2358);
 }
 
 #[test]

@@ -12,7 +12,7 @@ const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-se
 h1{font-size:1.5rem}h2{font-size:1.2rem;border-bottom:1px solid #ddd;padding-bottom:.3rem;margin-top:2.5rem}h3{font-size:1rem;margin-bottom:.3rem}\
 table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem}th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left}th{background:#f5f5f5}\
 td.num{text-align:right;font-variant-numeric:tabular-nums}.status{font-weight:bold;padding:.1rem .4rem;border-radius:.2rem}\
-.OK,.PASS{background:#e5f5e0;color:#1a6b1a}.WARN{background:#fff7bc;color:#7a5b00}.FAIL{background:#fcbba1;color:#8b1a1a}\
+.OK,.PASS{background:#e5f5e0;color:#1a6b1a}.WARN{background:#fff7bc;color:#7a5b00}.FAIL,.ERROR{background:#fcbba1;color:#8b1a1a}\
 .meta{color:#666;font-size:.85rem}.chart{display:block;margin:.5rem 0;max-width:100%;height:auto}.callout{background:#fff7bc;padding:.4rem .6rem;border-radius:.2rem}\
 section.feature{display:inline-block;vertical-align:top;margin-right:1rem}";
 
@@ -52,7 +52,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
 
 pub fn status_badge(status: &str) -> String {
     let class = match status {
-        "OK" | "PASS" | "WARN" | "FAIL" => status,
+        "OK" | "PASS" | "WARN" | "FAIL" | "ERROR" => status,
         _ => "",
     };
     format!("<span class=\"status {class}\">{}</span>", escape(status))

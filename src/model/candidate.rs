@@ -78,6 +78,8 @@ pub struct TrainingSummary {
     pub model: &'static str,
     pub features: Vec<FeatureSpec>,
     pub rows: RowSummary,
+    /// Fewer usable rows than `--min-rows`: nothing was trained or written.
+    pub insufficient_data: bool,
     /// Absent when too few rows were usable to split.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub training_window: Option<TrainingWindow>,
@@ -90,6 +92,8 @@ pub struct TrainingSummary {
 pub struct RowSummary {
     pub input: usize,
     pub usable: usize,
+    /// Usable rows needed to train (`--min-rows`).
+    pub needed: usize,
     /// Absent when too few rows were usable to split.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub train: Option<usize>,
@@ -131,6 +135,7 @@ fn insufficient(plan: &TrainingPlan, usable: &UsableRows) -> Result<TrainingOutc
     let rows = RowSummary {
         input: plan.data.rows,
         usable: count,
+        needed: min_rows,
         train: None,
         holdout: None,
         dropped_null_target: usable.dropped_null_target,
@@ -463,6 +468,7 @@ fn summary(
         model: plan.trainer.model_name(),
         features: plan.features.clone(),
         rows,
+        insufficient_data: matches!(plan.rows, PlannedRows::Insufficient(_)),
         training_window,
         written,
     }
@@ -472,6 +478,7 @@ fn split_summary(plan: &TrainingPlan, rows: &PreparedRows) -> RowSummary {
     RowSummary {
         input: plan.data.rows,
         usable: rows.kept.len(),
+        needed: plan.settings.min_rows,
         train: Some(rows.split.train.len()),
         holdout: Some(rows.split.holdout.len()),
         dropped_null_target: rows.dropped_null_target,
@@ -556,21 +563,24 @@ mod tests {
         RowSummary {
             input: 100,
             usable: 98,
+            needed: 50,
             train: split.then_some(78),
             holdout: split.then_some(20),
             dropped_null_target: 2,
         }
     }
 
-    /// The JSON the command built by hand before the summary was typed.
+    /// The JSON the command built by hand before the summary was typed, plus `needed` and
+    /// `insufficient_data` (issue 15).
     #[test]
     fn the_summary_serializes_as_the_report_always_did() {
         let features = features();
-        let shape = |rows, window, written| {
+        let shape = |rows: RowSummary, window, written| {
             let summary = TrainingSummary {
                 task: Task::Binary,
                 model: "gbm",
                 features: features.clone(),
+                insufficient_data: rows.train.is_none(),
                 rows,
                 training_window: window,
                 written,
@@ -579,14 +589,16 @@ mod tests {
         };
         let expected = json!({
             "task": Task::Binary, "model": "gbm", "features": &features,
-            "rows": { "input": 100, "usable": 98, "dropped_null_target": 2 },
+            "rows": { "input": 100, "usable": 98, "needed": 50, "dropped_null_target": 2 },
+            "insufficient_data": true,
         });
         assert_eq!(shape(rows(false), None, None), expected.to_string());
 
         let mut expected = json!({
             "task": Task::Binary, "model": "gbm", "features": &features,
-            "rows": { "input": 100, "usable": 98, "train": 78, "holdout": 20,
+            "rows": { "input": 100, "usable": 98, "needed": 50, "train": 78, "holdout": 20,
                       "dropped_null_target": 2 },
+            "insufficient_data": false,
             "training_window": window(),
         });
         assert_eq!(

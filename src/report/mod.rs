@@ -32,6 +32,27 @@ impl Status {
     }
 }
 
+/// What a report envelope says happened: a verdict, or ERROR for a run that failed without
+/// one (exit 1). Kept apart from [`Status`] because an error is never a verdict to combine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ReportStatus {
+    Ok,
+    Warn,
+    Fail,
+    Error,
+}
+
+impl From<Status> for ReportStatus {
+    fn from(status: Status) -> ReportStatus {
+        match status {
+            Status::Ok => ReportStatus::Ok,
+            Status::Warn => ReportStatus::Warn,
+            Status::Fail => ReportStatus::Fail,
+        }
+    }
+}
+
 /// When WARN should stop a pipeline (`--fail-on warn`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -111,5 +132,12 @@ mod tests {
         assert_eq!(exit_code_for(Status::Warn, FailOn::Warn), 3);
         assert_eq!(exit_code_for(Status::Fail, FailOn::Fail), 2);
         assert_eq!(Status::Ok.max(Status::Fail), Status::Fail);
+    }
+
+    #[test]
+    fn a_report_says_its_verdict_or_error_in_capitals() {
+        let said = |s: ReportStatus| serde_json::to_value(s).unwrap();
+        assert_eq!(said(Status::Warn.into()), "WARN");
+        assert_eq!(said(ReportStatus::Error), "ERROR");
     }
 }

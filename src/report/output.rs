@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Map, Value};
 
-use super::envelope::{Envelope, EnvelopeParts};
+use super::envelope::{Envelope, EnvelopeParts, ErrorParts};
 use super::prometheus::Gauges;
 use super::table::escape_controls;
 use super::{FailOn, Format, Outcome, Status};
@@ -43,6 +43,14 @@ impl OutputOptions {
             }
         }
         Ok(())
+    }
+
+    /// `--report` alone: when it is fine, an error after this point leaves its ERROR report.
+    pub fn check_report_destination(&self) -> Result<()> {
+        match &self.report {
+            Some(path) => check_destination("--report", path),
+            None => Ok(()),
+        }
     }
 }
 
@@ -190,7 +198,7 @@ pub fn emit(report: CommandReport, parsed: Value, options: &OutputOptions) -> Re
     let CommandReport {
         command,
         started_at,
-        status,
+        mut status,
         inputs,
         resolved,
         result,
@@ -216,11 +224,12 @@ pub fn emit(report: CommandReport, parsed: Value, options: &OutputOptions) -> Re
         };
         let warning = format!("{what}, but the run's outputs were not written: {err:#}");
         eprintln!("warning: {warning}");
-        envelope.downgrade_to_warning(warning, options.fail_on);
+        status = status.max(Status::Warn);
+        envelope.downgrade_to_warning(status, warning, options.fail_on);
         json = envelope.to_json_pretty()?;
     }
     let outcome = Outcome {
-        status: envelope.status,
+        status,
         fail_on: options.fail_on,
     };
     if !options.quiet {
@@ -238,6 +247,18 @@ pub fn emit(report: CommandReport, parsed: Value, options: &OutputOptions) -> Re
         }
     }
     Ok(outcome)
+}
+
+/// A run that failed after its arguments were parsed: the ERROR envelope goes to `--report`
+/// (atomically) and nothing else is written: no metrics, no HTML, nothing on stdout, since
+/// none of them has a verdict to carry. The binary prints the error and exits 1.
+pub fn emit_error(parts: ErrorParts, options: &OutputOptions) -> Result<()> {
+    let Some(path) = &options.report else {
+        return Ok(());
+    };
+    check_destination("--report", path)?;
+    let json = Envelope::error(parts).to_json_pretty()?;
+    write_atomic_all(&[(path.as_path(), json.into_bytes())])
 }
 
 fn write_files(json: &str, gauges: &Gauges, options: &OutputOptions) -> Result<()> {
@@ -276,6 +297,55 @@ mod tests {
         resolved.insert("metric".into(), json!("pr_auc"));
         let params = merge_params(json!({"metric": null, "seed": 0}), resolved);
         assert_eq!(params, json!({"metric": "pr_auc", "seed": 0}));
+    }
+
+    fn options(report: Option<PathBuf>) -> OutputOptions {
+        OutputOptions {
+            format: Format::Json,
+            report,
+            metrics_file: None,
+            html: None,
+            quiet: false,
+            fail_on: FailOn::Fail,
+        }
+    }
+
+    fn failure(message: &str) -> ErrorParts<'static> {
+        ErrorParts {
+            command: "drift-check",
+            started_at: Utc::now(),
+            params: json!({ "baseline": "b.parquet" }),
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn an_error_report_is_written_only_to_the_report_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.json");
+        emit_error(
+            failure("b.parquet: not found"),
+            &options(Some(path.clone())),
+        )
+        .unwrap();
+        let report: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(report["status"], "ERROR");
+        assert_eq!(report["messages"], json!(["b.parquet: not found"]));
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "no temp file left beside the report");
+        assert!(emit_error(failure("x"), &options(None)).is_ok());
+    }
+
+    #[test]
+    fn an_error_report_that_cannot_be_written_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = emit_error(failure("x"), &options(Some(dir.path().to_path_buf())))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--report") && err.contains("a directory"),
+            "{err}"
+        );
     }
 
     #[test]

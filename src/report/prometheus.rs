@@ -3,10 +3,37 @@
 
 use std::fmt::Write;
 
+/// A family's TYPE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Gauge,
+    Counter,
+    Histogram,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Gauge => "gauge",
+            Kind::Counter => "counter",
+            Kind::Histogram => "histogram",
+        }
+    }
+}
+
+/// One family: HELP and TYPE once, then its sample lines in the order they were added.
+#[derive(Debug)]
+struct Family {
+    name: String,
+    help: String,
+    kind: Kind,
+    lines: Vec<String>,
+}
+
 /// Collects samples grouped by metric family, each with HELP and TYPE once.
 #[derive(Debug, Default)]
 pub struct Gauges {
-    families: Vec<(String, String, Vec<String>)>,
+    families: Vec<Family>,
 }
 
 impl Gauges {
@@ -15,22 +42,62 @@ impl Gauges {
         if !value.is_finite() {
             return;
         }
-        let rendered_labels = if labels.is_empty() {
-            String::new()
-        } else {
-            let inner: Vec<String> = labels
-                .iter()
-                .map(|(k, v)| format!("{k}=\"{}\"", escape_label(v)))
-                .collect();
-            format!("{{{}}}", inner.join(","))
-        };
-        let sample = format!("{name}{rendered_labels} {value}");
-        match self.families.iter_mut().find(|(n, _, _)| n == name) {
-            Some((_, _, samples)) => samples.push(sample),
-            None => self
-                .families
-                .push((name.to_string(), help.to_string(), vec![sample])),
+        let line = format!("{name}{} {value}", render_labels(labels, None));
+        self.push(name, help, Kind::Gauge, vec![line]);
+    }
+
+    /// Adds a counter sample: a count that never goes backwards, so its name ends in `_total`.
+    /// NaN or infinite values are skipped, as for gauges.
+    pub fn counter(&mut self, name: &str, help: &str, labels: &[(&str, &str)], value: f64) {
+        debug_assert!(
+            name.ends_with("_total"),
+            "counter {name} must end in _total"
+        );
+        debug_assert!(
+            value >= 0.0 || value.is_nan(),
+            "counter {name} is negative: {value}"
+        );
+        if !value.is_finite() {
+            return;
         }
+        let line = format!("{name}{} {value}", render_labels(labels, None));
+        self.push(name, help, Kind::Counter, vec![line]);
+    }
+
+    /// Adds one histogram series: cumulative `name_bucket` counts for each upper bound in
+    /// `bounds` (increasing) and `+Inf`, then `name_sum` and `name_count`. Observations that
+    /// are NaN or infinite are left out, as gauges are.
+    pub fn histogram(
+        &mut self,
+        name: &str,
+        help: &str,
+        labels: &[(&str, &str)],
+        bounds: &[f64],
+        observations: &[f64],
+    ) {
+        debug_assert!(
+            bounds.iter().all(|b| b.is_finite()) && bounds.windows(2).all(|w| w[0] < w[1]),
+            "histogram {name}: bounds must be finite and increasing: {bounds:?}"
+        );
+        let finite: Vec<f64> = observations
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .collect();
+        let mut lines = Vec::with_capacity(bounds.len() + 3);
+        for bound in bounds {
+            let count = finite.iter().filter(|v| *v <= bound).count();
+            let le = render_labels(labels, Some(&bound.to_string()));
+            lines.push(format!("{name}_bucket{le} {count}"));
+        }
+        let le = render_labels(labels, Some("+Inf"));
+        lines.push(format!("{name}_bucket{le} {}", finite.len()));
+        let own = render_labels(labels, None);
+        // Folded from +0: an empty float `sum()` is -0, which would render as "-0".
+        let sum = finite.iter().fold(0.0, |total, v| total + v);
+        lines.push(format!("{name}_sum{own} {sum}"));
+        lines.push(format!("{name}_count{own} {}", finite.len()));
+        self.push(name, help, Kind::Histogram, lines);
     }
 
     /// The two gauges every command writes: its verdict and when it ran.
@@ -51,14 +118,45 @@ impl Gauges {
 
     pub fn render(&self) -> String {
         let mut out = String::new();
-        for (name, help, samples) in &self.families {
-            let _ = writeln!(out, "# HELP {name} {help}");
-            let _ = writeln!(out, "# TYPE {name} gauge");
-            for sample in samples {
-                let _ = writeln!(out, "{sample}");
+        for family in &self.families {
+            let _ = writeln!(out, "# HELP {} {}", family.name, escape_help(&family.help));
+            let _ = writeln!(out, "# TYPE {} {}", family.name, family.kind.as_str());
+            for line in &family.lines {
+                let _ = writeln!(out, "{line}");
             }
         }
         out
+    }
+
+    fn push(&mut self, name: &str, help: &str, kind: Kind, lines: Vec<String>) {
+        match self.families.iter_mut().find(|f| f.name == name) {
+            Some(family) => {
+                debug_assert_eq!(family.kind, kind, "{name} was added as two types");
+                family.lines.extend(lines);
+            }
+            None => self.families.push(Family {
+                name: name.to_string(),
+                help: help.to_string(),
+                kind,
+                lines,
+            }),
+        }
+    }
+}
+
+/// `{k="v",...}` with `le` last (a histogram bucket's bound), or nothing without labels.
+fn render_labels(labels: &[(&str, &str)], le: Option<&str>) -> String {
+    let mut inner: Vec<String> = labels
+        .iter()
+        .map(|(k, v)| format!("{k}=\"{}\"", escape_label(v)))
+        .collect();
+    if let Some(le) = le {
+        inner.push(format!("le=\"{le}\""));
+    }
+    if inner.is_empty() {
+        String::new()
+    } else {
+        format!("{{{}}}", inner.join(","))
     }
 }
 
@@ -67,6 +165,11 @@ fn escape_label(value: &str) -> String {
         .replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
+}
+
+/// HELP text escapes only backslash and newline (the exposition format's rule).
+fn escape_help(help: &str) -> String {
+    help.replace('\\', "\\\\").replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -99,6 +202,69 @@ mod tests {
             text,
             "# HELP refit_drift_psi PSI per feature.\n# TYPE refit_drift_psi gauge\n\
              refit_drift_psi{feature=\"a\\\"b\"} 0.5\nrefit_drift_psi{feature=\"d\"} 1\n"
+        );
+    }
+
+    #[test]
+    fn a_counter_is_typed_counter() {
+        let mut m = Gauges::default();
+        m.counter("refit_runs_total", "Runs.", &[("outcome", "promoted")], 3.0);
+        m.counter("refit_runs_total", "Runs.", &[("outcome", "error")], 0.0);
+        m.counter("refit_runs_total", "Runs.", &[("outcome", "x")], f64::NAN);
+        assert_eq!(
+            m.render(),
+            "# HELP refit_runs_total Runs.\n# TYPE refit_runs_total counter\n\
+             refit_runs_total{outcome=\"promoted\"} 3\nrefit_runs_total{outcome=\"error\"} 0\n"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "must end in _total")]
+    #[cfg(debug_assertions)]
+    fn a_counter_without_total_is_a_bug() {
+        Gauges::default().counter("refit_runs", "Runs.", &[], 1.0);
+    }
+
+    /// Seed 000's duration buckets; 2, 7, 7, 45 and 900 seconds (NaN left out) fall
+    /// cumulatively 1, 3, 3, 4, 4, 4, 4 and 5 under +Inf.
+    #[test]
+    fn a_histogram_has_cumulative_buckets_then_sum_and_count() {
+        let mut m = Gauges::default();
+        let bounds = [5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0];
+        let seconds = [7.0, 2.0, 45.0, 7.0, 900.0, f64::NAN];
+        m.histogram("refit_d_seconds", "Wall time.", &[], &bounds, &seconds);
+        let expected = "# HELP refit_d_seconds Wall time.\n# TYPE refit_d_seconds histogram\n\
+            refit_d_seconds_bucket{le=\"5\"} 1\nrefit_d_seconds_bucket{le=\"10\"} 3\n\
+            refit_d_seconds_bucket{le=\"30\"} 3\nrefit_d_seconds_bucket{le=\"60\"} 4\n\
+            refit_d_seconds_bucket{le=\"120\"} 4\nrefit_d_seconds_bucket{le=\"300\"} 4\n\
+            refit_d_seconds_bucket{le=\"600\"} 4\nrefit_d_seconds_bucket{le=\"+Inf\"} 5\n\
+            refit_d_seconds_sum 961\nrefit_d_seconds_count 5\n";
+        assert_eq!(m.render(), expected);
+    }
+
+    #[test]
+    fn histogram_series_keep_their_labels_with_le_last() {
+        let mut m = Gauges::default();
+        m.histogram("h_seconds", "H.", &[("step", "a")], &[0.5], &[0.5, 1.0]);
+        m.histogram("h_seconds", "H.", &[("step", "b")], &[0.5], &[]);
+        assert_eq!(
+            m.render(),
+            "# HELP h_seconds H.\n# TYPE h_seconds histogram\n\
+             h_seconds_bucket{step=\"a\",le=\"0.5\"} 1\nh_seconds_bucket{step=\"a\",le=\"+Inf\"} 2\n\
+             h_seconds_sum{step=\"a\"} 1.5\nh_seconds_count{step=\"a\"} 2\n\
+             h_seconds_bucket{step=\"b\",le=\"0.5\"} 0\nh_seconds_bucket{step=\"b\",le=\"+Inf\"} 0\n\
+             h_seconds_sum{step=\"b\"} 0\nh_seconds_count{step=\"b\"} 0\n"
+        );
+    }
+
+    #[test]
+    fn help_text_escapes_backslash_and_newline() {
+        let mut m = Gauges::default();
+        m.gauge("g", "a\\b\nc", &[], 1.0);
+        assert!(
+            m.render().starts_with("# HELP g a\\\\b\\nc\n"),
+            "{}",
+            m.render()
         );
     }
 }
