@@ -1,33 +1,49 @@
 #!/bin/sh
-# The retrain loop (DESIGN.md), branching on refit's exit codes only:
-#   drift-check / score-proxy / fleet-diff decide -> train-candidate -> shadow-test -> promote
+# The retrain loop (README "The retrain loop"), branching on refit's exit codes only:
+#   checks (staleness, drift-check, score-proxy, fleet-diff) -> triggers -> train-candidate
+#   -> shadow-test -> promote, and every run recorded in the registry's run ledger (runs.jsonl)
+#   with the loop's Prometheus metrics derived from it.
 #
 # Configuration is environment variables, so crontab lines and Kubernetes CronJobs set them:
-#   REFIT_REGISTRY   registry directory (required)
+#   REFIT_REGISTRY   registry directory (required); runs.jsonl, the ledger, lives there
 #   TRAIN_DATA       training data for a challenger, space-separated paths/quoted globs (required)
 #   TARGET, TIME     target and time columns (required)
 #   CURRENT_DATA     today's batch for drift-check against the live model's profile.json
 #   DRIFT_ARGS       extra drift-check flags (e.g. "--exclude customer_id")
 #   PROXY_ARGS       score-proxy flags (predictions, outcomes, join, --max-drop); skipped if empty
 #   FLEET_ARGS       fleet-diff flags (--data, --entity, --time); skipped if empty
+#   RETRAIN_ON       which verdicts trigger, per check: "fail" (default) or "warn" as well, e.g.
+#                    "fleet-diff=warn drift-check=fail" (seed 001: MEDIUM fleet drift retrains)
+#   MAX_MODEL_AGE    trigger when the live model was trained longer ago than this (e.g. 30d)
+#   MIN_NEW_ROWS     trigger when NEW_DATA (default: TRAIN_DATA) holds at least this many
+#                    labelled rows newer than the live model's training data
 #   ALWAYS_RETRAIN=1 retrain on every run (scheduled retraining), whatever the checks say
-#   TRAIN_ARGS       extra train-candidate flags (features, --model, --timeout, ...)
+#   TRAIN_ARGS       extra train-candidate flags (features, --model, --min-rows, --timeout, ...)
 #   TRAIN_COMMAND    an external trainer for train-candidate --command (one argument)
 #   SCORE_COMMAND    for models refit cannot run: writes {out} = {data} plus challenger_score
 #                    (and champion_score when there is a champion) from the model directories
 #                    {champion} and {challenger}; shadow-test then compares those columns
 #   SHADOW_DATA, LABEL, SHADOW_ARGS   shadow-test data, label column and flags (metric, gates)
 #   PROMOTE_ARGS     extra promote flags (--keep 5, --alias, ...)
-#   NOTIFY_URL       serving reload endpoint for promote --notify
+#   NOTIFY_URL       serving reload endpoint for promote --notify (http:// or https://)
+#   WEBHOOK_URL      where the loop's events go: triggered, rejected, promoted,
+#                    insufficient_data, error (with the reasons and the run folder)
+#   WEBHOOK_FORMAT   json (default) or slack (a Slack-compatible {"text": ...} payload)
+#   NOTIFY_CA        PEM bundle of a private CA for https NOTIFY_URL / WEBHOOK_URL
+#   DRY_RUN=1        run the checks and print what the loop would do; change nothing (no
+#                    training, no promotion, no ledger line, no metrics, no notifications)
 #   RUNS_DIR         where dated run folders go (default: runs)
-#   METRICS_DIR      node_exporter textfile-collector directory (default: the run folder)
+#   KEEP_RUNS        run folders kept, newest first (default 30; 0 keeps all)
+#   METRICS_DIR      node_exporter textfile-collector directory (default: RUNS_DIR): the loop's
+#                    refit_loop.prom, and the checks' refit_loop_<check>.prom
 #   REFIT            the refit binary (default: refit on PATH)
 #
-# Exit codes (the loop's own contract; see README):
-#   0  nothing to do: no check asked for a retrain (or too little data to train)
+# Exit codes (the loop's own contract, one per outcome in the ledger; see README):
+#   0  nothing_to_do: no trigger fired (and every DRY_RUN=1 run that did not fail)
 #   1  error: bad input, I/O, another loop running; the registry is unchanged
-#   2  a challenger was trained and rejected (shadow test or promotion refused)
-#   10 a challenger was promoted
+#   2  rejected: a challenger was trained and the shadow test or promote refused it
+#   4  insufficient_data: a trigger fired but there were too few usable rows to train
+#   10 promoted: a challenger became the live model
 set -eu
 
 REFIT="${REFIT:-refit}"
@@ -36,96 +52,210 @@ REFIT="${REFIT:-refit}"
 : "${TARGET:?set TARGET to the target column}"
 : "${TIME:?set TIME to the time column}"
 RUNS_DIR="${RUNS_DIR:-runs}"
+DRY_RUN="${DRY_RUN:-0}"
 export REFIT_REGISTRY
 
-mkdir -p "$RUNS_DIR"
-# One loop at a time: flock when available (util-linux), else an atomic mkdir.
-LOCK="$RUNS_DIR/.retrain.lock"
-if command -v flock >/dev/null 2>&1; then
-    exec 9>"$LOCK"
-    if ! flock -n 9; then
-        echo "retrain: another loop holds $LOCK" >&2
-        exit 1
-    fi
+started_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+if [ "$DRY_RUN" = 1 ]; then
+    # Touch nothing: the checks' reports go to a scratch folder that is removed at exit.
+    RUN=$(mktemp -d "${TMPDIR:-/tmp}/refit-dry-run.XXXXXX")
+    trap 'rm -rf "$RUN"' EXIT
 else
-    if ! mkdir "$LOCK.d" 2>/dev/null; then
-        echo "retrain: another loop holds $LOCK.d" >&2
-        exit 1
+    mkdir -p "$RUNS_DIR"
+    # One loop at a time: flock when available (util-linux), else an atomic mkdir.
+    LOCK="$RUNS_DIR/.retrain.lock"
+    if command -v flock >/dev/null 2>&1; then
+        exec 9>"$LOCK"
+        if ! flock -n 9; then
+            echo "retrain: another loop holds $LOCK" >&2
+            exit 1
+        fi
+    else
+        if ! mkdir "$LOCK.d" 2>/dev/null; then
+            echo "retrain: another loop holds $LOCK.d" >&2
+            exit 1
+        fi
+        trap 'rmdir "$LOCK.d"' EXIT
     fi
-    trap 'rmdir "$LOCK.d"' EXIT
+    RUN="$RUNS_DIR/$(date -u +%Y%m%dT%H%M%SZ)"
+    n=0
+    while [ -e "$RUN" ]; do n=$((n + 1)); RUN="$RUNS_DIR/$(date -u +%Y%m%dT%H%M%SZ)-$n"; done
+    mkdir -p "$RUN"
+    METRICS_DIR="${METRICS_DIR:-$RUNS_DIR}"
+    mkdir -p "$METRICS_DIR"
 fi
-
-RUN="$RUNS_DIR/$(date -u +%Y%m%dT%H%M%SZ)"
-n=0
-while [ -e "$RUN" ]; do n=$((n + 1)); RUN="$RUNS_DIR/$(date -u +%Y%m%dT%H%M%SZ)-$n"; done
-mkdir -p "$RUN"
-METRICS_DIR="${METRICS_DIR:-$RUN}"
-mkdir -p "$METRICS_DIR"
 
 log() { echo "retrain: $*" | tee -a "$RUN/summary.txt" >&2; }
 
-# step NAME ARGS...: runs refit with the step's report and metrics file; sets $code.
+# notify EVENT MESSAGE: the loop's event to WEBHOOK_URL; a failure is logged, never fatal.
+notify() {
+    [ -n "${WEBHOOK_URL:-}" ] || return 0
+    # shellcheck disable=SC2086 # optional flags
+    "$REFIT" --quiet notify --notify "$WEBHOOK_URL" --notify-format "${WEBHOOK_FORMAT:-json}" \
+        ${NOTIFY_CA:+--notify-ca "$NOTIFY_CA"} --event "$1" --message "$2" \
+        --field "run=$RUN" --field "registry=$REFIT_REGISTRY" 2>>"$RUN/notify.log" ||
+        log "warning: the $1 event was not delivered to WEBHOOK_URL (see $RUN/notify.log)"
+}
+
+# Every trigger that fired, one per line.
+triggers=""
+reason=""
+fired() { triggers="$triggers$1
+"; log "trigger: $1"; }
+
+# finish OUTCOME [STEP MESSAGE]: records the run in the ledger, writes the loop's metrics,
+# notifies, prunes old run folders and exits with the outcome's code.
+finish() {
+    outcome="$1"
+    case "$outcome" in
+        nothing_to_do) code=0 ;; error) code=1 ;; rejected) code=2 ;;
+        insufficient_data) code=4 ;; promoted) code=10 ;;
+    esac
+    if [ "$DRY_RUN" = 1 ]; then
+        exit "$code"
+    fi
+    # One --trigger per line of $triggers (no globbing of their text).
+    set -f
+    old_ifs=$IFS
+    IFS='
+'
+    set --
+    for t in $triggers; do set -- "$@" --trigger "$t"; done
+    IFS=$old_ifs
+    set +f
+    if [ "$outcome" = error ]; then
+        set -- "$@" --error-step "$error_step" --error-message "$error_message"
+    fi
+    if ! "$REFIT" --quiet --report "$RUN/runs-record.json" \
+        --metrics-file "$METRICS_DIR/refit_loop.prom" runs record "$RUN" \
+        --outcome "$outcome" --started-at "$started_at" "$@" 2>>"$RUN/runs-record.log"; then
+        log "error: the run was not recorded in the ledger: $(tail -n 3 "$RUN/runs-record.log" | tr '\n' ' ')"
+        code=1
+    fi
+    case "$outcome" in
+        nothing_to_do) ;;
+        error) notify error "$error_step failed: $error_message" ;;
+        *) notify "$outcome" "$reason" ;;
+    esac
+    prune_runs
+    exit "$code"
+}
+
+# Keeps the newest KEEP_RUNS run folders (their names sort by time).
+prune_runs() {
+    keep="${KEEP_RUNS:-30}"
+    [ "$keep" -gt 0 ] 2>/dev/null || return 0
+    total=$(find "$RUNS_DIR" -mindepth 1 -maxdepth 1 -type d -name '2*' | wc -l)
+    [ "$total" -gt "$keep" ] || return 0
+    find "$RUNS_DIR" -mindepth 1 -maxdepth 1 -type d -name '2*' | sort |
+        head -n $((total - keep)) | while read -r old; do rm -rf "$old"; done
+}
+
+error_step=""
+error_message=""
+# step NAME ARGS...: runs refit with the step's report (and text on NAME.txt); sets $code.
+# The checks' metrics go to METRICS_DIR; the other steps' stay in the run folder.
 step() {
     name="$1"; shift
+    metrics="$RUN/$name.prom"
+    case "$name" in
+        staleness|score-proxy|fleet-diff) [ "$DRY_RUN" = 1 ] || metrics="$METRICS_DIR/refit_loop_$name.prom" ;;
+    esac
     code=0
     # shellcheck disable=SC2086 # word splitting of *_ARGS is intended
-    "$REFIT" --quiet --report "$RUN/$name.json" --metrics-file "$METRICS_DIR/refit_$name.prom" "$@" \
-        2>>"$RUN/$name.log" || code=$?
-    if [ "$code" = 1 ]; then
-        log "$name: error (exit 1): $(tail -n 3 "$RUN/$name.log" | tr '\n' ' ')"
+    "$REFIT" --report "$RUN/$name.json" --metrics-file "$metrics" "$@" \
+        >"$RUN/$name.txt" 2>>"$RUN/$name.log" || code=$?
+    if [ "$code" = 1 ] || [ "$code" -gt 3 ]; then
+        error_step="$name"
+        error_message="exit $code: $(tail -n 3 "$RUN/$name.log" | tr '\n' ' ')"
+        log "$name: error ($error_message)"
         log "outcome: error; registry unchanged; reports in $RUN"
-        exit 1
+        finish error
     fi
+}
+
+# check NAME ARGS...: a step whose FAIL (or WARN, when RETRAIN_ON says so) is a trigger.
+check() {
+    name="$1"
+    policy=fail
+    for rule in $(printf '%s' "${RETRAIN_ON:-}" | tr ',' ' '); do
+        case "$rule" in
+            "$name=warn") policy=warn ;;
+            "$name=fail") policy=fail ;;
+            all=warn|warn) policy=warn ;;
+        esac
+    done
+    shift
+    if [ "$policy" = warn ]; then
+        step "$name" --fail-on warn "$@"
+    else
+        step "$name" "$@"
+    fi
+    log "$name: exit $code"
+    case "$code" in
+        2|3) fired "$(head -n 1 "$RUN/$name.txt")" ;;
+    esac
 }
 
 data_flags() { for d in $1; do printf -- '--data\n%s\n' "$d"; done; }
 
-# 1. Do we need a challenger?
-retrain=""
+# 1. Do we need a challenger? Every check runs, so the ledger has the whole picture.
+live=1
 if [ ! -f "$REFIT_REGISTRY/current.json" ]; then
-    retrain="the registry has no live model"
+    live=""
+    fired "bootstrap: the registry has no live model"
 fi
-if [ -z "$retrain" ] && [ -n "${CURRENT_DATA:-}" ]; then
+if [ -n "$live" ] && { [ -n "${MAX_MODEL_AGE:-}" ] || [ -n "${MIN_NEW_ROWS:-}" ]; }; then
+    # shellcheck disable=SC2046
+    check staleness staleness ${MAX_MODEL_AGE:+--max-age "$MAX_MODEL_AGE"} \
+        ${MIN_NEW_ROWS:+--min-new-rows "$MIN_NEW_ROWS"} \
+        $( [ -n "${MIN_NEW_ROWS:-}" ] && data_flags "${NEW_DATA:-$TRAIN_DATA}") \
+        ${MIN_NEW_ROWS:+--time "$TIME"} ${MIN_NEW_ROWS:+--label "${LABEL:-$TARGET}"}
+fi
+if [ -n "$live" ] && [ -n "${CURRENT_DATA:-}" ]; then
     # shellcheck disable=SC2086
-    step drift-check drift-check --baseline "$REFIT_REGISTRY/latest/profile.json" \
+    check drift-check drift-check --baseline "$REFIT_REGISTRY/latest/profile.json" \
         --current "$CURRENT_DATA" ${DRIFT_ARGS:-}
-    [ "$code" = 2 ] && retrain="drift-check: the data drifted"
-    log "drift-check: exit $code"
 fi
-if [ -z "$retrain" ] && [ -n "${PROXY_ARGS:-}" ]; then
+if [ -n "$live" ] && [ -n "${PROXY_ARGS:-}" ]; then
     # shellcheck disable=SC2086
-    step score-proxy score-proxy $PROXY_ARGS
-    [ "$code" = 2 ] && retrain="score-proxy: the live model decayed"
-    log "score-proxy: exit $code"
+    check score-proxy score-proxy $PROXY_ARGS
 fi
-if [ -z "$retrain" ] && [ -n "${FLEET_ARGS:-}" ]; then
+if [ -n "$live" ] && [ -n "${FLEET_ARGS:-}" ]; then
     # shellcheck disable=SC2086
-    step fleet-diff fleet-diff --model "$REFIT_REGISTRY/latest" $FLEET_ARGS
-    [ "$code" = 2 ] && retrain="fleet-diff: the fleet moved past the model's vocabulary"
-    log "fleet-diff: exit $code"
+    check fleet-diff fleet-diff --model "$REFIT_REGISTRY/latest" $FLEET_ARGS
 fi
-if [ -z "$retrain" ] && [ "${ALWAYS_RETRAIN:-0}" = 1 ]; then
-    retrain="scheduled retraining (ALWAYS_RETRAIN=1)"
+if [ "${ALWAYS_RETRAIN:-0}" = 1 ]; then
+    fired "schedule: ALWAYS_RETRAIN=1"
 fi
-if [ -z "$retrain" ]; then
+reason=$(printf '%s' "$triggers" | awk 'NR > 1 { printf " | " } { printf "%s", $0 }')
+if [ -z "$triggers" ]; then
+    [ "$DRY_RUN" = 1 ] && echo "dry run: nothing to do (no trigger fired); nothing changed"
     log "outcome: nothing to do; reports in $RUN"
-    exit 0
+    finish nothing_to_do
 fi
-log "retraining: $retrain"
+if [ "$DRY_RUN" = 1 ]; then
+    echo "dry run: would retrain because: $reason"
+    echo "dry run: would train on $TRAIN_DATA, shadow-test and promote if it passes; nothing changed"
+    finish nothing_to_do
+fi
+log "retraining: $reason"
+notify triggered "$reason"
 
 # 2. Train a challenger.
 # shellcheck disable=SC2046,SC2086
 step train-candidate train-candidate $(data_flags "$TRAIN_DATA") --target "$TARGET" --time "$TIME" \
     --out "$RUN/candidate" ${TRAIN_COMMAND:+--command "$TRAIN_COMMAND"} ${TRAIN_ARGS:-}
 if [ ! -d "$RUN/candidate" ]; then
-    log "train-candidate wrote no model (insufficient data); outcome: nothing to do"
-    exit 0
+    log "train-candidate: $(head -n 1 "$RUN/train-candidate.txt")"
+    log "outcome: insufficient data; registry unchanged; reports in $RUN"
+    finish insufficient_data
 fi
 
 # 3. Shadow test against the live model (none yet: floors only).
 champion="--champion $REFIT_REGISTRY"
 champion_dir="$REFIT_REGISTRY/latest"
-if [ ! -f "$REFIT_REGISTRY/current.json" ]; then
+if [ -z "$live" ]; then
     champion="--no-champion"
     champion_dir=""
 fi
@@ -136,9 +266,11 @@ if [ -n "${SCORE_COMMAND:-}" ]; then
         -e "s|{challenger}|'$RUN/candidate'|g" -e "s|{data}|'$shadow_data'|g" \
         -e "s|{out}|'$RUN/scored.parquet'|g")
     if ! sh -c "$cmd" >>"$RUN/score.log" 2>&1; then
-        log "score: error: $(tail -n 3 "$RUN/score.log" | tr '\n' ' ')"
+        error_step=score
+        error_message="SCORE_COMMAND failed: $(tail -n 3 "$RUN/score.log" | tr '\n' ' ')"
+        log "score: error: $error_message"
         log "outcome: error; registry unchanged; reports in $RUN"
-        exit 1
+        finish error
     fi
     shadow_data="$RUN/scored.parquet"
     score_flags="--challenger-scores challenger_score"
@@ -149,17 +281,17 @@ step shadow-test shadow-test $champion --challenger "$RUN/candidate" \
     --data "$shadow_data" --label "${LABEL:-$TARGET}" $score_flags ${SHADOW_ARGS:-}
 log "shadow-test: exit $code"
 
-# 4. Promote: promote itself refuses (and audits the rejection) unless the report passed.
-notify=""
-[ -n "${NOTIFY_URL:-}" ] && notify="--notify $NOTIFY_URL"
+# 4. Promote: promote itself refuses (and audits the rejection) unless the report passed. The
+# triggers are its --reason, so promotion.json and audit.jsonl say why the model changed.
 # shellcheck disable=SC2086
 step promote promote --candidate "$RUN/candidate" --shadow-report "$RUN/shadow-test.json" \
-    --link $notify ${PROMOTE_ARGS:-}
+    --link --reason "$reason" ${NOTIFY_URL:+--notify "$NOTIFY_URL"} \
+    ${NOTIFY_CA:+--notify-ca "$NOTIFY_CA"} ${PROMOTE_ARGS:-}
 case "$code" in
     0|3)
-        log "outcome: promoted $(sed -n 's/.*"to": \([0-9]*\).*/version \1/p' "$RUN/promote.json" | head -n 1); reports in $RUN"
-        exit 10 ;;
+        log "outcome: promoted $(sed -n 's/.*"to": *\([0-9]*\).*/version \1/p' "$RUN/promote.json" | head -n 1); reports in $RUN"
+        finish promoted ;;
     *)
         log "outcome: challenger rejected; the live model stays; reports in $RUN"
-        exit 2 ;;
+        finish rejected ;;
 esac

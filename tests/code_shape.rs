@@ -50,8 +50,9 @@ const LAYERS: &[(&str, u8)] = &[
     ("model", 5),
     ("shadow", 6),
     ("registry", 6),
-    ("cmd", 7),
-    ("cli", 8),
+    ("runs", 7),
+    ("cmd", 8),
+    ("cli", 9),
 ];
 
 fn layer(module: &str) -> Option<u8> {

@@ -1,6 +1,7 @@
-//! scripts/retrain.sh and the churn scenario, run by `sh` with the real binary: the loop's
-//! exit codes, the registry it leaves and its audit log, a rejected challenger, an error in
-//! the middle, and the one-loop-at-a-time lock.
+//! scripts/retrain.sh and the scenarios, executed directly (as cron and the image do) with the
+//! real binary, over several simulated days: the loop's exit codes, its run ledger and metrics
+//! (checked with the real promtool), the registry it leaves and its audit log, triggers, a dry
+//! run, an error in the middle, retention and the one-loop-at-a-time lock.
 
 mod common;
 
@@ -34,12 +35,56 @@ fn current(registry: &Path) -> u64 {
         .unwrap()
 }
 
+/// The registry's run ledger, oldest first.
+fn ledger(registry: &Path) -> Vec<Value> {
+    std::fs::read_to_string(registry.join("runs.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn outcomes(registry: &Path) -> Vec<String> {
+    ledger(registry)
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// `promtool check metrics` on a metrics file; skipped (with a note) without promtool unless
+/// REFIT_REQUIRE_PROMTOOL=1, as in CI.
+fn promtool_check(path: &Path) {
+    let file = std::fs::File::open(path).unwrap();
+    match Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(file)
+        .output()
+    {
+        Ok(out) => assert!(
+            out.status.success(),
+            "promtool check metrics {}: {}{}",
+            path.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(e) if std::env::var("REFIT_REQUIRE_PROMTOOL").is_ok_and(|v| v == "1") => {
+            panic!("promtool is required (REFIT_REQUIRE_PROMTOOL=1): {e}")
+        }
+        Err(_) => eprintln!("SKIPPED promtool check of {}: no promtool", path.display()),
+    }
+}
+
 /// Runs scripts/retrain.sh with the churn loop's settings plus `env`; returns (exit, stderr).
 fn retrain(dir: &Path, env: &[(&str, String)]) -> (i32, String) {
+    retrain_full(dir, env).0
+}
+
+/// [`retrain`], with stdout too: ((exit, stderr), stdout).
+fn retrain_full(dir: &Path, env: &[(&str, String)]) -> ((i32, String), String) {
     let history = fixture("loop/churn/history.parquet");
-    let mut cmd = Command::new("sh");
-    cmd.arg(repo().join("scripts/retrain.sh"))
-        .current_dir(dir)
+    // Executed directly, not through `sh`: its mode and shebang must work as cron's do.
+    let mut cmd = Command::new(repo().join("scripts/retrain.sh"));
+    cmd.current_dir(dir)
         .env("REFIT", env!("CARGO_BIN_EXE_refit"))
         .env("REFIT_REGISTRY", dir.join("registry"))
         .env("RUNS_DIR", dir.join("runs"))
@@ -54,24 +99,30 @@ fn retrain(dir: &Path, env: &[(&str, String)]) -> (i32, String) {
         )
         .env("TRAIN_ARGS", "--exclude customer_id --model linear")
         .env("SHADOW_ARGS", "--time event_time --last 600 --bootstrap 50")
+        .env("METRICS_DIR", dir.join("metrics"))
         .env_remove("CURRENT_DATA")
-        .env_remove("ALWAYS_RETRAIN");
+        .env_remove("ALWAYS_RETRAIN")
+        .env_remove("RETRAIN_ON")
+        .env_remove("DRY_RUN")
+        .env_remove("REFIT_NOW");
     for (k, v) in env {
         cmd.env(k, v);
     }
     let out = cmd.output().unwrap();
     (
-        out.status.code().unwrap(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
+        (
+            out.status.code().unwrap(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        ),
+        String::from_utf8_lossy(&out.stdout).to_string(),
     )
 }
 
 #[test]
-fn churn_scenario_bootstraps_then_retrains_on_drift() {
+fn churn_scenario_five_days_in_the_ledger_and_the_metrics() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("churn");
-    let result = Command::new("sh")
-        .arg(repo().join("scripts/scenarios/churn.sh"))
+    let result = Command::new(repo().join("scripts/scenarios/churn.sh"))
         .env("REFIT", env!("CARGO_BIN_EXE_refit"))
         .env("OUT", &out)
         .env_remove("REFIT_REGISTRY")
@@ -80,35 +131,87 @@ fn churn_scenario_bootstraps_then_retrains_on_drift() {
     let stdout = String::from_utf8_lossy(&result.stdout);
     let stderr = String::from_utf8_lossy(&result.stderr);
     assert!(result.status.success(), "{stdout}\n{stderr}");
-    assert_eq!(
-        stdout.matches("loop exit 10: challenger promoted").count(),
-        2,
-        "{stdout}"
-    );
-    assert!(stderr.contains("drift-check: the data drifted"), "{stderr}");
     let registry = out.join("registry");
-    assert_eq!(current(&registry), 2);
-    assert_eq!(audit_actions(&registry), ["bootstrap", "promote"]);
-    // Every step left its report and metrics file.
-    let runs: Vec<PathBuf> = std::fs::read_dir(out.join("runs"))
+    assert_eq!(
+        outcomes(&registry),
+        [
+            "promoted",
+            "nothing_to_do",
+            "insufficient_data",
+            "promoted",
+            "rejected"
+        ],
+        "{stdout}\n{stderr}"
+    );
+    let runs = ledger(&registry);
+    assert_eq!(
+        runs[0]["triggers"][0],
+        "bootstrap: the registry has no live model"
+    );
+    assert_eq!(runs[1]["triggers"], serde_json::json!([]));
+    // Too little data says how much there was and how much was needed.
+    let train = runs[2]["steps"]
+        .as_array()
         .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    assert_eq!(runs.len(), 2);
-    let second = runs.iter().max().unwrap();
-    for step in ["drift-check", "train-candidate", "shadow-test", "promote"] {
-        assert!(
-            second.join(format!("{step}.json")).is_file(),
-            "{step} report"
-        );
-        assert!(
-            out.join("metrics")
-                .join(format!("refit_{step}.prom"))
-                .is_file(),
-            "{step} metrics"
-        );
+        .iter()
+        .find(|s| s["step"] == "train-candidate")
+        .unwrap();
+    assert_eq!(train["figures"]["rows"]["usable"], 150);
+    assert_eq!(train["figures"]["rows"]["needed"], 500);
+    assert!(runs[3]["triggers"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("drift-check FAIL"));
+    let drift = &runs[3]["steps"][1];
+    assert_eq!(drift["step"], "drift-check");
+    assert!(!drift["figures"]["failing_features"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    // Day 4's drift is the reason in promotion.json; day 44's model age in the rejection.
+    assert_eq!(runs[3]["version"], 2);
+    let promotion: Value = serde_json::from_str(
+        &std::fs::read_to_string(registry.join("versions/v000002/promotion.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(promotion["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("drift-check FAIL"));
+    let age = runs[4]["triggers"][0].as_str().unwrap();
+    assert!(age.starts_with("staleness FAIL: due: model age"), "{age}");
+    assert!(runs[4].get("version").is_none());
+    let audit = std::fs::read_to_string(registry.join("audit.jsonl")).unwrap();
+    let reject = audit.lines().last().unwrap();
+    assert!(
+        reject.contains("\"reject\"") && reject.contains("trained because: staleness FAIL"),
+        "{reject}"
+    );
+    // The metrics say the same, and promtool accepts them.
+    let metrics = out.join("metrics/refit_loop.prom");
+    promtool_check(&metrics);
+    let text = std::fs::read_to_string(&metrics).unwrap();
+    for line in [
+        "refit_loop_runs_total{outcome=\"promoted\"} 2",
+        "refit_loop_runs_total{outcome=\"rejected\"} 1",
+        "refit_loop_runs_total{outcome=\"insufficient_data\"} 1",
+        "refit_loop_runs_total{outcome=\"error\"} 0",
+        "refit_loop_promotions_total 2",
+        "refit_loop_duration_seconds_count 5",
+        "refit_loop_last_run_outcome{outcome=\"rejected\"} 1",
+        "refit_registry_current_version{pointer=\"current\"} 2",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} not in:\n{text}");
     }
+    assert!(text.contains("refit_model_age_seconds{pointer=\"current\"}"));
+    // `refit runs list` shows every run, rejected and insufficient ones included.
+    let list = Command::new(env!("CARGO_BIN_EXE_refit"))
+        .args(["runs", "list", "--format", "json", "--registry"])
+        .arg(&registry)
+        .output()
+        .unwrap();
+    let list: Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(list["result"]["runs"].as_array().unwrap().len(), 5);
 }
 
 #[test]
@@ -140,6 +243,11 @@ fn loop_exit_codes_rejection_errors_and_lock() {
     assert_eq!(code, 2, "{stderr}");
     assert_eq!(current(&registry), 1);
     assert_eq!(audit_actions(&registry), ["bootstrap", "reject"]);
+    let audit = std::fs::read_to_string(registry.join("audit.jsonl")).unwrap();
+    assert!(
+        audit.contains("trained because: schedule: ALWAYS_RETRAIN=1"),
+        "{audit}"
+    );
 
     // A corrupt input in the middle of the loop: exit 1, registry unchanged.
     let corrupt = dir.join("corrupt.parquet");
@@ -150,6 +258,23 @@ fn loop_exit_codes_rejection_errors_and_lock() {
     assert!(stderr.contains("drift-check: error"), "{stderr}");
     assert_eq!(std::fs::read(registry.join("audit.jsonl")).unwrap(), before);
     assert_eq!(current(&registry), 1);
+    // The error is in the ledger, with the step that failed, and in the failed step's report.
+    assert_eq!(
+        outcomes(&registry),
+        ["promoted", "nothing_to_do", "rejected", "error"]
+    );
+    let last = ledger(&registry).pop().unwrap();
+    assert_eq!(last["error"]["step"], "drift-check");
+    assert!(last["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("corrupt.parquet"));
+    let failed = Path::new(last["reports"].as_str().unwrap()).join("drift-check.json");
+    let failed: Value = serde_json::from_str(&std::fs::read_to_string(failed).unwrap()).unwrap();
+    assert_eq!(failed["status"], "ERROR");
+    assert_eq!(failed["exit_code"], 1);
+    let metrics = std::fs::read_to_string(dir.join("metrics/refit_loop.prom")).unwrap();
+    assert!(metrics.contains("refit_loop_runs_total{outcome=\"error\"} 1"));
 
     // One loop at a time.
     std::fs::create_dir_all(dir.join("runs")).unwrap();
@@ -166,13 +291,145 @@ fn loop_exit_codes_rejection_errors_and_lock() {
     lock.unlock().unwrap();
 }
 
+#[test]
+fn a_dry_run_runs_the_checks_and_changes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let registry = dir.join("registry");
+    assert_eq!(retrain(dir, &[]).0, 10);
+    let snapshot = |p: &Path| -> Vec<(PathBuf, Vec<u8>)> {
+        let mut files = Vec::new();
+        let mut stack = vec![p.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let path = e.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    files.push((path.clone(), std::fs::read(&path).unwrap_or_default()));
+                }
+            }
+        }
+        files.sort();
+        files
+    };
+    let before = snapshot(dir);
+    let ((code, stderr), stdout) = retrain_full(
+        dir,
+        &[
+            ("DRY_RUN", "1".into()),
+            ("CURRENT_DATA", fixture("loop/churn/batch.parquet")),
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("dry run: would retrain because: drift-check FAIL"),
+        "{stdout}"
+    );
+    assert_eq!(snapshot(dir), before, "a dry run changed files");
+    assert_eq!(outcomes(&registry), ["promoted"]);
+}
+
+#[test]
+fn retrain_on_warn_makes_medium_fleet_drift_a_trigger() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let fleet = |extra: &[(&str, String)]| {
+        let mut env = vec![
+            ("TRAIN_DATA", fixture("loop/fleet/history.parquet")),
+            ("SHADOW_DATA", fixture("loop/fleet/history.parquet")),
+            ("TARGET", "failed_24h".into()),
+            ("TIME", "ts".into()),
+            ("LABEL", "failed_24h".into()),
+            (
+                "TRAIN_ARGS",
+                "--exclude server_id --entity server_id --model linear".into(),
+            ),
+            ("SHADOW_ARGS", "--time ts --last 400 --bootstrap 50".into()),
+            (
+                "FLEET_ARGS",
+                format!(
+                    "--data {} --entity server_id --time ts",
+                    fixture("loop/fleet/batch.parquet")
+                ),
+            ),
+        ];
+        env.extend(extra.iter().cloned());
+        retrain(dir, &env)
+    };
+    assert_eq!(fleet(&[]).0, 10, "bootstrap");
+    // 30% fleet drift is MEDIUM: a WARN, which only RETRAIN_ON=fleet-diff=warn acts on.
+    let (code, stderr) = fleet(&[]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stderr) = fleet(&[("RETRAIN_ON", "fleet-diff=warn".into())]);
+    assert_ne!(code, 0, "{stderr}");
+    let last = ledger(&dir.join("registry")).pop().unwrap();
+    let trigger = last["triggers"][0].as_str().unwrap();
+    assert!(trigger.starts_with("fleet-diff WARN"), "{trigger}");
+    assert!(trigger.contains("MEDIUM"), "{trigger}");
+    promtool_check(&dir.join("metrics/refit_loop_fleet-diff.prom"));
+}
+
+#[test]
+fn keep_runs_prunes_old_run_folders_but_the_ledger_keeps_every_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    for _ in 0..3 {
+        let (code, stderr) = retrain(
+            dir,
+            &[
+                ("KEEP_RUNS", "2".into()),
+                ("CURRENT_DATA", fixture("loop/churn/history.parquet")),
+            ],
+        );
+        assert!(code == 0 || code == 10, "{stderr}");
+    }
+    let folders = std::fs::read_dir(dir.join("runs"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().is_dir())
+        .count();
+    assert_eq!(folders, 2);
+    assert_eq!(ledger(&dir.join("registry")).len(), 3);
+}
+
+#[test]
+fn the_loop_posts_its_events_to_the_webhook() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let mut bodies = Vec::new();
+        for _ in 0..2 {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut buf = vec![0u8; 16384];
+            let n = std::io::Read::read(&mut stream, &mut buf).unwrap();
+            bodies.push(String::from_utf8_lossy(&buf[..n]).to_string());
+            std::io::Write::write_all(
+                &mut stream,
+                b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+            )
+            .unwrap();
+        }
+        bodies
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, stderr) = retrain(
+        tmp.path(),
+        &[("WEBHOOK_URL", url), ("WEBHOOK_FORMAT", "slack".into())],
+    );
+    assert_eq!(code, 10, "{stderr}");
+    let bodies = server.join().unwrap();
+    assert!(bodies[0].contains("triggered"), "{}", bodies[0]);
+    assert!(bodies[0].contains("\"text\""), "{}", bodies[0]);
+    assert!(bodies[1].contains("promoted"), "{}", bodies[1]);
+    assert!(bodies[1].contains("bootstrap"), "{}", bodies[1]);
+}
+
 /// Runs scripts/scenarios/NAME.sh into a temp dir; returns (stdout, stderr, registry path).
 fn scenario(name: &str, env: &[(&str, String)]) -> (String, String, PathBuf, tempfile::TempDir) {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join(name);
-    let mut cmd = Command::new("sh");
-    cmd.arg(repo().join(format!("scripts/scenarios/{name}.sh")))
-        .env("REFIT", env!("CARGO_BIN_EXE_refit"))
+    let mut cmd = Command::new(repo().join(format!("scripts/scenarios/{name}.sh")));
+    cmd.env("REFIT", env!("CARGO_BIN_EXE_refit"))
         .env("OUT", &out)
         .env_remove("REFIT_REGISTRY")
         .env_remove("NOTIFY_URL");
@@ -200,6 +457,8 @@ fn solar_scenario_regression_gate_keeps_five_versions() {
     let (stdout, _, registry, _tmp) = scenario("solar", &[]);
     assert_eq!(stdout.matches("loop exit 10").count(), 6, "{stdout}");
     assert_eq!(current(&registry), 6);
+    assert_eq!(outcomes(&registry), ["promoted"; 6]);
+    promtool_check(&registry.parent().unwrap().join("metrics/refit_loop.prom"));
     assert_eq!(
         versions(&registry),
         ["v000002", "v000003", "v000004", "v000005", "v000006"]
@@ -225,7 +484,14 @@ fn solar_scenario_regression_gate_keeps_five_versions() {
 fn fleet_scenario_coverage_decides_and_rollback_moves_latest() {
     let (stdout, stderr, registry, _tmp) = scenario("fleet", &[]);
     assert_eq!(stdout.matches("loop exit 10").count(), 2, "{stdout}");
-    assert!(stderr.contains("fleet-diff: the fleet moved"), "{stderr}");
+    assert_eq!(
+        outcomes(&registry),
+        ["promoted", "nothing_to_do", "promoted"]
+    );
+    assert!(stderr.contains("trigger: fleet-diff FAIL"), "{stderr}");
+    let fleet = &ledger(&registry)[2]["steps"][0];
+    assert_eq!(fleet["step"], "fleet-diff");
+    assert_eq!(fleet["figures"]["drift_band"], "MEDIUM");
     assert_eq!(current(&registry), 1, "rolled back");
     assert_eq!(
         std::fs::read_link(registry.join("latest")).unwrap(),
@@ -251,7 +517,7 @@ fn recsys_scenario_retrains_every_run_and_notifies_serving() {
     let url = format!("http://{}/reload", listener.local_addr().unwrap());
     let server = std::thread::spawn(move || {
         let mut bodies = Vec::new();
-        for _ in 0..2 {
+        for _ in 0..3 {
             let (mut stream, _) = listener.accept().unwrap();
             let mut buf = vec![0u8; 8192];
             let n = std::io::Read::read(&mut stream, &mut buf).unwrap();
@@ -267,11 +533,15 @@ fn recsys_scenario_retrains_every_run_and_notifies_serving() {
     let (stdout, stderr, registry, _tmp) = scenario("recsys", &[("NOTIFY_URL", url)]);
     assert_eq!(
         stdout.matches("loop exit 10").count(),
-        2,
+        3,
         "{stdout}\n{stderr}"
     );
-    assert!(stderr.contains("scheduled retraining"), "{stderr}");
-    assert_eq!(current(&registry), 2);
+    assert!(
+        stderr.contains("trigger: schedule: ALWAYS_RETRAIN=1"),
+        "{stderr}"
+    );
+    assert_eq!(current(&registry), 3);
+    assert_eq!(outcomes(&registry), ["promoted"; 3]);
     let bodies = server.join().unwrap();
     assert!(bodies[0].starts_with("POST /reload HTTP/1.1"));
     assert!(bodies[1].contains("\"version\":2"), "{}", bodies[1]);
@@ -314,7 +584,7 @@ fn anomaly_scenario_external_trainer_and_scored_shadow_test() {
     };
     let (stdout, _, registry, _tmp) = scenario("anomaly", &[("PYTHON", python)]);
     assert!(
-        stdout.contains("run 1") && stdout.contains("loop exit 10"),
+        stdout.contains("day 1") && stdout.contains("loop exit 10"),
         "{stdout}"
     );
     let meta: Value = serde_json::from_str(
@@ -340,8 +610,15 @@ fn anomaly_scenario_external_trainer_and_scored_shadow_test() {
             .unwrap();
     assert_eq!(report["result"]["rows"], 200);
     assert_eq!(report["params"]["last"], 200);
-    let promoted = stdout.matches("loop exit 10").count();
-    let rejected = stdout.matches("loop exit 2:").count();
-    assert_eq!(promoted + rejected, 2, "{stdout}");
+    // Day 2 landed nothing new; day 3's 800 labelled readings pass MIN_NEW_ROWS=500.
+    let runs = outcomes(&registry);
+    assert_eq!(runs[..2], ["promoted", "nothing_to_do"], "{stdout}");
+    assert!(["promoted", "rejected"].contains(&runs[2].as_str()));
+    let trigger = ledger(&registry)[2]["triggers"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(trigger.contains("800 new labelled rows"), "{trigger}");
+    let promoted = runs.iter().filter(|o| *o == "promoted").count();
     assert_eq!(current(&registry), promoted as u64);
 }

@@ -16,16 +16,18 @@ if [ -z "${PYTHON:-}" ]; then
 fi
 HERE=scripts/scenarios/anomaly
 export TARGET=anomaly TIME=ts LABEL=anomaly
-export ALWAYS_RETRAIN=1
+# Seed 004: retrain once enough new labelled data has accumulated.
+export MIN_NEW_ROWS=500
 export TRAIN_COMMAND="$PYTHON $HERE/train.py --data {data} --out {out} --target {target} --time {time} --cutoff {cutoff}"
 export TRAIN_ARGS="--timeout 5m"
 export SCORE_COMMAND="$PYTHON $HERE/score.py --champion {champion} --challenger {challenger} --data {data} --out {out}"
 export SHADOW_ARGS="--time ts --last 200 --metric pr_auc --bootstrap 200"
 export PROMOTE_ARGS="--actor anomaly-loop"
 
-echo "== run 1: bootstrap with the external detector"
+day 1 "bootstrap with the external detector"
 TRAIN_DATA="$FIX/history.parquet" SHADOW_DATA="$FIX/history.parquet" loop
-echo
-echo "== run 2: retrain on history + batch, shadow test on the 200 most recent rows"
+day 2 "no new readings landed"
+TRAIN_DATA="$FIX/history.parquet" SHADOW_DATA="$FIX/history.parquet" loop
+day 3 "800 new labelled readings: retrain on history + batch, shadow test on the latest 200"
 TRAIN_DATA="$FIX/history.parquet $FIX/batch.parquet" SHADOW_DATA="$FIX/batch.parquet" loop
 scenario_end

@@ -1,8 +1,13 @@
 #!/bin/sh
-# Churn scenario: PSI drift check on today's batch, a GBM classifier, a PR-AUC gate.
-# Runs the retrain loop twice on fixtures/loop/churn: the first run bootstraps an empty
-# registry; the second sees the drifted batch, retrains on history + batch, shadow-tests the
-# challenger on the batch's latest 600 labelled rows and promotes or rejects it.
+# Churn scenario (seed 000): a daily PSI drift check on the landed batch, a GBM classifier, a
+# PR-AUC gate, a 30-day model-age limit and a minimum of usable rows. Five simulated days on
+# fixtures/loop/churn:
+#   day 1  empty registry: bootstrap on the history                         -> promoted
+#   day 2  the landed data looks like the training data                     -> nothing to do
+#   day 3  the feed delivers only 150 drifted rows: drift fires, too few    -> insufficient data
+#   day 4  today's full batch: drift fires, retrain on history + batch      -> promoted/rejected
+#   day 44 40 days on, the model-age trigger fires; the landing zone holds only the history
+#          (the batch's partition went to cold storage): the challenger is worse -> rejected
 #   OUT (default out/churn): registry, run folders and metrics go there; it is recreated.
 set -eu
 cd "$(dirname "$0")/../.."
@@ -15,13 +20,24 @@ export DRIFT_ARGS="--fail-share 0.2"
 export TRAIN_ARGS="--exclude customer_id --id customer_id --min-rows 500"
 export SHADOW_ARGS="--time event_time --last 600 --metric pr_auc --bootstrap 200"
 export PROMOTE_ARGS="--keep 5 --actor churn-loop"
+export MAX_MODEL_AGE=30d
 
-echo "== run 1: empty registry, train on the history"
+day 1 "empty registry, train on the history"
 TRAIN_DATA="$FIX/history.parquet" SHADOW_DATA="$FIX/history.parquet" CURRENT_DATA="" loop
 
-echo
-echo "== run 2: today's batch arrives"
+day 2 "the landed data looks like the training data"
+TRAIN_DATA="$FIX/history.parquet" CURRENT_DATA="$FIX/history.parquet" \
+    SHADOW_DATA="$FIX/history.parquet" loop
+
+day 3 "the feed delivered 150 rows"
+TRAIN_DATA="$FIX/trickle.parquet" CURRENT_DATA="$FIX/trickle.parquet" \
+    SHADOW_DATA="$FIX/trickle.parquet" loop
+
+day 4 "today's batch arrives"
 TRAIN_DATA="$FIX/history.parquet $FIX/batch.parquet" CURRENT_DATA="$FIX/batch.parquet" \
     SHADOW_DATA="$FIX/batch.parquet" loop
+
+day 44 "the model is older than MAX_MODEL_AGE; only the history is left to train on"
+TRAIN_DATA="$FIX/history.parquet" CURRENT_DATA="" SHADOW_DATA="$FIX/batch.parquet" loop
 
 scenario_end

@@ -13,9 +13,10 @@ export TRAIN_ARGS="--exclude impression_id --id impression_id"
 export SHADOW_ARGS="--time ts --last 800 --metric roc_auc --min-metric roc_auc=0.6 --tolerance 0.01 --bootstrap 200"
 export PROMOTE_ARGS="--keep 3 --actor recsys-loop"
 
-echo "== run 1: bootstrap"
+day 1 "bootstrap"
 TRAIN_DATA="$FIX/history.parquet" SHADOW_DATA="$FIX/history.parquet" loop
-echo
-echo "== run 2: scheduled retrain with today's impressions"
+day 2 "scheduled retrain with today's impressions"
 TRAIN_DATA="$FIX/history.parquet $FIX/batch.parquet" SHADOW_DATA="$FIX/batch.parquet" loop
+day 3 "scheduled retrain on today's impressions alone, held to the same floor"
+TRAIN_DATA="$FIX/batch.parquet" SHADOW_DATA="$FIX/batch.parquet" loop
 scenario_end

@@ -13,11 +13,10 @@ export SHADOW_DATA="$FIX/batch.parquet"
 export SHADOW_ARGS="--time ts --last 480 --metric mae --tolerance-rel 0.10 --bootstrap 200"
 export PROMOTE_ARGS="--keep 5 --actor solar-loop"
 
-echo "== run 1: bootstrap on the history"
+day 1 "bootstrap on the history"
 TRAIN_DATA="$FIX/history.parquet" TRAIN_ARGS="--task regression --exclude site_id" loop
 for seed in 1 2 3 4 5; do
-    echo
-    echo "== run $((seed + 1)): scheduled retrain (seed $seed)"
+    day $((seed + 1)) "scheduled retrain (seed $seed)"
     ALWAYS_RETRAIN=1 TRAIN_DATA="$FIX/history.parquet $FIX/batch.parquet" \
         TRAIN_ARGS="--task regression --exclude site_id --seed $seed --iterations 60" loop
 done

@@ -11,6 +11,8 @@ use serde_json::{json, Value};
 use super::args::check_output;
 use crate::data::write_atomic;
 use crate::html::render_page;
+use crate::registry::store::Registry;
+use crate::runs::ledger;
 use crate::report::output::{CommandReport, Printer};
 use crate::report::Status;
 
@@ -19,6 +21,8 @@ Examples:
   refit report out/drift.json --out drift.html
   refit report runs/20261123T030000Z --out run.html     # every report of a run folder
   refit drift-check --baseline train.parquet --current today.parquet --html drift.html
+  refit report runs/20261123T030000Z --registry /srv/models --last 10 --out loop.html
+                                                        # + the loop's last 10 runs as a timeline
 
 The page has inline CSS and inline SVG charts, no scripts and no external requests: it opens
 offline and can be attached to a ticket or kept as a CI artifact.";
@@ -26,8 +30,14 @@ offline and can be attached to a ticket or kept as a CI artifact.";
 #[derive(Debug, Clone, Args, Serialize)]
 pub struct ReportArgs {
     /// JSON reports written by --report, or directories holding them.
-    #[arg(required = true, value_name = "INPUT")]
+    #[arg(required_unless_present = "registry", value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
+    /// Also show the retrain loop's newest runs from this registry's ledger, as a timeline.
+    #[arg(long, value_name = "DIR")]
+    pub registry: Option<PathBuf>,
+    /// How many of the newest runs --registry shows.
+    #[arg(long, default_value_t = 10, value_name = "N", requires = "registry")]
+    pub last: usize,
     /// The HTML file to write.
     #[arg(long, value_name = "PATH")]
     pub out: PathBuf,
@@ -52,7 +62,14 @@ fn report_files(input: &Path) -> Result<Vec<(PathBuf, bool)>> {
 pub fn run(args: &ReportArgs, _printer: &Printer) -> Result<CommandReport> {
     let started_at = Utc::now();
     check_output("--out", &args.out)?;
-    let reports = read_reports(&args.inputs)?;
+    let mut reports = if args.inputs.is_empty() {
+        Vec::new()
+    } else {
+        read_reports(&args.inputs)?
+    };
+    if let Some(registry) = &args.registry {
+        reports.push(timeline(registry, args.last, started_at)?);
+    }
     write_atomic(&args.out, render_page(&reports).as_bytes())?;
     let commands: Vec<&str> = reports
         .iter()
@@ -71,6 +88,19 @@ pub fn run(args: &ReportArgs, _printer: &Printer) -> Result<CommandReport> {
         result,
         text,
     ))
+}
+
+/// The ledger's newest `last` runs as a `runs list` envelope, which the page renders as a
+/// timeline.
+fn timeline(registry: &Path, last: usize, at: chrono::DateTime<Utc>) -> Result<Value> {
+    let runs = ledger::read(&Registry::open(registry, false)?.dir)?;
+    let shown = &runs[runs.len().saturating_sub(last)..];
+    let at = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    Ok(json!({
+        "tool": "refit", "command": "runs list", "status": "OK", "exit_code": 0,
+        "started_at": at, "finished_at": at,
+        "result": { "runs": shown, "recorded": runs.len() },
+    }))
 }
 
 /// Every refit report among the inputs, in pipeline order (by start time).

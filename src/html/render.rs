@@ -60,6 +60,7 @@ pub fn render_report(report: &Value) -> String {
         "fleet-diff" => fleet(result, &report["params"]),
         "shadow-test" => shadow(result),
         "registry list" => registry(result),
+        "runs list" => runs(result),
         "promote" => promote(result),
         "train-candidate" => train(result),
         _ => generic(result),
@@ -70,7 +71,7 @@ pub fn render_report(report: &Value) -> String {
 
 fn severity(status: &str) -> u8 {
     match status {
-        "FAIL" => 0,
+        "ERROR" | "FAIL" => 0,
         "WARN" => 1,
         _ => 2,
     }
@@ -471,6 +472,54 @@ fn shadow(result: &Value) -> String {
             num(&m["p_value"], 6)
         );
     }
+    out
+}
+
+/// The loop's runs as a timeline, newest last: when, how long, outcome, why, what came of it.
+fn runs(result: &Value) -> String {
+    let runs = result["runs"].as_array().cloned().unwrap_or_default();
+    let badge = |outcome: &str| {
+        let status = match outcome {
+            "promoted" | "nothing_to_do" => "OK",
+            "rejected" | "insufficient_data" => "WARN",
+            _ => "FAIL",
+        };
+        format!(
+            "<span class=\"status {status}\">{}</span>",
+            escape(outcome)
+        )
+    };
+    let rows: Vec<Vec<String>> = runs
+        .iter()
+        .map(|r| {
+            let triggers: Vec<&str> = r["triggers"]
+                .as_array()
+                .map(|t| t.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let detail = match (&r["version"], &r["error"]) {
+                (Value::Number(v), _) => format!("promoted v{v}"),
+                (_, Value::Object(e)) => format!(
+                    "{} failed: {}",
+                    e["step"].as_str().unwrap_or("?"),
+                    e["message"].as_str().unwrap_or("")
+                ),
+                _ => String::new(),
+            };
+            vec![
+                text(&r["run"]),
+                text(&r["started_at"]),
+                format!("{:.1}s", r["duration_seconds"].as_f64().unwrap_or(0.0)),
+                badge(r["outcome"].as_str().unwrap_or("?")),
+                escape(&triggers.join("; ")),
+                escape(&detail),
+            ]
+        })
+        .collect();
+    let mut out = format!("<h3>Retrain-loop runs ({})</h3>", runs.len());
+    out.push_str(&table(
+        &["run", "started", "duration", "outcome", "triggers", "result"],
+        &rows,
+    ));
     out
 }
 
