@@ -221,7 +221,15 @@ mod tests {
         &["report", "in.json", "--out", "o.html"],
         &["runs", "list", "--registry", "r"],
         &["runs", "show", "--registry", "r"],
-        &["runs", "record", "run", "--registry", "r", "--outcome", "error"],
+        &[
+            "runs",
+            "record",
+            "run",
+            "--registry",
+            "r",
+            "--outcome",
+            "error",
+        ],
         &["staleness", "--registry", "r", "--max-age", "30d"],
         &[
             "notify",

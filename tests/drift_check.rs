@@ -456,7 +456,11 @@ fn assert_error(args: &[&str], needles: &[&str]) {
         serde_json::from_str(&std::fs::read_to_string(&report).expect("an ERROR report")).unwrap();
     assert_eq!(written["status"], "ERROR");
     assert_eq!(written["exit_code"], 1);
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "only the report");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "only the report"
+    );
 }
 
 #[test]

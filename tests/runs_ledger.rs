@@ -84,7 +84,11 @@ fn the_same_run_is_not_recorded_twice() {
     args(&w).assert_exit(0);
     let again = args(&w);
     again.assert_exit(1);
-    assert!(again.stderr.contains("already recorded"), "{}", again.stderr);
+    assert!(
+        again.stderr.contains("already recorded"),
+        "{}",
+        again.stderr
+    );
 }
 
 #[test]
@@ -115,7 +119,11 @@ fn a_broken_ledger_line_is_an_error_naming_the_line() {
     std::fs::write(w.path("registry/runs.jsonl"), "{\"run\": 1}\n").unwrap();
     let list = w.run(&["runs", "list", "--registry", &w.path("registry")]);
     list.assert_exit(1);
-    assert!(list.stderr.contains("line 1: not a run record"), "{}", list.stderr);
+    assert!(
+        list.stderr.contains("line 1: not a run record"),
+        "{}",
+        list.stderr
+    );
 }
 
 #[test]
@@ -124,21 +132,9 @@ fn staleness_by_age_and_by_new_rows() {
     let model = train_linear_churn(std::path::Path::new(&w.path("model")), "tenure_months");
     let registry = w.path("registry");
     let registry = registry.as_str();
-    w.run(&[
-        "promote",
-        "--registry",
-        registry,
-        "--candidate",
-        &model,
-    ])
-    .assert_exit(0);
-    let fresh = w.run(&[
-        "staleness",
-        "--registry",
-        registry,
-        "--max-age",
-        "30d",
-    ]);
+    w.run(&["promote", "--registry", registry, "--candidate", &model])
+        .assert_exit(0);
+    let fresh = w.run(&["staleness", "--registry", registry, "--max-age", "30d"]);
     fresh.assert_exit(0);
     let later = w.run(&[
         "--format",
@@ -173,13 +169,7 @@ fn staleness_by_age_and_by_new_rows() {
     rows.assert_exit(2);
     let report: Value = serde_json::from_str(&rows.stdout).unwrap();
     assert_eq!(report["result"]["new_rows"], 1500);
-    let no_data = w.run(&[
-        "staleness",
-        "--registry",
-        registry,
-        "--min-new-rows",
-        "5",
-    ]);
+    let no_data = w.run(&["staleness", "--registry", registry, "--min-new-rows", "5"]);
     no_data.assert_exit(1);
     assert!(no_data.stderr.contains("--min-new-rows needs --data"));
 }

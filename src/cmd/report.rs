@@ -12,9 +12,9 @@ use super::args::check_output;
 use crate::data::write_atomic;
 use crate::html::render_page;
 use crate::registry::store::Registry;
-use crate::runs::ledger;
 use crate::report::output::{CommandReport, Printer};
 use crate::report::Status;
+use crate::runs::ledger;
 
 pub const EXAMPLES: &str = "\
 Examples:

@@ -484,10 +484,7 @@ fn runs(result: &Value) -> String {
             "rejected" | "insufficient_data" => "WARN",
             _ => "FAIL",
         };
-        format!(
-            "<span class=\"status {status}\">{}</span>",
-            escape(outcome)
-        )
+        format!("<span class=\"status {status}\">{}</span>", escape(outcome))
     };
     let rows: Vec<Vec<String>> = runs
         .iter()
@@ -517,7 +514,9 @@ fn runs(result: &Value) -> String {
         .collect();
     let mut out = format!("<h3>Retrain-loop runs ({})</h3>", runs.len());
     out.push_str(&table(
-        &["run", "started", "duration", "outcome", "triggers", "result"],
+        &[
+            "run", "started", "duration", "outcome", "triggers", "result",
+        ],
         &rows,
     ));
     out
