@@ -47,10 +47,18 @@
 set -eu
 
 REFIT="${REFIT:-refit}"
-: "${REFIT_REGISTRY:?set REFIT_REGISTRY to the registry directory}"
-: "${TRAIN_DATA:?set TRAIN_DATA to the training data}"
-: "${TARGET:?set TARGET to the target column}"
-: "${TIME:?set TIME to the time column}"
+# A missing setting is an error (exit 1): `${VAR:?}` would exit 2, which means "rejected" here.
+require() {
+    eval "value=\${$1:-}"
+    if [ -z "$value" ]; then
+        echo "retrain: set $1 to $2" >&2
+        exit 1
+    fi
+}
+require REFIT_REGISTRY "the registry directory"
+require TRAIN_DATA "the training data"
+require TARGET "the target column"
+require TIME "the time column"
 RUNS_DIR="${RUNS_DIR:-runs}"
 DRY_RUN="${DRY_RUN:-0}"
 export REFIT_REGISTRY
@@ -153,6 +161,18 @@ prune_runs() {
 
 error_step=""
 error_message=""
+# Killed (a CronJob's deadline, kubectl delete, Ctrl-C): the run is still recorded as an error.
+# sh runs the trap once the step in the foreground has ended (it gets the signal too).
+# shellcheck disable=SC2317 # invoked by the traps below
+on_signal() {
+    trap - TERM INT
+    error_step="${name:-retrain}"
+    error_message="killed by SIG$1 during ${name:-the loop}"
+    log "error: $error_message; registry unchanged; reports in $RUN"
+    finish error
+}
+trap 'on_signal TERM' TERM
+trap 'on_signal INT' INT
 # step NAME ARGS...: runs refit with the step's report (and text on NAME.txt); sets $code.
 # The checks' metrics go to METRICS_DIR; the other steps' stay in the run folder.
 step() {

@@ -424,6 +424,38 @@ fn the_loop_posts_its_events_to_the_webhook() {
     assert!(bodies[1].contains("bootstrap"), "{}", bodies[1]);
 }
 
+#[test]
+fn a_loop_killed_mid_step_is_recorded_as_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let history = fixture("loop/churn/history.parquet");
+    let child = Command::new(repo().join("scripts/retrain.sh"))
+        .current_dir(dir)
+        .env("REFIT", env!("CARGO_BIN_EXE_refit"))
+        .env("REFIT_REGISTRY", dir.join("registry"))
+        .env("RUNS_DIR", dir.join("runs"))
+        .env("TRAIN_DATA", &history)
+        .env("TARGET", "churned")
+        .env("TIME", "event_time")
+        // A trainer that takes its time, so the signal lands mid-step.
+        .env("TRAIN_COMMAND", "sleep 3")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    // What Kubernetes sends a Job's container at its deadline.
+    // SAFETY: kill(2) on our own child's pid has no memory-safety preconditions.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let last = ledger(&dir.join("registry")).pop().expect("a ledger line");
+    assert_eq!(last["outcome"], "error");
+    assert_eq!(
+        last["error"]["message"],
+        "killed by SIGTERM during train-candidate"
+    );
+}
+
 /// Runs scripts/scenarios/NAME.sh into a temp dir; returns (stdout, stderr, registry path).
 fn scenario(name: &str, env: &[(&str, String)]) -> (String, String, PathBuf, tempfile::TempDir) {
     let tmp = tempfile::tempdir().unwrap();
