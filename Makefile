@@ -18,7 +18,8 @@ test: setup
 	cargo test --locked
 	sh scripts/interop.sh
 
-# Chromium for the HTML screenshot test (Debian's package; skipped with a note without it).
+# Chromium for the HTML screenshot test and promtool for the metrics and alert-rule tests
+# (Debian's packages; skipped with a note without them, required in CI).
 test-setup:
 	sh scripts/test-setup.sh
 

@@ -1,16 +1,27 @@
 #!/bin/sh
-# What `make test` can use beyond cargo, installed when absent and possible: Debian's
-# chromium for the HTML-report screenshot test (skipped with a note without it). Never fails:
-# a machine that cannot install it still runs every other test.
+# What `make test` can use beyond cargo, installed when absent and possible (as root, with
+# Debian's apt): chromium for the HTML-report screenshot test, promtool (Debian's prometheus
+# package) for the alert-rule checks, and busybox for running the deployment scripts under
+# the image's shell. Tests without them are skipped with a note, unless CI requires them
+# (.ci/run sets REFIT_REQUIRE_PROMTOOL=1). Never fails: a machine that cannot install them
+# still runs every other test.
 set -u
-if ! command -v chromium >/dev/null 2>&1; then
+
+# ensure PACKAGE COMMAND WHAT: apt-get install PACKAGE unless COMMAND is on PATH.
+ensure() {
+    command -v "$2" >/dev/null 2>&1 && return 0
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "test-setup: installing Debian's chromium for the screenshot test" >&2
-        { apt-get install -y --no-install-recommends chromium || \
-          { apt-get update && apt-get install -y --no-install-recommends chromium; }; } >/dev/null 2>&1 \
-          || echo "test-setup: could not install chromium; the screenshot test will be skipped" >&2
+        echo "test-setup: installing Debian's $1 for $3" >&2
+        { apt-get install -y --no-install-recommends "$1" || \
+          { apt-get update && apt-get install -y --no-install-recommends "$1"; }; } >/dev/null 2>&1 \
+          || echo "test-setup: could not install $1; $3 will be skipped" >&2
     else
-        echo "test-setup: no chromium and no root to install it; the screenshot test will be skipped" >&2
+        echo "test-setup: no $2 and no root/apt-get to install $1; $3 will be skipped" >&2
     fi
-fi
+}
+
+ensure chromium chromium "the screenshot test"
+# The package also ships the Prometheus server and its service; only promtool is used.
+ensure prometheus promtool "the alert-rule tests (promtool check/test rules)"
+ensure busybox-static busybox "the busybox sh runs of the deployment scripts"
 exit 0
