@@ -451,16 +451,20 @@ fn assert_error(args: &[&str], needles: &[&str]) {
             "stderr should mention {needle:?}: {stderr}"
         );
     }
-    // The one thing an error leaves behind is the ERROR report --report asked for.
-    let written: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).expect("an ERROR report")).unwrap();
+    // A usage error (clap's, before anything runs) leaves nothing; any other error leaves
+    // exactly the ERROR report --report asked for.
+    let usage = stderr.contains("For more information, try '--help'");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    if usage {
+        assert!(left.is_empty(), "a usage error writes nothing: {args:?}");
+        return;
+    }
+    let text = std::fs::read_to_string(&report)
+        .unwrap_or_else(|e| panic!("{args:?}: no ERROR report ({e}); stderr {stderr}"));
+    let written: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(written["status"], "ERROR");
     assert_eq!(written["exit_code"], 1);
-    assert_eq!(
-        std::fs::read_dir(dir.path()).unwrap().count(),
-        1,
-        "only the report"
-    );
+    assert_eq!(left.len(), 1, "only the report: {args:?}");
 }
 
 #[test]

@@ -394,23 +394,11 @@ fn keep_runs_prunes_old_run_folders_but_the_ledger_keeps_every_run() {
 
 #[test]
 fn the_loop_posts_its_events_to_the_webhook() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let server = std::thread::spawn(move || {
-        let mut bodies = Vec::new();
-        for _ in 0..2 {
-            let (mut stream, _) = listener.accept().unwrap();
-            let mut buf = vec![0u8; 16384];
-            let n = std::io::Read::read(&mut stream, &mut buf).unwrap();
-            bodies.push(String::from_utf8_lossy(&buf[..n]).to_string());
-            std::io::Write::write_all(
-                &mut stream,
-                b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
-            )
-            .unwrap();
-        }
-        bodies
-    });
+    let (url, server) = endpoint(
+        "/hook",
+        2,
+        b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+    );
     let tmp = tempfile::tempdir().unwrap();
     let (code, stderr) = retrain(
         tmp.path(),
@@ -454,6 +442,54 @@ fn a_loop_killed_mid_step_is_recorded_as_an_error() {
         last["error"]["message"],
         "killed by SIGTERM during train-candidate"
     );
+}
+
+/// A loopback HTTP endpoint that answers `reply` to `requests` requests; returns its URL (with
+/// `path`) and the thread that yields each request (headers and whole body) as text.
+fn endpoint(
+    path: &str,
+    requests: usize,
+    reply: &'static [u8],
+) -> (String, std::thread::JoinHandle<Vec<String>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}{path}", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        (0..requests)
+            .map(|_| {
+                let (mut stream, _) = listener.accept().unwrap();
+                let request = read_request(&mut stream);
+                std::io::Write::write_all(&mut stream, reply).unwrap();
+                request
+            })
+            .collect()
+    });
+    (url, server)
+}
+
+/// Reads until the headers and Content-Length bytes of body have arrived.
+fn read_request(stream: &mut std::net::TcpStream) -> String {
+    let mut bytes = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = std::io::Read::read(stream, &mut buf).unwrap();
+        bytes.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&bytes).to_string();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text[..end]
+                .lines()
+                .find_map(|l| {
+                    let (name, value) = l.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse::<usize>().ok())?
+                })
+                .unwrap_or(0);
+            if bytes.len() >= end + 4 + length || n == 0 {
+                return text;
+            }
+        } else if n == 0 {
+            return text;
+        }
+    }
 }
 
 /// Runs scripts/scenarios/NAME.sh into a temp dir; returns (stdout, stderr, registry path).
@@ -545,23 +581,11 @@ fn fleet_scenario_coverage_decides_and_rollback_moves_latest() {
 #[test]
 fn recsys_scenario_retrains_every_run_and_notifies_serving() {
     // A real HTTP endpoint on loopback stands in for the serving side's reload URL.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/reload", listener.local_addr().unwrap());
-    let server = std::thread::spawn(move || {
-        let mut bodies = Vec::new();
-        for _ in 0..3 {
-            let (mut stream, _) = listener.accept().unwrap();
-            let mut buf = vec![0u8; 8192];
-            let n = std::io::Read::read(&mut stream, &mut buf).unwrap();
-            bodies.push(String::from_utf8_lossy(&buf[..n]).to_string());
-            std::io::Write::write_all(
-                &mut stream,
-                b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n",
-            )
-            .unwrap();
-        }
-        bodies
-    });
+    let (url, server) = endpoint(
+        "/reload",
+        3,
+        b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n",
+    );
     let (stdout, stderr, registry, _tmp) = scenario("recsys", &[("NOTIFY_URL", url)]);
     assert_eq!(
         stdout.matches("loop exit 10").count(),

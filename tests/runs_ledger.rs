@@ -20,6 +20,25 @@ fn run_folder(w: &Workdir, name: &str) -> String {
     dir.display().to_string()
 }
 
+/// `refit runs record RUN --registry W/registry --outcome OUTCOME EXTRA...`.
+fn record(w: &Workdir, run: &str, outcome: &str, extra: &[&str]) -> common::Run {
+    let registry = w.path("registry");
+    let args = [
+        &[
+            "runs",
+            "record",
+            run,
+            "--registry",
+            &registry,
+            "--outcome",
+            outcome,
+        ][..],
+        extra,
+    ]
+    .concat();
+    w.run(&args)
+}
+
 #[test]
 fn record_appends_one_line_and_list_and_show_read_it() {
     let w = Workdir::new();
@@ -70,19 +89,8 @@ fn record_appends_one_line_and_list_and_show_read_it() {
 fn the_same_run_is_not_recorded_twice() {
     let w = Workdir::new();
     let run = run_folder(&w, "runs/20261122T030000Z");
-    let args = |w: &Workdir| {
-        w.run(&[
-            "runs",
-            "record",
-            &run,
-            "--registry",
-            &w.path("registry"),
-            "--outcome",
-            "nothing_to_do",
-        ])
-    };
-    args(&w).assert_exit(0);
-    let again = args(&w);
+    record(&w, &run, "nothing_to_do", &[]).assert_exit(0);
+    let again = record(&w, &run, "nothing_to_do", &[]);
     again.assert_exit(1);
     assert!(
         again.stderr.contains("already recorded"),
@@ -97,16 +105,7 @@ fn show_names_a_run_that_is_not_there() {
     let run = run_folder(&w, "runs/a");
     let registry = w.path("registry");
     let registry = registry.as_str();
-    w.run(&[
-        "runs",
-        "record",
-        &run,
-        "--registry",
-        registry,
-        "--outcome",
-        "nothing_to_do",
-    ])
-    .assert_exit(0);
+    record(&w, &run, "nothing_to_do", &[]).assert_exit(0);
     let show = w.run(&["runs", "show", "nope", "--registry", registry]);
     show.assert_exit(1);
     assert!(show.stderr.contains("no run `nope`"), "{}", show.stderr);
@@ -195,20 +194,13 @@ fn report_shows_the_ledger_as_a_timeline() {
     let w = Workdir::new();
     let run = run_folder(&w, "runs/20261122T030000Z");
     let registry = w.path("registry");
-    w.run(&[
-        "runs",
-        "record",
-        &run,
-        "--registry",
-        &registry,
-        "--outcome",
-        "error",
+    let error = [
         "--error-step",
         "score-proxy",
         "--error-message",
         "outcomes.parquet: no such file",
-    ])
-    .assert_exit(0);
+    ];
+    record(&w, &run, "error", &error).assert_exit(0);
     let page = w.path("loop.html");
     w.run(&["report", "--registry", &registry, "--out", &page])
         .assert_exit(0);
