@@ -80,6 +80,10 @@ impl GlobalArgs {
 /// names the flag, not an unknown argument).
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Does the data keep its contract? Infer a contract (columns, types, ranges, domains,
+    /// per-entity minimums) from a baseline, or check new data against one.
+    #[command(after_help = cmd::validate::EXAMPLES, allow_negative_numbers = true)]
+    Validate(cmd::validate::ValidateArgs),
     /// Is today's data distributed like the baseline? PSI, KS, Wasserstein, JS, chi-square.
     #[command(after_help = cmd::drift_check::EXAMPLES, allow_negative_numbers = true)]
     DriftCheck(cmd::drift_check::DriftCheckArgs),
@@ -137,6 +141,7 @@ impl Cli {
     pub fn params(&self) -> serde_json::Result<Value> {
         let mut params = serde_json::to_value(&self.global)?;
         let command = match &self.command {
+            Command::Validate(a) => serde_json::to_value(a),
             Command::DriftCheck(a) => serde_json::to_value(a),
             Command::Profile(a) => serde_json::to_value(a),
             Command::ScoreProxy(a) => serde_json::to_value(a),

@@ -127,6 +127,7 @@ fn run_command(cli: &Cli, options: &OutputOptions) -> Result<Outcome> {
 
 fn dispatch(command: &Command, printer: &Printer) -> Result<CommandReport> {
     match command {
+        Command::Validate(args) => cmd::validate::run(args, printer),
         Command::DriftCheck(args) => cmd::drift_check::run(args, printer),
         Command::Profile(args) => cmd::profile::run(args, printer),
         Command::ScoreProxy(args) => cmd::score_proxy::run(args, printer),

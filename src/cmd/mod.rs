@@ -16,3 +16,4 @@ pub mod score_proxy;
 pub mod shadow;
 pub mod staleness;
 pub mod train_candidate;
+pub mod validate;
