@@ -6,7 +6,7 @@ CARGO_TARGET_DIR ?= $(HOME)/.cache/refit-target
 export CARGO_TARGET_DIR
 REFIT := $(CARGO_TARGET_DIR)/debug/refit
 
-.PHONY: test-setup build test demo demo-churn demo-solar demo-fleet demo-recsys demo-anomaly demo-tour bench fmt lint setup interop-setup stress
+.PHONY: test-setup build test demo demo-churn demo-solar demo-fleet demo-fleet-weeks demo-recsys demo-anomaly demo-tour bench fmt lint setup interop-setup stress
 
 setup:
 	@command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup (https://rustup.rs)"; exit 1; }
@@ -37,7 +37,7 @@ demo-churn: build
 
 # The other seed scenarios (scripts/scenarios/*.sh); demo-anomaly needs Python with pandas
 # (`make interop-setup` provides one).
-demo-solar demo-fleet demo-recsys demo-anomaly: demo-%: build
+demo-solar demo-fleet demo-fleet-weeks demo-recsys demo-anomaly: demo-%: build
 	REFIT=$(REFIT) sh scripts/scenarios/$*.sh
 
 # Every subcommand once, with what its exit code means.

@@ -9,6 +9,11 @@
 #   TRAIN_DATA       training data for a challenger, space-separated paths/quoted globs (required)
 #   TARGET, TIME     target and time columns (required)
 #   CURRENT_DATA     today's batch for drift-check against the live model's profile.json
+#   VALIDATE_DATA    data `refit validate` checks first, against the data contract (default:
+#                    CURRENT_DATA; skipped when both are empty). A FAIL stops the run before any
+#                    check or training: outcome invalid_data
+#   CONTRACT         the contract (default: the live model's contract.json); VALIDATE_ARGS extra
+#                    validate flags
 #   DRIFT_ARGS       extra drift-check flags (e.g. "--exclude customer_id")
 #   PROXY_ARGS       score-proxy flags (predictions, outcomes, join, --max-drop); skipped if empty
 #   FLEET_ARGS       fleet-diff flags (--data, --entity, --time); skipped if empty
@@ -43,6 +48,7 @@
 #   1  error: bad input, I/O, another loop running; the registry is unchanged
 #   2  rejected: a challenger was trained and the shadow test or promote refused it
 #   4  insufficient_data: a trigger fired but there were too few usable rows to train
+#   5  invalid_data: the data broke its contract (refit validate FAIL); nothing was trained
 #   10 promoted: a challenger became the live model
 set -eu
 
@@ -117,10 +123,11 @@ finish() {
     outcome="$1"
     case "$outcome" in
         nothing_to_do) code=0 ;; error) code=1 ;; rejected) code=2 ;;
-        insufficient_data) code=4 ;; promoted) code=10 ;;
+        insufficient_data) code=4 ;; invalid_data) code=5 ;; promoted) code=10 ;;
     esac
     if [ "$DRY_RUN" = 1 ]; then
-        exit "$code"
+        [ "$outcome" = error ] && exit 1
+        exit 0
     fi
     # One --trigger per line of $triggers (no globbing of their text).
     set -f
@@ -179,7 +186,8 @@ step() {
     name="$1"; shift
     metrics="$RUN/$name.prom"
     case "$name" in
-        staleness|score-proxy|fleet-diff) [ "$DRY_RUN" = 1 ] || metrics="$METRICS_DIR/refit_loop_$name.prom" ;;
+        validate|staleness|score-proxy|fleet-diff)
+            [ "$DRY_RUN" = 1 ] || metrics="$METRICS_DIR/refit_loop_$name.prom" ;;
     esac
     code=0
     # shellcheck disable=SC2086 # word splitting of *_ARGS is intended
@@ -219,12 +227,28 @@ check() {
 
 data_flags() { for d in $1; do printf -- '--data\n%s\n' "$d"; done; }
 
-# 1. Do we need a challenger? Every check runs, so the ledger has the whole picture.
 live=1
 if [ ! -f "$REFIT_REGISTRY/current.json" ]; then
     live=""
     fired "bootstrap: the registry has no live model"
 fi
+# 1. Does the data keep its contract (seed 001's validation phase)? Broken data stops the run.
+validate_data="${VALIDATE_DATA:-${CURRENT_DATA:-}}"
+contract="${CONTRACT:-}"
+if [ -z "$contract" ] && [ -f "$REFIT_REGISTRY/latest/contract.json" ]; then
+    contract="$REFIT_REGISTRY/latest/contract.json"
+fi
+if [ -n "$validate_data" ] && [ -n "$contract" ]; then
+    # shellcheck disable=SC2046,SC2086
+    step validate validate --contract "$contract" $(data_flags "$validate_data") ${VALIDATE_ARGS:-}
+    log "validate: exit $code"
+    if [ "$code" = 2 ]; then
+        [ "$DRY_RUN" = 1 ] && echo "dry run: the data breaks its contract: $(head -n 1 "$RUN/validate.txt")"
+        log "outcome: invalid data ($(head -n 1 "$RUN/validate.txt")); nothing trained; reports in $RUN"
+        finish invalid_data
+    fi
+fi
+# 2. Do we need a challenger? Every check runs, so the ledger has the whole picture.
 if [ -n "$live" ] && { [ -n "${MAX_MODEL_AGE:-}" ] || [ -n "${MIN_NEW_ROWS:-}" ]; }; then
     # shellcheck disable=SC2046
     check staleness staleness ${MAX_MODEL_AGE:+--max-age "$MAX_MODEL_AGE"} \
@@ -262,7 +286,7 @@ fi
 log "retraining: $reason"
 notify triggered "$reason"
 
-# 2. Train a challenger.
+# 3. Train a challenger.
 # shellcheck disable=SC2046,SC2086
 step train-candidate train-candidate $(data_flags "$TRAIN_DATA") --target "$TARGET" --time "$TIME" \
     --out "$RUN/candidate" ${TRAIN_COMMAND:+--command "$TRAIN_COMMAND"} ${TRAIN_ARGS:-}
@@ -272,7 +296,7 @@ if [ ! -d "$RUN/candidate" ]; then
     finish insufficient_data
 fi
 
-# 3. Shadow test against the live model (none yet: floors only).
+# 4. Shadow test against the live model (none yet: floors only).
 champion="--champion $REFIT_REGISTRY"
 champion_dir="$REFIT_REGISTRY/latest"
 if [ -z "$live" ]; then
@@ -301,7 +325,7 @@ step shadow-test shadow-test $champion --challenger "$RUN/candidate" \
     --data "$shadow_data" --label "${LABEL:-$TARGET}" $score_flags ${SHADOW_ARGS:-}
 log "shadow-test: exit $code"
 
-# 4. Promote: promote itself refuses (and audits the rejection) unless the report passed. The
+# 5. Promote: promote itself refuses (and audits the rejection) unless the report passed. The
 # triggers are its --reason, so promotion.json and audit.jsonl say why the model changed.
 # shellcheck disable=SC2086
 step promote promote --candidate "$RUN/candidate" --shadow-report "$RUN/shadow-test.json" \

@@ -516,19 +516,6 @@ fn bad_inputs_are_errors_naming_file_and_column() {
         ],
         &["`churned`", "baseline.parquet", "columns are"],
     );
-    let text_age = fixture("drift/bad_age_as_text.csv");
-    assert_error(
-        &[
-            "drift-check",
-            "--baseline",
-            &base,
-            "--current",
-            &text_age,
-            "--features",
-            "age",
-        ],
-        &["`age`", "numeric", "bad_age_as_text.csv"],
-    );
     assert_error(
         &[
             "drift-check",
@@ -572,4 +559,301 @@ fn unknown_subcommand_exits_one_and_help_exits_zero() {
     let (code, stdout, _) = run(&["--help"]);
     assert_eq!(code, 0);
     assert!(stdout.contains("Exit codes"));
+}
+
+// A feature the current data lacks, or whose type changed, is a data problem: FAIL for that
+// feature with the reason, counted in the verdict, never OK and never exit 1 (issue 16).
+
+/// A column of the small tables below: its name and its value on row `i`.
+type Column = (&'static str, fn(usize) -> String);
+
+const A: Column = ("a", |i| format!("{}", i % 17));
+const B: Column = ("b", |i| format!("{:.2}", (i % 23) as f64 * 1.5));
+const C: Column = ("c", |i| format!("{}", (i * 7) % 13));
+const PLAN: Column = ("plan", |i| ["basic", "pro", "max"][i % 3].to_string());
+const REGION: Column = ("region", |i| ["north", "south"][i % 2].to_string());
+/// `b` as text, as an upstream change would leave it.
+const B_AS_TEXT: Column = ("b", |i| ["low", "high"][i % 2].to_string());
+/// `c` as text.
+const C_AS_TEXT: Column = ("c", |i| format!("c{}", i % 3));
+
+/// Writes 300 rows of `columns` as CSV; both sides of a check hold the same values, so every
+/// feature they share and agree on the type of is OK.
+fn table(dir: &std::path::Path, name: &str, columns: &[Column]) -> String {
+    let mut text = columns.iter().map(|c| c.0).collect::<Vec<_>>().join(",") + "\n";
+    for i in 0..300 {
+        let row: Vec<String> = columns.iter().map(|c| (c.1)(i)).collect();
+        text.push_str(&(row.join(",") + "\n"));
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+fn baseline_table(dir: &std::path::Path) -> String {
+    table(dir, "baseline.csv", &[A, B, C, PLAN, REGION])
+}
+
+fn status_of(report: &Value, name: &str) -> String {
+    feature(report, name)["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn a_numeric_feature_missing_today_fails_with_its_reason_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = baseline_table(dir.path());
+    let cur = table(dir.path(), "today.csv", &[A, C, PLAN, REGION]);
+    let metrics = dir.path().join("drift.prom");
+    let html = dir.path().join("drift.html");
+    let (code, report, stderr) = run_json(&[
+        "drift-check",
+        "--baseline",
+        &base,
+        "--current",
+        &cur,
+        "--metrics-file",
+        metrics.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "a missing feature is a FAIL, not OK: {stderr}");
+    assert_eq!(report["status"], "FAIL");
+    let b = feature(&report, "b");
+    assert_eq!(b["status"], "FAIL");
+    assert_eq!(b["reason"], "missing in current");
+    assert_eq!(b["kind"], "numeric", "the baseline's kind");
+    assert!(b["statistics"].is_null(), "{b}");
+    assert!(b["verdict"]["value"].is_null(), "{b}");
+    assert_eq!(b["schema_change"]["change"], "missing_in_current");
+    for other in ["a", "c", "plan", "region"] {
+        assert_eq!(status_of(&report, other), "OK", "{other}");
+    }
+    let summary = &report["result"]["summary"];
+    assert_eq!(
+        (summary["features"].as_u64(), summary["fail"].as_u64()),
+        (Some(5), Some(1))
+    );
+    assert_eq!(
+        report["params"]["features"][1], "b",
+        "resolved features include it"
+    );
+
+    let prom = std::fs::read_to_string(&metrics).unwrap();
+    assert!(
+        prom.contains("refit_drift_feature_status{feature=\"b\"} 2"),
+        "{prom}"
+    );
+    assert!(!prom.contains("refit_drift_psi{feature=\"b\"}"), "{prom}");
+    assert!(prom.contains("refit_drift_features_failed 1"), "{prom}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("missing in current"),
+        "the HTML names the reason"
+    );
+
+    // The text table lists it first, with the reason.
+    let (code, stdout, _) = run(&["drift-check", "--baseline", &base, "--current", &cur]);
+    assert_eq!(code, 2);
+    assert!(
+        stdout.starts_with("drift-check FAIL: 1 of 5 features FAIL"),
+        "{stdout}"
+    );
+    let first = stdout.lines().nth(4).unwrap();
+    assert!(
+        first.starts_with("b ")
+            && first.contains("num")
+            && first.trim_end().ends_with("missing in current"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_categorical_feature_missing_today_fails_against_a_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = baseline_table(dir.path());
+    let profile = dir.path().join("profile.json");
+    let (code, _, stderr) = run(&[
+        "profile",
+        "--data",
+        &base,
+        "--out",
+        profile.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let cur = table(dir.path(), "today.csv", &[A, B, C, REGION]);
+    for listed in [None, Some("a,plan")] {
+        let mut args = vec![
+            "drift-check",
+            "--baseline",
+            profile.to_str().unwrap(),
+            "--current",
+            &cur,
+        ];
+        args.extend(listed.map(|f| ["--features", f]).into_iter().flatten());
+        let (code, report, stderr) = run_json(&args);
+        assert_eq!(code, 2, "{listed:?}: {stderr}");
+        let plan = feature(&report, "plan");
+        assert_eq!(plan["status"], "FAIL", "{listed:?}");
+        assert_eq!(plan["reason"], "missing in current");
+        assert_eq!(plan["kind"], "categorical");
+        assert!(plan["statistics"].is_null());
+        assert_eq!(status_of(&report, "a"), "OK");
+    }
+}
+
+#[test]
+fn a_type_change_fails_with_both_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = baseline_table(dir.path());
+    let cur = table(dir.path(), "today.csv", &[A, B_AS_TEXT, C, PLAN, REGION]);
+    for listed in [None, Some("a,b")] {
+        let mut args = vec!["drift-check", "--baseline", &base, "--current", &cur];
+        args.extend(listed.map(|f| ["--features", f]).into_iter().flatten());
+        let (code, report, stderr) = run_json(&args);
+        assert_eq!(code, 2, "a type change is a FAIL, not exit 1: {stderr}");
+        let b = feature(&report, "b");
+        assert_eq!(b["status"], "FAIL");
+        assert_eq!(b["reason"], "type changed: f64 -> str");
+        assert_eq!(b["kind"], "numeric");
+        assert!(b["statistics"].is_null());
+        assert_eq!(b["schema_change"]["baseline"], "f64");
+        assert_eq!(b["schema_change"]["current"], "str");
+        assert_eq!(status_of(&report, "a"), "OK");
+    }
+    // Against a profile too: it records each feature's type.
+    let profile = dir.path().join("profile.json");
+    let (code, _, _) = run(&[
+        "profile",
+        "--data",
+        &base,
+        "--out",
+        profile.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    let (code, report, _) = run_json(&[
+        "drift-check",
+        "--baseline",
+        profile.to_str().unwrap(),
+        "--current",
+        &cur,
+    ]);
+    assert_eq!(code, 2);
+    assert_eq!(feature(&report, "b")["reason"], "type changed: f64 -> str");
+    // --categorical still compares a column as categories whatever its type.
+    let (code, report, _) = run_json(&[
+        "drift-check",
+        "--baseline",
+        &base,
+        "--current",
+        &cur,
+        "--features",
+        "b",
+        "--categorical",
+        "b",
+    ]);
+    assert_eq!(code, 2, "every category is new");
+    assert!(feature(&report, "b")["statistics"]["psi"].is_number());
+}
+
+#[test]
+fn the_fixtures_age_as_text_is_a_type_change() {
+    // This used to exit 1 as a usage error; a type changed upstream is a data problem.
+    let (code, report, stderr) = run_json(&[
+        "drift-check",
+        "--baseline",
+        &fixture("drift/baseline.parquet"),
+        "--current",
+        &fixture("drift/bad_age_as_text.csv"),
+        "--features",
+        "age",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(
+        feature(&report, "age")["reason"],
+        "type changed: f64 -> str"
+    );
+}
+
+#[test]
+fn schema_changes_count_in_the_fail_share() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = baseline_table(dir.path());
+    // 1 of 5 failing, below --fail-share 0.5: WARN, exit 0.
+    let one = table(dir.path(), "one.csv", &[A, B, C, REGION]);
+    let (code, report, stderr) = run_json(&[
+        "drift-check",
+        "--baseline",
+        &base,
+        "--current",
+        &one,
+        "--fail-share",
+        "0.5",
+    ]);
+    assert_eq!(
+        (code, report["status"].as_str()),
+        (0, Some("WARN")),
+        "{stderr}"
+    );
+    assert_eq!(report["result"]["summary"]["fail"], 1);
+    // 3 of 5: two missing, one type changed: FAIL, exit 2.
+    let three = table(dir.path(), "three.csv", &[A, C_AS_TEXT, REGION]);
+    let (code, report, stderr) = run_json(&[
+        "drift-check",
+        "--baseline",
+        &base,
+        "--current",
+        &three,
+        "--fail-share",
+        "0.5",
+    ]);
+    assert_eq!(
+        (code, report["status"].as_str()),
+        (2, Some("FAIL")),
+        "{stderr}"
+    );
+    assert_eq!(report["result"]["summary"]["fail"], 3);
+    assert_eq!(feature(&report, "c")["reason"], "type changed: i64 -> str");
+    // With --fail-on warn the one-of-five WARN exits 3, still not 1.
+    let (code, _, _) = run_json(&[
+        "drift-check",
+        "--baseline",
+        &base,
+        "--current",
+        &one,
+        "--fail-share",
+        "0.5",
+        "--fail-on",
+        "warn",
+    ]);
+    assert_eq!(code, 3);
+}
+
+#[test]
+fn only_a_feature_missing_from_the_baseline_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = baseline_table(dir.path());
+    // Every feature missing today: still a verdict.
+    let none = table(dir.path(), "none.csv", &[("other", |i| i.to_string())]);
+    let (code, report, stderr) =
+        run_json(&["drift-check", "--baseline", &base, "--current", &none]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(report["result"]["summary"]["fail"], 5);
+    assert_eq!(report["result"]["summary"]["current_rows"], 300);
+    // Listed but in neither file: a usage error naming the baseline.
+    let cur = table(dir.path(), "today.csv", &[A, B, C, PLAN, REGION]);
+    assert_error(
+        &[
+            "drift-check",
+            "--baseline",
+            &base,
+            "--current",
+            &cur,
+            "--features",
+            "a,churned",
+        ],
+        &["`churned`", "baseline.csv", "columns are"],
+    );
 }

@@ -292,6 +292,42 @@ fn loop_exit_codes_rejection_errors_and_lock() {
 }
 
 #[test]
+fn data_that_breaks_its_contract_stops_the_loop_as_invalid_data() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    assert_eq!(retrain(dir, &[]).0, 10, "bootstrap");
+    assert!(dir.join("registry/latest/contract.json").is_file());
+    // Today's extract lost the `region` column upstream.
+    let broken = dir.join("today.csv");
+    std::fs::write(
+        &broken,
+        "customer_id,event_time,tenure_months,monthly_usage,support_calls,discount,churned\n\
+         1,2026-11-20T00:00:00Z,12.0,50.0,1.0,0.1,0\n\
+         2,2026-11-20T01:00:00Z,3.0,70.0,4.0,0.0,1\n",
+    )
+    .unwrap();
+    let (code, stderr) = retrain(
+        dir,
+        &[
+            ("CURRENT_DATA", broken.display().to_string()),
+            ("ALWAYS_RETRAIN", "1".into()),
+        ],
+    );
+    assert_eq!(code, 5, "{stderr}");
+    assert_eq!(outcomes(&dir.join("registry")), ["promoted", "invalid_data"]);
+    let last = ledger(&dir.join("registry")).pop().unwrap();
+    let steps: Vec<&str> = last["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["validate"], "nothing ran after validate");
+    assert!(last["steps"][0]["figures"]["violations"].as_u64().unwrap() >= 1);
+    assert_eq!(current(&dir.join("registry")), 1);
+}
+
+#[test]
 fn a_dry_run_runs_the_checks_and_changes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
@@ -677,4 +713,41 @@ fn anomaly_scenario_external_trainer_and_scored_shadow_test() {
     assert!(trigger.contains("800 new labelled rows"), "{trigger}");
     let promoted = runs.iter().filter(|o| *o == "promoted").count();
     assert_eq!(current(&registry), promoted as u64);
+}
+
+#[test]
+fn fleet_weeks_scenario_converges_after_servers_leave() {
+    let (stdout, stderr, registry, _tmp) = scenario("fleet-weeks", &[]);
+    assert_eq!(
+        outcomes(&registry),
+        ["promoted", "nothing_to_do", "promoted", "nothing_to_do"],
+        "{stdout}\n{stderr}"
+    );
+    let runs = ledger(&registry);
+    let fleet = |run: &Value| -> Value {
+        run["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["step"] == "fleet-diff")
+            .unwrap()["figures"]
+            .clone()
+    };
+    // Week 6: 16 of 40 servers silent for 33 days is 40% fleet drift, HIGH.
+    let week6 = fleet(&runs[2]);
+    assert_eq!(week6["drift_band"], "HIGH", "{week6}");
+    assert_eq!(week6["fleet_drift"], 0.4);
+    assert!(runs[2]["triggers"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("fleet-diff FAIL"));
+    // The retrained model knows the 24 servers that remain, so week 7 is quiet: converged.
+    let meta: Value = serde_json::from_str(
+        &std::fs::read_to_string(registry.join("versions/v000002/metadata.json")).unwrap(),
+    )
+    .unwrap();
+    let servers = meta["vocabularies"]["server_id"].as_array().unwrap();
+    assert_eq!(servers.len(), 24);
+    assert!(!servers.iter().any(|s| s == "srv-015"));
+    assert_eq!(fleet(&runs[3])["fleet_drift"], 0.0);
 }

@@ -12,8 +12,8 @@ use super::args::{choice, correction_values, method_values, non_negative, positi
 use crate::data::read::LoadedTable;
 use crate::data::{InputInfo, Table};
 use crate::drift::config::DriftConfig;
-use crate::drift::feature::{analyze_feature, Baseline, BaselineData, FeatureDrift};
-use crate::drift::plan::{plan_features, ColumnSource, FeatureSelection, PlannedFeature};
+use crate::drift::feature::{Baseline, BaselineData, FeatureDrift, Sides};
+use crate::drift::plan::{plan_features, ColumnSource, FeaturePlan, FeatureSelection};
 use crate::drift::profile::{is_profile_path, Profile};
 use crate::drift::render::{drift_result, gauges, render_text, Summary};
 use crate::drift::{
@@ -25,7 +25,7 @@ use crate::stats::correction::Correction;
 
 pub const EXAMPLES: &str = "\
 Examples:
-  # PSI on every shared column, seed bands (WARN >= 0.1, FAIL >= 0.25)
+  # PSI on every baseline column, seed bands (WARN >= 0.1, FAIL >= 0.25)
   refit drift-check --baseline train.parquet --current 'today/*.parquet'
 
   # KS test per numeric feature, Benjamini-Hochberg over features, JSON report for the pipeline
@@ -39,6 +39,8 @@ Numeric features are binned on the baseline's quantiles (numpy's linear interpol
 the outer bins open to -inf/+inf so values beyond the baseline's range are counted (a plain
 np.histogram drops them). Nulls, NaN and +/-inf are counted per side and left out of every
 statistic. A constant baseline gets the bins <c, =c, >c. Jensen-Shannon is a distance in base 2.
+A feature missing from the current data, or whose type changed, is a FAIL for that feature
+(\"missing in current\", \"type changed: f64 -> str\").
 
 Exit codes: 0 OK (and WARN unless --fail-on warn), 1 error, 2 FAIL, 3 WARN with --fail-on warn.";
 
@@ -51,7 +53,7 @@ pub struct DriftCheckArgs {
     /// Current data: a file or a glob of shards (quote it). Repeat for several files.
     #[arg(long, required = true, value_name = "PATH")]
     pub current: Vec<String>,
-    /// Features to compare (comma-separated). Default: every column both sides share.
+    /// Features to compare (comma-separated). Default: every column of the baseline.
     #[arg(long, value_delimiter = ',', value_name = "COLS")]
     pub features: Vec<String>,
     /// Columns to leave out (ids, timestamps, labels).
@@ -113,24 +115,17 @@ pub fn run(args: &DriftCheckArgs, printer: &Printer) -> Result<CommandReport> {
     let baseline = open_baseline(&args.baseline)?;
     let current = Table::open(&args.current)?;
     let mut messages = profile_messages(&baseline, args)?;
-    let (excluded, categorical) = (
-        merged(&args.exclude, config.flagged(|f| f.exclude)),
-        merged(&args.categorical, config.flagged(|f| f.categorical)),
-    );
-    let selection = FeatureSelection {
-        requested: &args.features,
-        excluded: &excluded,
-        categorical: &categorical,
+    let categorical = merged(&args.categorical, config.flagged(|f| f.categorical));
+    let plan = plan(&baseline, &current, args, &config, &categorical)?;
+    messages.extend(plan.messages.iter().cloned());
+    let (baseline_data, current_data) = load(&baseline, &current, &plan)?;
+    let sides = Sides {
+        baseline: &baseline,
+        baseline_data: &baseline_data,
+        current: &current,
+        current_data: &current_data,
     };
-    let mut columns = baseline.names();
-    columns.extend(current.names());
-    config.check_features(&columns)?;
-    let (features, plan_messages) = plan_features(&baseline, &current, &selection)?;
-    messages.extend(plan_messages);
-    let names: Vec<String> = features.iter().map(|f| f.name.clone()).collect();
-    let current_data = current.load(&names)?;
-    let baseline_data = baseline.load(&names)?;
-    let drifts = analyze(&features, &baseline_data, &current_data, args, printer)?;
+    let drifts = analyze(&plan, &sides, &categorical, args, printer)?;
     let verdicts = decide(&drifts, args, &config)?;
     let statuses: Vec<Status> = verdicts.iter().map(|v| v.status).collect();
     let rule = DatasetRule {
@@ -147,6 +142,7 @@ pub fn run(args: &DriftCheckArgs, printer: &Printer) -> Result<CommandReport> {
         &drifts,
     );
     let result = serde_json::to_value(&result)?;
+    let names: Vec<String> = plan.features.iter().map(|f| f.name.clone()).collect();
     Ok(
         CommandReport::new("drift-check", started_at, status, result, text)
             .with_inputs(inputs(&baseline_data, &current_data)?)
@@ -155,6 +151,45 @@ pub fn run(args: &DriftCheckArgs, printer: &Printer) -> Result<CommandReport> {
             .resolve("features", names)
             .resolve("psi_min_proportion", crate::stats::psi::PSI_MIN_PROPORTION),
     )
+}
+
+/// The features to check, from the flags and --config.
+fn plan(
+    baseline: &Baseline,
+    current: &Table,
+    args: &DriftCheckArgs,
+    config: &DriftConfig,
+    categorical: &[String],
+) -> Result<FeaturePlan> {
+    let excluded = merged(&args.exclude, config.flagged(|f| f.exclude));
+    let mut columns = baseline.names();
+    columns.extend(current.names());
+    config.check_features(&columns)?;
+    plan_features(
+        baseline,
+        current,
+        &FeatureSelection {
+            requested: &args.features,
+            excluded: &excluded,
+            categorical,
+        },
+    )
+}
+
+/// Decodes the planned features on both sides. The current data decodes at least one column,
+/// so its rows are counted when it lacks every feature.
+fn load<'a>(
+    baseline: &'a Baseline,
+    current: &Table,
+    plan: &FeaturePlan,
+) -> Result<(BaselineData<'a>, LoadedTable)> {
+    let mut present = plan.present();
+    if present.is_empty() {
+        present.extend(current.names().into_iter().take(1));
+    }
+    let current_data = current.load(&present)?;
+    let names: Vec<String> = plan.features.iter().map(|f| f.name.clone()).collect();
+    Ok((baseline.load(&names)?, current_data))
 }
 
 /// What a profile baseline cannot give, said once; methods that need raw values are refused.
@@ -181,19 +216,26 @@ fn profile_messages(baseline: &Baseline, args: &DriftCheckArgs) -> Result<Vec<St
     Ok(messages)
 }
 
-/// Every statistic of every feature, features in parallel.
+/// Every statistic of every feature, features in parallel; a feature the current data lacks or
+/// changed the type of is not measured.
 fn analyze(
-    features: &[PlannedFeature],
-    baseline: &BaselineData<'_>,
-    current: &LoadedTable,
+    plan: &FeaturePlan,
+    sides: &Sides<'_>,
+    categorical: &[String],
     args: &DriftCheckArgs,
     printer: &Printer,
 ) -> Result<Vec<FeatureDrift>> {
-    let bar = printer.progress_bar(features.len() as u64, "drift-check");
-    let drifts = features
+    let bar = printer.progress_bar(plan.features.len() as u64, "drift-check");
+    let drifts = plan
+        .features
         .par_iter()
         .map(|f| {
-            let drift = analyze_feature(f, baseline, current, usize::from(args.buckets));
+            let drift = sides.check(
+                f,
+                !plan.is_missing(&f.name),
+                categorical.contains(&f.name),
+                usize::from(args.buckets),
+            );
             bar.inc(1);
             drift
         })
@@ -216,6 +258,7 @@ fn decide(
             Ok(FeatureDecisionInput {
                 statistic,
                 value: d.statistic(statistic),
+                schema_change: d.schema_change(),
                 thresholds: config.thresholds(
                     &d.name,
                     statistic,

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::args::check_output;
 use crate::data::{write_atomic, Table};
-use crate::drift::plan::{plan_features, FeatureSelection};
+use crate::drift::plan::{plan_features, FeaturePlan, FeatureSelection};
 use crate::drift::profile::{profile_feature, Profile, PROFILE_FORMAT, PROFILE_SCHEMA};
 use crate::report::envelope::rfc3339;
 use crate::report::output::{CommandReport, Printer};
@@ -53,7 +53,10 @@ pub fn run(args: &ProfileArgs, _printer: &Printer) -> Result<CommandReport> {
         excluded: &args.exclude,
         categorical: &args.categorical,
     };
-    let (features, messages) = plan_features(&table, &table, &selection)?;
+    // The table against itself: no feature is missing, none changed type.
+    let FeaturePlan {
+        features, messages, ..
+    } = plan_features(&table, &table, &selection)?;
     let names: Vec<String> = features.iter().map(|f| f.name.clone()).collect();
     let data = table.load(&names)?;
     let buckets = usize::from(args.buckets);

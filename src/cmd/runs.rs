@@ -15,7 +15,7 @@ use crate::report::output::{CommandReport, Printer};
 use crate::report::prometheus::Gauges;
 use crate::report::Status;
 use crate::runs::record::{assemble, RunError, RunFacts};
-use crate::runs::{ledger, metrics, render, RunOutcome};
+use crate::runs::{ledger, metrics, render, RunOutcome, RunRecord};
 
 pub const EXAMPLES: &str = "\
 Examples:
@@ -28,7 +28,7 @@ Examples:
       --metrics-file /var/lib/node_exporter/refit_loop.prom
 
 Loop exit codes (scripts/retrain.sh), one per outcome:
-  0 nothing_to_do, 1 error, 2 rejected, 4 insufficient_data, 10 promoted";
+  0 nothing_to_do, 1 error, 2 rejected, 4 insufficient_data, 5 invalid_data, 10 promoted";
 
 #[derive(Debug, Clone, Args, Serialize)]
 pub struct RunsArgs {
@@ -110,10 +110,7 @@ pub fn run(args: &RunsArgs, _printer: &Printer) -> Result<CommandReport> {
     match &args.action {
         RunsAction::List { location, last } => {
             let runs = ledger::read(&Registry::open(&location.registry, false)?.dir)?;
-            let shown =
-                &runs[runs
-                    .len()
-                    .saturating_sub(if *last == 0 { runs.len() } else { *last })..];
+            let shown = newest(&runs, *last);
             let result = json!({ "runs": shown, "recorded": runs.len() });
             let text = render::list(shown);
             Ok(CommandReport::new(
@@ -138,6 +135,14 @@ pub fn run(args: &RunsArgs, _printer: &Printer) -> Result<CommandReport> {
             ))
         }
         RunsAction::Record(record) => self::record(record, started_at),
+    }
+}
+
+/// The newest `last` runs (all of them when `last` is 0), oldest first.
+fn newest(runs: &[RunRecord], last: usize) -> &[RunRecord] {
+    match last {
+        0 => runs,
+        n => &runs[runs.len().saturating_sub(n)..],
     }
 }
 

@@ -1,12 +1,13 @@
 //! One feature's drift, whatever its kind, and the baseline it is measured against.
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
 use super::categorical::{analyze_categorical, CategoricalDrift};
 use super::numeric::{analyze_numeric, NumericBaseline, NumericDrift};
 use super::plan::{ColumnSource, PlannedFeature};
 use super::profile::{FeatureSummary, Profile};
+use super::schema::{type_change, ColumnType, SchemaChange};
 use super::verdict::Statistic;
 use crate::data::read::LoadedTable;
 use crate::data::{CategoryCounts, ColumnKind, NumericValues, Table};
@@ -30,6 +31,9 @@ impl ColumnSource for Table {
     fn is_empty(&self, column: &str) -> bool {
         self.column_is_empty(column)
     }
+    fn require(&self, column: &str) -> Result<()> {
+        self.require_column(column)
+    }
 }
 
 impl ColumnSource for Baseline {
@@ -51,8 +55,7 @@ impl ColumnSource for Baseline {
         match self {
             Baseline::Data(t) => t.column_kind(column),
             Baseline::Profile { path, profile } => match profile.feature(column) {
-                Some(FeatureSummary::Numeric(_)) => Ok(ColumnKind::Numeric),
-                Some(FeatureSummary::Categorical(_)) => Ok(ColumnKind::Categorical),
+                Some(summary) => Ok(summary.kind()),
                 None => bail!(
                     "column `{column}` not found in {path}; columns are: {}",
                     self.names().join(", ")
@@ -62,6 +65,12 @@ impl ColumnSource for Baseline {
     }
     fn is_empty(&self, column: &str) -> bool {
         matches!(self, Baseline::Data(t) if t.column_is_empty(column))
+    }
+    fn require(&self, column: &str) -> Result<()> {
+        match self {
+            Baseline::Data(t) => t.require_column(column),
+            Baseline::Profile { .. } => Ok(()),
+        }
     }
 }
 
@@ -85,6 +94,80 @@ pub enum BaselineData<'a> {
     Profile { path: &'a str, profile: &'a Profile },
 }
 
+impl BaselineData<'_> {
+    /// The type of a planned feature: the decoded column's, or what the profile recorded.
+    fn column_type(&self, feature: &PlannedFeature, empty: bool) -> Result<ColumnType> {
+        match self {
+            BaselineData::Data(table) => decoded_type(table, &feature.name, empty),
+            BaselineData::Profile { path, profile } => {
+                let profiled = profile
+                    .features
+                    .iter()
+                    .find(|f| f.name == feature.name)
+                    .with_context(|| format!("column `{}` not found in {path}", feature.name))?;
+                Ok(ColumnType::profiled(
+                    profiled.dtype.as_deref(),
+                    profiled.summary.kind(),
+                ))
+            }
+        }
+    }
+}
+
+/// A decoded column's type as Polars names it (the shards are decoded to one type).
+fn decoded_type(table: &LoadedTable, column: &str, empty: bool) -> Result<ColumnType> {
+    let parts = table.column_parts(column)?;
+    let dtype = parts
+        .first()
+        .map_or_else(|| "null".to_string(), |c| c.dtype().to_string());
+    Ok(ColumnType::named(&dtype, empty))
+}
+
+/// The two sides of a drift check, opened and decoded.
+pub struct Sides<'a> {
+    pub baseline: &'a Baseline,
+    pub baseline_data: &'a BaselineData<'a>,
+    pub current: &'a Table,
+    pub current_data: &'a LoadedTable,
+}
+
+impl Sides<'_> {
+    /// Whether the current data lacks the feature or changed its type (`as_categories`:
+    /// the feature is compared as categories whatever its type).
+    pub fn schema_change(
+        &self,
+        feature: &PlannedFeature,
+        in_current: bool,
+        as_categories: bool,
+    ) -> Result<Option<SchemaChange>> {
+        if !in_current {
+            return Ok(Some(SchemaChange::MissingInCurrent));
+        }
+        let name = feature.name.as_str();
+        let baseline = self
+            .baseline_data
+            .column_type(feature, self.baseline.is_empty(name))?;
+        let current = decoded_type(self.current_data, name, self.current.is_empty(name))?;
+        Ok(type_change(&baseline, &current, as_categories))
+    }
+
+    /// The feature's drift, or the schema change that keeps it from being measured.
+    pub fn check(
+        &self,
+        feature: &PlannedFeature,
+        in_current: bool,
+        as_categories: bool,
+        buckets: usize,
+    ) -> Result<FeatureDrift> {
+        Ok(
+            match self.schema_change(feature, in_current, as_categories)? {
+                Some(change) => FeatureDrift::unmeasured(feature, change),
+                None => analyze_feature(feature, self.baseline_data, self.current_data, buckets)?,
+            },
+        )
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub enum FeatureDetail {
@@ -92,16 +175,47 @@ pub enum FeatureDetail {
     Categorical(CategoricalDrift),
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One feature's statistics, or why the current data could not be measured against the
+/// baseline on it.
+#[derive(Debug, Clone)]
+pub enum Measurement {
+    Statistics(Box<FeatureDetail>),
+    SchemaChange(SchemaChange),
+}
+
+#[derive(Debug, Clone)]
 pub struct FeatureDrift {
     pub name: String,
+    /// The kind it is compared as: the baseline's, whatever the current data holds.
     pub kind: ColumnKind,
-    pub statistics: FeatureDetail,
+    pub measurement: Measurement,
 }
 
 impl FeatureDrift {
+    pub fn unmeasured(feature: &PlannedFeature, change: SchemaChange) -> FeatureDrift {
+        FeatureDrift {
+            name: feature.name.clone(),
+            kind: feature.kind,
+            measurement: Measurement::SchemaChange(change),
+        }
+    }
+
+    pub fn statistics(&self) -> Option<&FeatureDetail> {
+        match &self.measurement {
+            Measurement::Statistics(detail) => Some(detail),
+            Measurement::SchemaChange(_) => None,
+        }
+    }
+
+    pub fn schema_change(&self) -> Option<&SchemaChange> {
+        match &self.measurement {
+            Measurement::Statistics(_) => None,
+            Measurement::SchemaChange(change) => Some(change),
+        }
+    }
+
     pub fn statistic(&self, statistic: Statistic) -> Option<f64> {
-        match (&self.statistics, statistic) {
+        match (self.statistics()?, statistic) {
             (FeatureDetail::Numeric(n), Statistic::Psi) => n.psi,
             (FeatureDetail::Numeric(n), Statistic::JsDistance) => n.js_distance,
             (FeatureDetail::Numeric(n), Statistic::KsPvalue) => n.ks.map(|k| k.pvalue),
@@ -115,14 +229,15 @@ impl FeatureDrift {
     }
 
     pub fn notes(&self) -> &[String] {
-        match &self.statistics {
-            FeatureDetail::Numeric(n) => &n.notes,
-            FeatureDetail::Categorical(c) => &c.notes,
+        match self.statistics() {
+            Some(FeatureDetail::Numeric(n)) => &n.notes,
+            Some(FeatureDetail::Categorical(c)) => &c.notes,
+            None => &[],
         }
     }
 
     pub fn missing_rate_change(&self) -> Option<f64> {
-        match &self.statistics {
+        match self.statistics()? {
             FeatureDetail::Numeric(n) => n.missing_rate_change,
             FeatureDetail::Categorical(c) => c.missing_rate_change,
         }
@@ -178,6 +293,6 @@ pub fn analyze_feature(
     Ok(FeatureDrift {
         name: name.to_string(),
         kind: feature.kind,
-        statistics,
+        measurement: Measurement::Statistics(Box::new(statistics)),
     })
 }

@@ -17,3 +17,4 @@ pub mod config;
 pub mod feature;
 pub mod plan;
 pub mod render;
+pub mod schema;

@@ -30,6 +30,10 @@ pub struct Profile {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FeatureProfile {
     pub name: String,
+    /// The column's type as Polars names it ("f64", "str"), so drift-check can tell a type
+    /// change from a profile; absent in profiles written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dtype: Option<String>,
     #[serde(flatten)]
     pub summary: FeatureSummary,
 }
@@ -39,6 +43,15 @@ pub struct FeatureProfile {
 pub enum FeatureSummary {
     Numeric(NumericProfile),
     Categorical(CategoryCounts),
+}
+
+impl FeatureSummary {
+    pub fn kind(&self) -> crate::data::ColumnKind {
+        match self {
+            FeatureSummary::Numeric(_) => crate::data::ColumnKind::Numeric,
+            FeatureSummary::Categorical(_) => crate::data::ColumnKind::Categorical,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -129,6 +142,7 @@ pub fn profile_feature(
     buckets: usize,
 ) -> Result<FeatureProfile> {
     let parts = data.column_parts(&feature.name)?;
+    let dtype = parts.first().map(|c| c.dtype().to_string());
     let summary = match feature.kind {
         crate::data::ColumnKind::Numeric => FeatureSummary::Numeric(NumericProfile::from_values(
             &NumericValues::from_columns(&parts)?,
@@ -140,6 +154,7 @@ pub fn profile_feature(
     };
     Ok(FeatureProfile {
         name: feature.name.clone(),
+        dtype,
         summary,
     })
 }

@@ -2,7 +2,8 @@
 
 use serde::Serialize;
 
-use super::feature::FeatureDrift;
+use super::feature::{FeatureDetail, FeatureDrift};
+use super::schema::SchemaChange;
 use super::verdict::FeatureVerdict;
 use crate::data::ColumnKind;
 use crate::report::prometheus::Gauges;
@@ -16,7 +17,10 @@ pub struct FeatureResult<'a> {
     pub status: Status,
     pub reason: &'a str,
     pub verdict: &'a FeatureVerdict,
-    pub statistics: &'a super::feature::FeatureDetail,
+    /// Null when the feature could not be measured: `schema_change` says why.
+    pub statistics: Option<&'a FeatureDetail>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema_change: Option<&'a SchemaChange>,
 }
 
 #[derive(Debug, Serialize)]
@@ -53,7 +57,8 @@ pub fn drift_result<'a>(
             status: v.status,
             reason: &v.reason,
             verdict: v,
-            statistics: &d.statistics,
+            statistics: d.statistics(),
+            schema_change: d.schema_change(),
         })
         .collect();
     DriftResult { summary, features }
@@ -71,16 +76,14 @@ fn percent(v: Option<f64>) -> String {
     v.map_or("-".to_string(), |x| format!("{:+.1}%", x * 100.0))
 }
 
-/// Severity first (FAIL, WARN, OK), then by how far the deciding statistic is past its bar.
+/// Severity first (FAIL, WARN, OK), then by how far the deciding statistic is past its bar;
+/// a feature without a statistic (missing, type changed, undefined) first within its status.
 fn severity_order(verdicts: &[FeatureVerdict]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..verdicts.len()).collect();
-    let badness = |v: &FeatureVerdict| {
-        let x = v.adjusted_pvalue.or(v.value).unwrap_or(f64::NAN);
-        if v.statistic.is_pvalue() {
-            -x
-        } else {
-            x
-        }
+    let badness = |v: &FeatureVerdict| match v.adjusted_pvalue.or(v.value) {
+        None => f64::INFINITY,
+        Some(p) if v.statistic.is_pvalue() => -p,
+        Some(x) => x,
     };
     order.sort_by(|&a, &b| {
         verdicts[b]
@@ -120,20 +123,21 @@ pub fn render_text(
         .map(|i| {
             let f = &result.features[i];
             let d = &drifts[i];
-            let (ks_d, ks_p, wasserstein, new_share) = match &d.statistics {
-                super::feature::FeatureDetail::Numeric(n) => (
+            let (ks_d, ks_p, wasserstein, new_share) = match d.statistics() {
+                Some(FeatureDetail::Numeric(n)) => (
                     fixed(n.ks.map(|k| k.statistic)),
                     scientific(n.ks.map(|k| k.pvalue)),
                     fixed(n.wasserstein),
                     "-".to_string(),
                 ),
-                super::feature::FeatureDetail::Categorical(c) => (
+                Some(FeatureDetail::Categorical(c)) => (
                     "-".into(),
                     "-".into(),
                     "-".into(),
                     c.new_category_share
                         .map_or("-".into(), |x| format!("{:.1}%", x * 100.0)),
                 ),
+                None => ("-".into(), "-".into(), "-".into(), "-".into()),
             };
             let chi2_p = scientific(d.statistic(super::Statistic::Chi2Pvalue));
             let mut reason = f.reason.to_string();

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::schema::SchemaChange;
 use crate::report::Status;
 use crate::stats::correction::{adjust_pvalues, Correction};
 
@@ -117,11 +118,14 @@ pub struct Thresholds {
 
 /// What the verdict of one feature is decided on.
 #[derive(Debug, Clone, Copy)]
-pub struct FeatureDecisionInput {
+pub struct FeatureDecisionInput<'a> {
     pub statistic: Statistic,
     /// `None` when the statistic is undefined (no finite values on a side).
     pub value: Option<f64>,
     pub thresholds: Thresholds,
+    /// Set when the current data lacks the feature or changed its type: a FAIL, whatever
+    /// the statistic.
+    pub schema_change: Option<&'a SchemaChange>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -167,15 +171,16 @@ fn compare(statistic: Statistic, value: f64, t: Thresholds) -> (Status, String) 
 }
 
 /// Verdicts for all features; p-values are corrected together for the number of features
-/// tested with one.
+/// tested with one. A schema change is a FAIL with its reason and takes no part in the
+/// correction.
 pub fn decide_features(
-    inputs: &[FeatureDecisionInput],
+    inputs: &[FeatureDecisionInput<'_>],
     correction: Correction,
 ) -> Vec<FeatureVerdict> {
     let tested: Vec<(usize, f64)> = inputs
         .iter()
         .enumerate()
-        .filter(|(_, i)| i.statistic.is_pvalue())
+        .filter(|(_, i)| i.statistic.is_pvalue() && i.schema_change.is_none())
         .filter_map(|(k, i)| i.value.map(|v| (k, v)))
         .collect();
     let raw: Vec<f64> = tested.iter().map(|(_, p)| *p).collect();
@@ -188,12 +193,13 @@ pub fn decide_features(
         .iter()
         .zip(adjusted_by_feature)
         .map(|(input, adjusted_pvalue)| {
-            let (status, reason) = match (input.value, adjusted_pvalue) {
-                (None, _) => (
+            let (status, reason) = match (input.schema_change, input.value, adjusted_pvalue) {
+                (Some(change), _, _) => (Status::Fail, change.reason()),
+                (None, None, _) => (
                     Status::Warn,
                     format!("{} undefined", input.statistic.label()),
                 ),
-                (Some(_), Some(p)) => {
+                (None, Some(_), Some(p)) => {
                     let (s, r) = compare(input.statistic, p, input.thresholds);
                     let note = match correction {
                         Correction::None => String::new(),
@@ -201,7 +207,7 @@ pub fn decide_features(
                     };
                     (s, format!("{r}{note}"))
                 }
-                (Some(v), None) => compare(input.statistic, v, input.thresholds),
+                (None, Some(v), None) => compare(input.statistic, v, input.thresholds),
             };
             FeatureVerdict {
                 statistic: input.statistic,
@@ -270,11 +276,12 @@ mod tests {
         statistic: Statistic,
         value: Option<f64>,
         thresholds: Thresholds,
-    ) -> FeatureDecisionInput {
+    ) -> FeatureDecisionInput<'static> {
         FeatureDecisionInput {
             statistic,
             value,
             thresholds,
+            schema_change: None,
         }
     }
 
@@ -329,5 +336,58 @@ mod tests {
             DatasetRule { fail_share: None }.overall(&[Status::Ok]),
             Status::Ok
         );
+    }
+
+    #[test]
+    fn a_schema_change_fails_the_feature_with_its_reason() {
+        let missing = SchemaChange::MissingInCurrent;
+        let changed = SchemaChange::TypeChanged {
+            baseline: "f64".into(),
+            current: "str".into(),
+        };
+        let mut inputs = [
+            input(Statistic::Psi, None, PSI),
+            input(Statistic::Psi, None, PSI),
+            input(Statistic::Psi, Some(0.01), PSI),
+        ];
+        inputs[0].schema_change = Some(&missing);
+        inputs[1].schema_change = Some(&changed);
+        let v = decide_features(&inputs, Correction::Bonferroni);
+        assert_eq!(
+            (v[0].status, v[0].reason.as_str(), v[0].value),
+            (Status::Fail, "missing in current", None)
+        );
+        assert_eq!(
+            (v[1].status, v[1].reason.as_str()),
+            (Status::Fail, "type changed: f64 -> str")
+        );
+        assert_eq!(v[2].status, Status::Ok);
+    }
+
+    #[test]
+    fn schema_changes_count_in_the_fail_share_but_not_in_the_correction() {
+        let missing = SchemaChange::MissingInCurrent;
+        let mut inputs = [
+            input(Statistic::KsPvalue, Some(0.008), P),
+            input(Statistic::KsPvalue, None, P),
+        ];
+        inputs[1].schema_change = Some(&missing);
+        // One p-value tested: 0.008 stays below the fail level, uncorrected by the absent one.
+        let v = decide_features(&inputs, Correction::Bonferroni);
+        assert_eq!(v[0].adjusted_pvalue, Some(0.008));
+        assert_eq!(v[0].status, Status::Fail);
+        assert_eq!(v[1].status, Status::Fail);
+        assert_eq!(v[1].adjusted_pvalue, None);
+
+        let statuses = |failing: usize| {
+            let mut s = vec![Status::Ok; 5];
+            s[..failing].fill(Status::Fail);
+            s
+        };
+        let half = DatasetRule {
+            fail_share: Some(0.5),
+        };
+        assert_eq!(half.overall(&statuses(1)), Status::Warn);
+        assert_eq!(half.overall(&statuses(3)), Status::Fail);
     }
 }

@@ -43,6 +43,7 @@ pub fn figures(step: &str, report: &Value) -> Map<String, Value> {
                 ("drift_band", "/result/drift_band"),
                 ("priority", "/result/priority"),
                 ("coverage", "/result/counts/coverage"),
+                ("prediction_coverage", "/result/prediction_coverage/ratio"),
                 ("new", "/result/counts/new"),
                 ("sunset", "/result/counts/sunset"),
                 (

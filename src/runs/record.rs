@@ -19,6 +19,8 @@ pub enum RunOutcome {
     NothingToDo,
     /// A trigger fired, but there were fewer usable rows than the training minimum.
     InsufficientData,
+    /// The data broke its contract (`refit validate` FAIL): nothing was checked or trained.
+    InvalidData,
     /// A challenger was trained and the shadow test or promote refused it.
     Rejected,
     /// A challenger became the live model.
@@ -28,9 +30,10 @@ pub enum RunOutcome {
 }
 
 impl RunOutcome {
-    pub const ALL: [RunOutcome; 5] = [
+    pub const ALL: [RunOutcome; 6] = [
         RunOutcome::NothingToDo,
         RunOutcome::InsufficientData,
+        RunOutcome::InvalidData,
         RunOutcome::Rejected,
         RunOutcome::Promoted,
         RunOutcome::Error,
@@ -40,6 +43,7 @@ impl RunOutcome {
         match self {
             RunOutcome::NothingToDo => "nothing_to_do",
             RunOutcome::InsufficientData => "insufficient_data",
+            RunOutcome::InvalidData => "invalid_data",
             RunOutcome::Rejected => "rejected",
             RunOutcome::Promoted => "promoted",
             RunOutcome::Error => "error",
@@ -53,12 +57,13 @@ impl RunOutcome {
             RunOutcome::Error => 1,
             RunOutcome::Rejected => 2,
             RunOutcome::InsufficientData => 4,
+            RunOutcome::InvalidData => 5,
             RunOutcome::Promoted => 10,
         }
     }
 
-    /// The loop did its job: it decided, and trained when asked to. Too little data is not a
-    /// success: seed 000's guard fired silently for months because it looked like one.
+    /// The loop did its job: it decided, and trained when asked to. Too little or broken data
+    /// is not a success: seed 000's guard fired silently for months because it looked like one.
     pub fn is_success(self) -> bool {
         matches!(
             self,
@@ -286,7 +291,7 @@ mod tests {
     #[test]
     fn outcomes_parse_and_map_to_the_loop_exit_codes() {
         let codes: Vec<i32> = RunOutcome::ALL.iter().map(|o| o.exit_code()).collect();
-        assert_eq!(codes, vec![0, 4, 2, 10, 1]);
+        assert_eq!(codes, vec![0, 4, 5, 2, 10, 1]);
         assert_eq!(
             "insufficient-data".parse(),
             Ok(RunOutcome::InsufficientData)
