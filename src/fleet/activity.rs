@@ -1,6 +1,7 @@
-//! What the activity data says: when each entity was last seen, as of which moment.
+//! What the activity data says: when each entity was last seen, as of which moment. Without
+//! data, an `--expected` list stands in for it: every listed entity is active, seen at no time.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use serde::{Serialize, Serializer};
 
@@ -14,6 +15,10 @@ pub enum NowSource {
     Explicit,
     /// The latest timestamp in the data, so reruns on the same data agree.
     LatestTimestamp,
+    /// No data: the latest timestamp in the predictions log.
+    LatestPrediction,
+    /// No data and no timed predictions: nothing is measured against a moment.
+    NoTimestamps,
 }
 
 impl NowSource {
@@ -22,6 +27,8 @@ impl NowSource {
         match self {
             NowSource::Explicit => "--now",
             NowSource::LatestTimestamp => "latest timestamp in the data",
+            NowSource::LatestPrediction => "latest timestamp in the predictions log",
+            NowSource::NoTimestamps => "none: no --data and no prediction times",
         }
     }
 }
@@ -35,13 +42,15 @@ impl Serialize for NowSource {
 /// The latest sighting of every entity in the data, as of `now`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Activity {
-    /// UTC milliseconds; silences are measured up to here.
-    pub now: i64,
+    /// UTC milliseconds; silences are measured up to here. Always set with data.
+    pub now: Option<i64>,
     pub now_source: NowSource,
-    /// Entity name to its latest timestamp at or before `now`.
-    pub last_seen: HashMap<String, i64>,
+    /// Entity name to its latest timestamp at or before `now`; `None` for a listed entity.
+    pub last_seen: HashMap<String, Option<i64>>,
     /// Rows left out (null entity or time, or stamped after `now`).
     pub issues: RowIssues,
+    /// The fleet is an `--expected` list, not activity data.
+    pub listed: bool,
 }
 
 impl Activity {
@@ -61,14 +70,36 @@ impl Activity {
         let last_seen = by_id
             .iter()
             .enumerate()
-            .filter_map(|(id, seen)| Some((names.name(id as u32).to_string(), (*seen)?)))
+            .filter_map(|(id, seen)| Some((names.name(id as u32).to_string(), Some((*seen)?))))
             .collect();
         Some(Activity {
-            now,
+            now: Some(now),
             now_source,
             last_seen,
             issues,
+            listed: false,
         })
+    }
+
+    /// The `--expected` entities as the current fleet (seed 001's set of servers the business
+    /// runs); `now` is `explicit_now`, else the latest prediction, else none.
+    pub fn listed(
+        expected: &BTreeSet<String>,
+        explicit_now: Option<i64>,
+        latest_prediction: Option<i64>,
+    ) -> Activity {
+        let (now, now_source) = match (explicit_now, latest_prediction) {
+            (Some(now), _) => (Some(now), NowSource::Explicit),
+            (None, Some(now)) => (Some(now), NowSource::LatestPrediction),
+            (None, None) => (None, NowSource::NoTimestamps),
+        };
+        Activity {
+            now,
+            now_source,
+            last_seen: expected.iter().map(|e| (e.clone(), None)).collect(),
+            issues: RowIssues::default(),
+            listed: true,
+        }
     }
 }
 
@@ -90,10 +121,10 @@ mod tests {
         // The null-entity row's 40 still sets `now`: it is the latest moment the data covers.
         assert_eq!(
             (activity.now, activity.now_source),
-            (40, NowSource::LatestTimestamp)
+            (Some(40), NowSource::LatestTimestamp)
         );
-        assert_eq!(activity.last_seen["a"], 20);
-        assert_eq!(activity.last_seen["b"], 30);
+        assert_eq!(activity.last_seen["a"], Some(20));
+        assert_eq!(activity.last_seen["b"], Some(30));
         assert_eq!(activity.issues.null_entity, 1);
     }
 
@@ -104,10 +135,10 @@ mod tests {
         let activity = Activity::from_rows(&ids, &names, &times, Some(15)).unwrap();
         assert_eq!(
             (activity.now, activity.now_source),
-            (15, NowSource::Explicit)
+            (Some(15), NowSource::Explicit)
         );
         assert_eq!(activity.last_seen.len(), 1);
-        assert_eq!(activity.last_seen["a"], 10);
+        assert_eq!(activity.last_seen["a"], Some(10));
         assert_eq!(activity.issues.future, 2);
     }
 
@@ -118,6 +149,28 @@ mod tests {
         let explicit = Activity::from_rows(&ids, &names, &[None], Some(5)).unwrap();
         assert!(explicit.last_seen.is_empty());
         assert_eq!(explicit.issues.null_time, 1);
+    }
+
+    #[test]
+    fn a_listed_fleet_takes_now_from_the_flag_then_the_predictions() {
+        let expected: BTreeSet<String> = ["a", "b"].iter().map(|s| s.to_string()).collect();
+        let listed = Activity::listed(&expected, None, None);
+        assert_eq!(
+            (listed.now, listed.now_source),
+            (None, NowSource::NoTimestamps)
+        );
+        assert_eq!(listed.last_seen.len(), 2);
+        assert_eq!(listed.last_seen["a"], None);
+        let timed = Activity::listed(&expected, None, Some(7));
+        assert_eq!(
+            (timed.now, timed.now_source),
+            (Some(7), NowSource::LatestPrediction)
+        );
+        let explicit = Activity::listed(&expected, Some(5), Some(7));
+        assert_eq!(
+            (explicit.now, explicit.now_source),
+            (Some(5), NowSource::Explicit)
+        );
     }
 
     #[test]

@@ -121,11 +121,13 @@ impl Windows {
         })
     }
 
-    /// A silence exactly as long as a window still counts as inside it.
+    /// The sunset bounds are inclusive, as seed 001's `days_offline >= 7` (and `>= 30`) with
+    /// whole days floored: for whole-day windows `floor(silence / day) >= N` is `silence >= N
+    /// days`. Offline is "silent for more than --offline-after": exactly 24h is still active.
     pub fn status(&self, silent_for: i64) -> EntityStatus {
-        if silent_for > self.sunset_after {
+        if silent_for >= self.sunset_after {
             EntityStatus::SunsetConfirmed
-        } else if silent_for > self.sunset_candidate_after {
+        } else if silent_for >= self.sunset_candidate_after {
             EntityStatus::SunsetCandidate
         } else if silent_for > self.offline_after {
             EntityStatus::Offline
@@ -144,9 +146,12 @@ pub struct EntityRow {
 }
 
 impl EntityRow {
-    /// Seen in the data, unknown to the model.
+    /// Seen in the data within the sunset window, unknown to the model. An unknown entity
+    /// silent for the sunset window or longer has left the fleet (seed 001: "remove from active
+    /// fleet", as train-candidate's --drop-entities-silent-for does), so it counts nowhere:
+    /// otherwise a history that still holds it keeps fleet drift up after every retrain.
     pub fn is_new(&self) -> bool {
-        !self.in_vocabulary
+        !self.in_vocabulary && self.status != EntityStatus::SunsetConfirmed
     }
 
     /// Known to the model, not seen within the sunset window (never seen, or confirmed).
@@ -183,18 +188,22 @@ pub struct FleetCounts {
     pub offline: usize,
     pub sunset_candidate: usize,
     pub sunset_confirmed: usize,
+    /// Active entities that are in the vocabulary.
+    pub active_in_vocabulary: usize,
     /// (new + sunset) / vocabulary.
     pub fleet_drift: f64,
-    /// Share of active entities that are in the vocabulary (1.0 when none are active).
-    pub coverage: f64,
+    /// Vocabulary coverage: the share of active entities that are in the vocabulary (1.0 when
+    /// none are active). Not prediction coverage (see `super::coverage`).
+    pub vocabulary_coverage: f64,
 }
 
 /// Every entity of the vocabulary and of the data with its status, sorted by urgency then
-/// name, and the counts. `vocabulary` must not be empty.
+/// name, and the counts. `last_seen` without a time (an `--expected` list standing in for
+/// the data) is active; a time needs `now`. `vocabulary` must not be empty.
 pub fn classify_entities(
     vocabulary: &BTreeSet<String>,
-    last_seen: &HashMap<String, i64>,
-    now: i64,
+    last_seen: &HashMap<String, Option<i64>>,
+    now: Option<i64>,
     windows: Windows,
 ) -> (Vec<EntityRow>, FleetCounts) {
     let mut rows: Vec<EntityRow> = last_seen
@@ -202,8 +211,11 @@ pub fn classify_entities(
         .map(|(entity, &seen)| EntityRow {
             entity: entity.clone(),
             in_vocabulary: vocabulary.contains(entity),
-            last_seen_ms: Some(seen),
-            status: windows.status(now - seen),
+            last_seen_ms: seen,
+            status: match (seen, now) {
+                (Some(seen), Some(now)) => windows.status(now - seen),
+                _ => EntityStatus::Active,
+            },
         })
         .collect();
     rows.extend(
@@ -237,8 +249,9 @@ pub fn classify_entities(
         offline: count(&|r| r.status == EntityStatus::Offline),
         sunset_candidate: count(&|r| r.status == EntityStatus::SunsetCandidate),
         sunset_confirmed: count(&|r| r.status == EntityStatus::SunsetConfirmed),
+        active_in_vocabulary: active_known,
         fleet_drift: (new + sunset) as f64 / vocabulary.len() as f64,
-        coverage: if active == 0 {
+        vocabulary_coverage: if active == 0 {
             1.0
         } else {
             active_known as f64 / active as f64
@@ -262,18 +275,36 @@ mod tests {
         names.iter().map(|s| s.to_string()).collect()
     }
 
+    fn seen_at(names: &[&str], at: Option<i64>) -> HashMap<String, Option<i64>> {
+        names.iter().map(|s| (s.to_string(), at)).collect()
+    }
+
     #[test]
     fn seed_example_two_new_servers() {
-        let seen: HashMap<String, i64> = ["s1", "s2", "s3", "s4", "s5"]
-            .iter()
-            .map(|s| (s.to_string(), 0))
-            .collect();
-        let (rows, counts) = classify_entities(&vocab(&["s1", "s2", "s3"]), &seen, HOUR, WINDOWS);
+        let seen = seen_at(&["s1", "s2", "s3", "s4", "s5"], Some(0));
+        let (rows, counts) =
+            classify_entities(&vocab(&["s1", "s2", "s3"]), &seen, Some(HOUR), WINDOWS);
         assert_eq!((counts.new, counts.sunset), (2, 0));
         assert!((counts.fleet_drift - 2.0 / 3.0).abs() < 1e-15);
         assert_eq!(rows[0].entity, "s4");
         assert_eq!(rows[1].entity, "s5");
-        assert!((counts.coverage - 0.6).abs() < 1e-15);
+        assert_eq!((counts.active, counts.active_in_vocabulary), (5, 3));
+        assert!((counts.vocabulary_coverage - 0.6).abs() < 1e-15);
+    }
+
+    /// Seed 001's `calculate_fleet_drift(current, model)` on sets: an expected list without
+    /// times stands in for the data, every listed entity active.
+    #[test]
+    fn a_listed_fleet_without_times_is_active() {
+        let seen = seen_at(&["s1", "s2", "s3", "s4", "s5"], None);
+        let (rows, counts) = classify_entities(&vocab(&["s1", "s2", "s3"]), &seen, None, WINDOWS);
+        assert!(rows.iter().all(|r| r.status == EntityStatus::Active));
+        assert_eq!((counts.new, counts.sunset, counts.active), (2, 0, 5));
+        assert!((counts.fleet_drift - 2.0 / 3.0).abs() < 1e-15);
+        let (rows, counts) = classify_entities(&vocab(&["s1", "s9"]), &seen, None, WINDOWS);
+        assert_eq!((counts.new, counts.sunset), (4, 1));
+        assert_eq!(rows[4].entity, "s9");
+        assert_eq!(rows[4].status, EntityStatus::NotSeen);
     }
 
     #[test]
@@ -288,29 +319,43 @@ mod tests {
     }
 
     #[test]
-    fn a_silence_exactly_on_a_window_stays_inside_it() {
+    fn offline_is_more_than_its_window() {
         assert_eq!(WINDOWS.status(0), EntityStatus::Active);
         assert_eq!(WINDOWS.status(24 * HOUR), EntityStatus::Active);
         assert_eq!(WINDOWS.status(24 * HOUR + 1), EntityStatus::Offline);
-        assert_eq!(WINDOWS.status(7 * 24 * HOUR), EntityStatus::Offline);
-        assert_eq!(
-            WINDOWS.status(7 * 24 * HOUR + 1),
-            EntityStatus::SunsetCandidate
-        );
-        assert_eq!(
-            WINDOWS.status(30 * 24 * HOUR),
-            EntityStatus::SunsetCandidate
-        );
-        assert_eq!(
-            WINDOWS.status(30 * 24 * HOUR + 1),
-            EntityStatus::SunsetConfirmed
-        );
+    }
+
+    /// Seed 001: `days_offline = (now - last).days` (floored) `>= 7` is a candidate, `>= 30`
+    /// confirmed.
+    #[test]
+    fn sunset_bounds_are_inclusive_like_the_seed() {
+        let day = 24 * HOUR;
+        let seed = |silence: i64| match silence / day {
+            d if d >= 30 => EntityStatus::SunsetConfirmed,
+            d if d >= 7 => EntityStatus::SunsetCandidate,
+            _ => EntityStatus::Offline,
+        };
+        for (silence, want) in [
+            (6 * day + 23 * HOUR, EntityStatus::Offline),
+            (7 * day - 1, EntityStatus::Offline),
+            (7 * day, EntityStatus::SunsetCandidate),
+            (7 * day + 1, EntityStatus::SunsetCandidate),
+            (29 * day, EntityStatus::SunsetCandidate),
+            (29 * day + 23 * HOUR, EntityStatus::SunsetCandidate),
+            (30 * day - 1, EntityStatus::SunsetCandidate),
+            (30 * day, EntityStatus::SunsetConfirmed),
+            (31 * day, EntityStatus::SunsetConfirmed),
+        ] {
+            assert_eq!(WINDOWS.status(silence), want, "silent for {silence} ms");
+            assert_eq!(seed(silence), want, "the seed's rule at {silence} ms");
+        }
     }
 
     #[test]
     fn windows_must_nest() {
         let w = Windows::new(HOUR, HOUR, HOUR).unwrap();
-        assert_eq!(w.status(HOUR + 1), EntityStatus::SunsetConfirmed);
+        assert_eq!(w.status(HOUR - 1), EntityStatus::Active);
+        assert_eq!(w.status(HOUR), EntityStatus::SunsetConfirmed);
         for (a, b, c) in [(2, 1, 3), (1, 3, 2), (3, 2, 1)] {
             let err = Windows::new(a, b, c).unwrap_err().to_string();
             assert_eq!(
@@ -324,7 +369,7 @@ mod tests {
     fn every_status_and_urgency_in_one_fleet() {
         let day = 24 * HOUR;
         let now = 100 * day;
-        let seen: HashMap<String, i64> = [
+        let seen: HashMap<String, Option<i64>> = [
             ("k_active", now),
             ("k_offline", now - 2 * day),
             ("k_candidate", now - 8 * day),
@@ -334,10 +379,10 @@ mod tests {
             ("n_gone", now - 31 * day),
         ]
         .iter()
-        .map(|(s, t)| (s.to_string(), *t))
+        .map(|(s, t)| (s.to_string(), Some(*t)))
         .collect();
         let vocabulary = vocab(&["k_active", "k_offline", "k_candidate", "k_gone", "k_never"]);
-        let (rows, counts) = classify_entities(&vocabulary, &seen, now, WINDOWS);
+        let (rows, counts) = classify_entities(&vocabulary, &seen, Some(now), WINDOWS);
         let order: Vec<(&str, EntityStatus)> =
             rows.iter().map(|r| (r.entity.as_str(), r.status)).collect();
         assert_eq!(
@@ -353,20 +398,45 @@ mod tests {
                 ("k_active", EntityStatus::Active),
             ]
         );
-        // n_gone is new (not in the vocabulary), never sunset: only known entities set.
-        assert_eq!((counts.new, counts.sunset), (3, 2));
+        // n_gone has left the fleet: neither new (gone) nor sunset (unknown to the model).
+        assert_eq!((counts.new, counts.sunset), (2, 2));
         assert_eq!((counts.active, counts.offline), (2, 2));
         assert_eq!((counts.sunset_candidate, counts.sunset_confirmed), (1, 2));
         assert_eq!((counts.vocabulary, counts.seen), (5, 7));
-        assert_eq!(counts.fleet_drift, 1.0);
-        assert_eq!(counts.coverage, 0.5);
+        assert_eq!(counts.fleet_drift, 0.8);
+        assert_eq!(counts.vocabulary_coverage, 0.5);
+    }
+
+    /// Seed 001's week after a retrain: the model dropped the servers silent for 30 days, the
+    /// history still holds them; they are gone, not new, so the loop converges.
+    #[test]
+    fn an_unknown_entity_silent_for_the_sunset_window_has_left_the_fleet() {
+        let day = 24 * HOUR;
+        let now = 100 * day;
+        let seen: HashMap<String, Option<i64>> = [
+            ("known", now),
+            ("left_30d", now - 30 * day),
+            ("quiet_29d", now - 29 * day),
+        ]
+        .iter()
+        .map(|(s, t)| (s.to_string(), Some(*t)))
+        .collect();
+        let (rows, counts) = classify_entities(&vocab(&["known"]), &seen, Some(now), WINDOWS);
+        let new: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.is_new())
+            .map(|r| r.entity.as_str())
+            .collect();
+        assert_eq!(new, vec!["quiet_29d"]);
+        assert_eq!((counts.new, counts.sunset, counts.fleet_drift), (1, 0, 1.0));
+        assert_eq!(counts.sunset_confirmed, 1);
     }
 
     #[test]
     fn coverage_is_full_when_nothing_is_active() {
-        let seen: HashMap<String, i64> = [("a".to_string(), 0)].into_iter().collect();
-        let (_, counts) = classify_entities(&vocab(&["a"]), &seen, 40 * 24 * HOUR, WINDOWS);
-        assert_eq!((counts.active, counts.coverage), (0, 1.0));
+        let seen = seen_at(&["a"], Some(0));
+        let (_, counts) = classify_entities(&vocab(&["a"]), &seen, Some(40 * 24 * HOUR), WINDOWS);
+        assert_eq!((counts.active, counts.vocabulary_coverage), (0, 1.0));
         assert_eq!((counts.sunset, counts.fleet_drift), (1, 1.0));
     }
 

@@ -8,27 +8,34 @@ use super::entities::Windows;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FleetSettings {
     pub windows: Windows,
+    /// How far back from `now` a prediction counts for prediction coverage (milliseconds).
+    pub prediction_window: i64,
     /// LOW, MEDIUM and HIGH lower bounds of the fleet-drift bands.
     pub drift_bands: [f64; 3],
     /// Warning and critical lower bounds of the unknown-prediction bands.
     pub unknown_bands: [f64; 2],
-    /// FAIL below this share of active entities in the vocabulary.
+    /// FAIL below this vocabulary coverage (of the active, and of the expected entities).
     pub min_coverage: Option<f64>,
+    /// FAIL below this prediction coverage (of the active, and of the expected entities).
+    pub min_prediction_coverage: Option<f64>,
 }
 
 impl FleetSettings {
-    /// Bands arrive as the lists the user typed; errors name the flag and what it takes.
+    /// Bands arrive as the lists the user typed; errors name the flag and what it takes. No
+    /// gates; the prediction window is the active window (`offline_after`): an entity seen in
+    /// it is active, and should have been predicted in it.
     pub fn new(
         windows: Windows,
         drift_bands: &[f64],
         unknown_bands: &[f64],
-        min_coverage: Option<f64>,
     ) -> Result<FleetSettings> {
         Ok(FleetSettings {
             windows,
+            prediction_window: windows.offline_after,
             drift_bands: bands(drift_bands, "--drift-bands")?,
             unknown_bands: bands(unknown_bands, "--unknown-bands")?,
-            min_coverage,
+            min_coverage: None,
+            min_prediction_coverage: None,
         })
     }
 }
@@ -58,22 +65,23 @@ mod tests {
     };
 
     fn error(drift: &[f64], unknown: &[f64]) -> String {
-        FleetSettings::new(WINDOWS, drift, unknown, None)
+        FleetSettings::new(WINDOWS, drift, unknown)
             .unwrap_err()
             .to_string()
     }
 
     #[test]
     fn defaults_are_accepted() {
-        let s = FleetSettings::new(WINDOWS, &[0.10, 0.20, 0.35], &[0.05, 0.15], Some(1.0)).unwrap();
+        let s = FleetSettings::new(WINDOWS, &[0.10, 0.20, 0.35], &[0.05, 0.15]).unwrap();
         assert_eq!(s.drift_bands, [0.10, 0.20, 0.35]);
         assert_eq!(s.unknown_bands, [0.05, 0.15]);
-        assert_eq!(s.min_coverage, Some(1.0));
+        assert_eq!((s.min_coverage, s.min_prediction_coverage), (None, None));
+        assert_eq!(s.prediction_window, WINDOWS.offline_after);
     }
 
     #[test]
     fn edges_and_equal_bounds_are_accepted() {
-        assert!(FleetSettings::new(WINDOWS, &[0.0, 0.5, 1.0], &[0.2, 0.2], None).is_ok());
+        assert!(FleetSettings::new(WINDOWS, &[0.0, 0.5, 1.0], &[0.2, 0.2]).is_ok());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The model's entity vocabulary: from a model directory's metadata.json
-//! (`vocabularies.<entity>`), or a JSON list, or a one-column CSV/Parquet file.
+//! (`vocabularies.<entity>`), or a JSON list, or a one-column CSV/Parquet file. And the
+//! `--expected` list of entities the business runs, in the same formats or as plain text.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -86,9 +87,51 @@ pub fn from_file(path: &str, entity: &str) -> Result<BTreeSet<String>> {
         .collect())
 }
 
+/// The `--expected` entities: a `.txt` file with one entity per line (blank lines and lines
+/// starting with `#` skipped), or any file `--vocabulary` takes. An empty list is refused: it
+/// would pass every check.
+pub fn expected_from_file(path: &str, entity: &str) -> Result<BTreeSet<String>> {
+    let expected = if path.to_ascii_lowercase().ends_with(".txt") {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
+        lines(&text)
+    } else {
+        from_file(path, entity)?
+    };
+    if expected.is_empty() {
+        bail!("--expected {path} lists no entities");
+    }
+    Ok(expected)
+}
+
+fn lines(text: &str) -> BTreeSet<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(String::from)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expected_text_takes_one_entity_per_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("servers.txt");
+        std::fs::write(&path, "# the fleet\nsrv2\n\n  srv1  \r\nsrv2\n").unwrap();
+        let got = expected_from_file(path.to_str().unwrap(), "server_id").unwrap();
+        assert_eq!(got.into_iter().collect::<Vec<_>>(), vec!["srv1", "srv2"]);
+        std::fs::write(&path, "# nothing\n\n").unwrap();
+        let err = expected_from_file(path.to_str().unwrap(), "server_id")
+            .unwrap_err()
+            .to_string();
+        assert!(err.ends_with("servers.txt lists no entities"), "{err}");
+        let csv = dir.path().join("servers.csv");
+        std::fs::write(&csv, "server_id,rack\nsrv9,r1\n").unwrap();
+        let got = expected_from_file(csv.to_str().unwrap(), "server_id").unwrap();
+        assert_eq!(got.into_iter().collect::<Vec<_>>(), vec!["srv9"]);
+    }
 
     #[test]
     fn load_needs_a_source_and_a_non_empty_list() {

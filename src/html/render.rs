@@ -145,74 +145,89 @@ fn drift(result: &Value) -> String {
     out.push_str("<h3>Baseline vs current, per feature</h3>");
     for f in features {
         let name = f["name"].as_str().unwrap_or("?");
-        let stats = &f["statistics"];
-        let (labels, baseline, current) = if f["kind"] == "categorical" {
-            let cats = stats["categories"].as_array().cloned().unwrap_or_default();
-            let labels: Vec<String> = cats
-                .iter()
-                .map(|c| c["category"].as_str().unwrap_or("").to_string())
-                .collect();
-            let b: Vec<f64> = cats
-                .iter()
-                .map(|c| c["baseline"].as_f64().unwrap_or(0.0))
-                .collect();
-            let c: Vec<f64> = cats
-                .iter()
-                .map(|c| c["current"].as_f64().unwrap_or(0.0))
-                .collect();
-            (labels, shares(&b), shares(&c))
-        } else {
-            let cuts = floats(&stats["bin_cuts"]);
-            let mut labels = Vec::new();
-            for i in 0..=cuts.len() {
-                labels.push(match (i.checked_sub(1).map(|j| cuts[j]), cuts.get(i)) {
-                    (None, Some(hi)) => format!("<{hi:.3}"),
-                    (Some(lo), Some(hi)) => format!("{lo:.3}–{hi:.3}"),
-                    (Some(lo), None) => format!("≥{lo:.3}"),
-                    (None, None) => "all".to_string(),
-                });
-            }
-            (
-                labels,
-                shares(&floats(&stats["baseline_counts"])),
-                shares(&floats(&stats["current_counts"])),
-            )
-        };
         let _ = write!(
             out,
             "<section class=\"feature\"><h3>{} {}</h3>",
             escape(name),
             status_badge(f["status"].as_str().unwrap_or("?"))
         );
-        if !labels.is_empty() {
-            out.push_str(&paired_bars(
-                &format!("{name}: baseline vs current shares"),
-                name,
-                &labels,
-                &baseline,
-                &current,
-            ));
-        }
-        let _ = write!(
-            out,
-            "<p class=\"meta\">missing-rate change {}</p>",
-            num(&stats["missing_rate_change"], 4)
-        );
-        if let Some(new) = stats["new_categories"].as_array().filter(|a| !a.is_empty()) {
-            let names: Vec<String> = new.iter().map(text).collect();
-            let _ = write!(
-                out,
-                "<p class=\"callout\">new categories: {} ({}% of current rows)</p>",
-                names.join(", "),
-                num(
-                    &(stats["new_category_share"].as_f64().unwrap_or(0.0) * 100.0).into(),
-                    2
-                )
-            );
-        }
+        out.push_str(&drift_feature_detail(name, f));
         out.push_str("</section>");
     }
     out
+}
+
+/// One feature's chart and notes; a feature the current data lacks or changed the type of has
+/// no statistics, only its reason.
+fn drift_feature_detail(name: &str, f: &Value) -> String {
+    let stats = &f["statistics"];
+    if stats.is_null() {
+        return format!("<p class=\"callout\">{}</p>", text(&f["reason"]));
+    }
+    let mut out = String::new();
+    let (labels, baseline, current) = drift_shares(f["kind"] == "categorical", stats);
+    if !labels.is_empty() {
+        out.push_str(&paired_bars(
+            &format!("{name}: baseline vs current shares"),
+            name,
+            &labels,
+            &baseline,
+            &current,
+        ));
+    }
+    let _ = write!(
+        out,
+        "<p class=\"meta\">missing-rate change {}</p>",
+        num(&stats["missing_rate_change"], 4)
+    );
+    if let Some(new) = stats["new_categories"].as_array().filter(|a| !a.is_empty()) {
+        let names: Vec<String> = new.iter().map(text).collect();
+        let _ = write!(
+            out,
+            "<p class=\"callout\">new categories: {} ({}% of current rows)</p>",
+            names.join(", "),
+            num(
+                &(stats["new_category_share"].as_f64().unwrap_or(0.0) * 100.0).into(),
+                2
+            )
+        );
+    }
+    out
+}
+
+/// Labels and baseline/current shares per category, or per bin of a numeric feature.
+fn drift_shares(categorical: bool, stats: &Value) -> (Vec<String>, Vec<f64>, Vec<f64>) {
+    if categorical {
+        let cats = stats["categories"].as_array().cloned().unwrap_or_default();
+        let labels: Vec<String> = cats
+            .iter()
+            .map(|c| c["category"].as_str().unwrap_or("").to_string())
+            .collect();
+        let b: Vec<f64> = cats
+            .iter()
+            .map(|c| c["baseline"].as_f64().unwrap_or(0.0))
+            .collect();
+        let c: Vec<f64> = cats
+            .iter()
+            .map(|c| c["current"].as_f64().unwrap_or(0.0))
+            .collect();
+        return (labels, shares(&b), shares(&c));
+    }
+    let cuts = floats(&stats["bin_cuts"]);
+    let mut labels = Vec::new();
+    for i in 0..=cuts.len() {
+        labels.push(match (i.checked_sub(1).map(|j| cuts[j]), cuts.get(i)) {
+            (None, Some(hi)) => format!("<{hi:.3}"),
+            (Some(lo), Some(hi)) => format!("{lo:.3}–{hi:.3}"),
+            (Some(lo), None) => format!("≥{lo:.3}"),
+            (None, None) => "all".to_string(),
+        });
+    }
+    (
+        labels,
+        shares(&floats(&stats["baseline_counts"])),
+        shares(&floats(&stats["current_counts"])),
+    )
 }
 
 /// Binary then regression metrics: one table serves reports of either task.
@@ -377,12 +392,44 @@ fn fleet(result: &Value, params: &Value) -> String {
         ],
         1.0_f64.max(drift),
     ));
-    let coverage = counts["coverage"].as_f64().unwrap_or(1.0);
+    // Reports written before prediction coverage have only `coverage`.
+    let vocabulary_coverage = counts["vocabulary_coverage"]
+        .as_f64()
+        .or_else(|| counts["coverage"].as_f64())
+        .unwrap_or(1.0);
     let _ = write!(
         out,
-        "<p>coverage {:.2}% of active entities known to the model</p>",
-        coverage * 100.0
+        "<p>vocabulary coverage {:.2}% of active entities known to the model</p>",
+        vocabulary_coverage * 100.0
     );
+    if let Some(p) = result["prediction_coverage"].as_object() {
+        let ratio = p.get("ratio").and_then(Value::as_f64).unwrap_or(1.0);
+        let _ = write!(
+            out,
+            "<p>prediction coverage {:.2}% ({} of {} active entities with a prediction{})</p>",
+            ratio * 100.0,
+            p.get("predicted").unwrap_or(&Value::Null),
+            p.get("active").unwrap_or(&Value::Null),
+            p.get("window")
+                .filter(|w| w.is_object())
+                .map(|w| format!(" from {} to {}", text(&w["start"]), text(&w["end"])))
+                .unwrap_or_default()
+        );
+    }
+    if let Some(e) = result["expected"].as_object() {
+        let percent = |key: &str| {
+            e.get(key)
+                .and_then(Value::as_f64)
+                .map_or_else(|| "-".to_string(), |x| format!("{:.2}%", x * 100.0))
+        };
+        let _ = write!(
+            out,
+            "<p>expected entities: {}; vocabulary coverage {}, prediction coverage {}</p>",
+            e.get("entities").unwrap_or(&Value::Null),
+            percent("vocabulary_coverage"),
+            percent("prediction_coverage")
+        );
+    }
     if let Some(unknown) = result["unknown_predictions"].as_object() {
         let rate = unknown.get("rate").and_then(Value::as_f64).unwrap_or(0.0);
         out.push_str("<h3>Unknown-prediction rate</h3>");
@@ -393,11 +440,23 @@ fn fleet(result: &Value, params: &Value) -> String {
             0.3_f64.max(rate),
         ));
     }
-    for (key, title) in [
-        ("new_entities", "New entities"),
-        ("sunset_entities", "Sunset entities"),
+    for (list, title) in [
+        (&result["new_entities"], "New entities"),
+        (&result["sunset_entities"], "Sunset entities"),
+        (
+            &result["prediction_coverage"]["without_prediction"],
+            "Active entities without a prediction",
+        ),
+        (
+            &result["expected"]["unknown_to_model"],
+            "Expected entities unknown to the model",
+        ),
+        (
+            &result["expected"]["without_prediction"],
+            "Expected entities without a prediction",
+        ),
     ] {
-        if let Some(list) = result[key].as_array().filter(|a| !a.is_empty()) {
+        if let Some(list) = list.as_array().filter(|a| !a.is_empty()) {
             let names: Vec<String> = list.iter().map(text).collect();
             let _ = write!(out, "<h3>{title}</h3><p>{}</p>", names.join(", "));
         }
