@@ -129,7 +129,8 @@ fn gbm_learns_the_signal_and_splits_by_time() {
                 "model.json",
                 "metadata.json",
                 "holdout.parquet",
-                "profile.json"
+                "profile.json",
+                "contract.json"
             ]
         ),
         Vec::<String>::new()
@@ -656,4 +657,493 @@ fn force_onto_a_regular_file_replaces_it_and_leaves_nothing_behind() {
         "no .refit-tmp-* may be left"
     );
     assert!(w.exists("cand/metadata.json"));
+}
+
+// Training windows and entity hygiene (issue 16): --since, --window, --max-rows, silent
+// entities, per-entity minimums and --entity-policy, through the real binary.
+
+fn fleet_history() -> String {
+    fixture("loop/fleet/history.parquet")
+}
+
+/// Seed 001's fleet over weeks: the history, then week 2 with all 40 servers and week 6 with
+/// 24 of them, so 16 servers have been silent for about 33 days.
+fn fleet_weeks() -> Vec<String> {
+    vec![
+        fleet_history(),
+        fixture("loop/fleet-weeks/week2.parquet"),
+        fixture("loop/fleet-weeks/week6.parquet"),
+    ]
+}
+
+/// train-candidate on `data` (server telemetry, `failed_24h` by `ts`, entity `server_id`) into
+/// `out`, with `--format json` and `extra` flags.
+fn fleet_run(w: &common::Workdir, data: &[String], out: &str, extra: &[&str]) -> common::Run {
+    let mut args = vec!["train-candidate"];
+    for file in data {
+        args.extend(["--data", file.as_str()]);
+    }
+    args.extend([
+        "--target",
+        "failed_24h",
+        "--time",
+        "ts",
+        "--entity",
+        "server_id",
+        "--exclude",
+        "server_id",
+        "--model",
+        "linear",
+        "--format",
+        "json",
+        "--out",
+    ]);
+    let out = w.path(out);
+    args.push(&out);
+    args.extend(extra);
+    w.run(&args)
+}
+
+/// A column of text (the fixtures' ISO timestamps and server ids) over several files.
+fn text_column(files: &[String], column: &str) -> Vec<String> {
+    files
+        .iter()
+        .flat_map(|f| strings(&read_parquet(Path::new(f)), column))
+        .collect()
+}
+
+/// `time` (the fixtures' `%Y-%m-%dT%H:%M:%SZ`) moved back by `days`, in the same format.
+fn days_before(time: &str, days: i64) -> String {
+    let t = chrono::DateTime::parse_from_rfc3339(time).unwrap() - chrono::Duration::days(days);
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+#[test]
+fn a_window_trains_on_the_latest_days_and_records_them() {
+    let w = common::Workdir::new();
+    let times = text_column(&[fleet_history()], "ts");
+    let latest = times.iter().max().unwrap().clone();
+    let start = days_before(&latest, 10);
+    let expected = times.iter().filter(|t| **t >= start).count();
+    assert!(expected > 500 && expected < times.len(), "{expected}");
+
+    let run = fleet_run(&w, &[fleet_history()], "cand", &["--window", "10d"]);
+    run.assert_exit(0);
+    let result = &run.json()["result"];
+    let rows = &result["rows"];
+    assert_eq!(rows["usable"], times.len());
+    assert_eq!(rows["selected"], expected);
+    assert_eq!(rows["outside_window"], times.len() - expected);
+    let split = rows["train"].as_u64().unwrap() + rows["holdout"].as_u64().unwrap();
+    assert_eq!(split as usize, expected);
+    let window = &result["training_window"];
+    assert_eq!(window["requested"], serde_json::json!({ "window": "10d" }));
+    assert_eq!(window["data_start"], start.as_str());
+    assert_eq!(window["data_end"], latest.as_str());
+
+    // metadata.json keeps the split's bounds and adds the window; profile.json covers it.
+    let out = Path::new(&w.path("cand")).to_path_buf();
+    let meta = read_json(&out.join("metadata.json"));
+    let recorded = &meta["training_window"];
+    assert_eq!(recorded["requested"]["window"], "10d");
+    assert_eq!(recorded["data_start"], start.as_str());
+    assert!(recorded["train_start"].as_str().unwrap() >= start.as_str());
+    assert!(recorded["holdout_start"].is_string() && recorded["holdout_end"].is_string());
+    assert_eq!(meta["rows"]["train"], rows["train"]);
+    assert_eq!(read_json(&out.join("profile.json"))["rows"], expected);
+}
+
+#[test]
+fn since_keeps_the_rows_at_or_after_it() {
+    let w = common::Workdir::new();
+    let times = text_column(&[fleet_history()], "ts");
+    let expected = times
+        .iter()
+        .filter(|t| t.as_str() >= "2026-10-20T00:00:00Z")
+        .count();
+    let run = fleet_run(
+        &w,
+        &[fleet_history()],
+        "cand",
+        &["--since", "2026-10-20", "--dry-run"],
+    );
+    run.assert_exit(0);
+    let result = &run.json()["result"];
+    assert_eq!(result["rows"]["selected"], expected);
+    let window = &result["training_window"];
+    assert_eq!(window["requested"]["since"], "2026-10-20T00:00:00Z");
+    assert_eq!(window["data_start"], "2026-10-20T00:00:00Z");
+    assert!(window["train_start"].as_str().unwrap() >= "2026-10-20T00:00:00Z");
+    assert!(!w.exists("cand"));
+}
+
+#[test]
+fn max_rows_keeps_the_most_recent_rows() {
+    let w = common::Workdir::new();
+    let mut times = text_column(&[fleet_history()], "ts");
+    times.sort_unstable_by(|a, b| b.cmp(a));
+    // The 700th most recent row is the oldest kept (the fixture's times do not tie there).
+    assert_ne!(times[699], times[700]);
+    let run = fleet_run(
+        &w,
+        &[fleet_history()],
+        "cand",
+        &["--max-rows", "700", "--dry-run"],
+    );
+    run.assert_exit(0);
+    let result = &run.json()["result"];
+    assert_eq!(result["rows"]["selected"], 700);
+    assert_eq!(result["rows"]["outside_window"], times.len() - 700);
+    let window = &result["training_window"];
+    assert_eq!(window["requested"], serde_json::json!({ "max_rows": 700 }));
+    assert_eq!(window["data_start"], times[699].as_str());
+    assert_eq!(window["train_start"], times[699].as_str());
+    // The text output says what the window did.
+    let text = w.run(&[
+        "train-candidate",
+        "--data",
+        &fleet_history(),
+        "--target",
+        "failed_24h",
+        "--time",
+        "ts",
+        "--exclude",
+        "server_id",
+        "--out",
+        &w.path("cand"),
+        "--max-rows",
+        "700",
+        "--dry-run",
+    ]);
+    text.assert_exit(0);
+    assert!(
+        text.stdout.contains(&format!(
+            "  selected 700 of 3000 usable rows: 2300 outside the window (--max-rows 700: {} to ",
+            times[699]
+        )),
+        "{}",
+        text.stdout
+    );
+}
+
+#[test]
+fn too_few_rows_in_the_window_is_insufficient_data() {
+    let w = common::Workdir::new();
+    let run = fleet_run(&w, &[fleet_history()], "cand", &["--window", "2d"]);
+    run.assert_exit(0);
+    let report = run.json();
+    assert_eq!(report["status"], "WARN");
+    let result = &report["result"];
+    assert_eq!(result["insufficient_data"], true);
+    let selected = result["rows"]["selected"].as_u64().unwrap();
+    assert!(selected > 0 && selected < 500, "{result}");
+    assert_eq!(result["rows"]["usable"], 3000);
+    assert_eq!(result["rows"]["needed"], 500);
+    assert!(result["rows"].get("train").is_none(), "{result}");
+    // No split, but the window asked for is still reported.
+    assert_eq!(result["training_window"]["requested"]["window"], "2d");
+    assert!(result["training_window"].get("train_start").is_none());
+    assert!(report["messages"][0]
+        .as_str()
+        .unwrap()
+        .contains(&format!("insufficient data: {selected} selected rows")));
+    assert!(!w.exists("cand"));
+    assert_eq!(w.files(), Vec::<String>::new());
+}
+
+#[test]
+fn silent_entities_leave_the_rows_and_the_vocabulary_and_are_listed() {
+    let w = common::Workdir::new();
+    let data = fleet_weeks();
+    let run = fleet_run(&w, &data, "cand", &["--drop-entities-silent-for", "30d"]);
+    run.assert_exit(0);
+    let result = &run.json()["result"];
+    let entities = &result["entities"];
+    assert_eq!(entities["column"], "server_id");
+    assert_eq!(entities["policy"], "drop");
+    assert_eq!(entities["kept"], 24);
+    let dropped = entities["dropped"].as_array().unwrap();
+    assert_eq!(dropped.len(), 16);
+    let names: Vec<&str> = dropped
+        .iter()
+        .map(|d| d["entity"].as_str().unwrap())
+        .collect();
+    assert_eq!(names[0], "srv-000");
+    for d in dropped {
+        let reason = d["reason"].as_str().unwrap();
+        assert!(
+            reason.starts_with("silent for 33") && reason.ends_with("days (>= 30d)"),
+            "{reason}"
+        );
+    }
+    // Every row of those servers is left out; the window flags are not given.
+    let servers = text_column(&data, "server_id");
+    let silent_rows = servers
+        .iter()
+        .filter(|s| names.contains(&s.as_str()))
+        .count();
+    assert_eq!(result["rows"]["from_dropped_entities"], silent_rows);
+    assert_eq!(result["rows"]["selected"], servers.len() - silent_rows);
+    assert!(result["rows"].get("outside_window").is_none());
+    assert!(result
+        .get("training_window")
+        .unwrap()
+        .get("requested")
+        .is_none());
+
+    let meta = read_json(&Path::new(&w.path("cand")).join("metadata.json"));
+    let vocabulary: Vec<&str> = meta["vocabularies"]["server_id"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(vocabulary.len(), 24);
+    assert!(names.iter().all(|n| !vocabulary.contains(n)));
+}
+
+/// A small fleet as CSV: s1 reports daily for 30 days, s2 five days only, s3 30 days with an
+/// 8-day hole; `x` carries the label's signal.
+fn small_fleet(w: &common::Workdir) -> String {
+    let mut text = String::from("ts,server,x,y\n");
+    let days = [
+        ("s1", (1..=30).collect::<Vec<u32>>()),
+        ("s2", (25..=29).collect()),
+        ("s3", (1..=12).chain(21..=30).collect()),
+    ];
+    for (server, days) in days {
+        for (i, d) in days.iter().enumerate() {
+            let y = i % 2;
+            let x = y as f64 + 0.1 * (i % 3) as f64;
+            text.push_str(&format!("2026-10-{d:02}T06:00:00Z,{server},{x},{y}\n"));
+        }
+    }
+    std::fs::write(w.path("fleet.csv"), text).unwrap();
+    w.path("fleet.csv")
+}
+
+fn small_fleet_run(w: &common::Workdir, extra: &[&str]) -> common::Run {
+    let data = small_fleet(w);
+    let out = w.path("cand");
+    let mut args = vec![
+        "train-candidate",
+        "--data",
+        &data,
+        "--target",
+        "y",
+        "--time",
+        "ts",
+        "--entity",
+        "server",
+        "--model",
+        "linear",
+        "--min-rows",
+        "10",
+        "--out",
+        &out,
+        "--min-entity-rows",
+        "10",
+        "--min-entity-history",
+        "7d",
+        "--max-entity-gap",
+        "3d",
+    ];
+    args.extend(extra);
+    w.run(&args)
+}
+
+#[test]
+fn entities_below_the_minimums_are_dropped_with_their_reasons() {
+    let w = common::Workdir::new();
+    let run = small_fleet_run(&w, &["--format", "json"]);
+    run.assert_exit(0);
+    let result = &run.json()["result"];
+    assert_eq!(
+        result["entities"]["dropped"],
+        serde_json::json!([
+            { "entity": "s2", "reason": "5 rows (< 10); history of 4 days (< 7d)" },
+            { "entity": "s3", "reason": "gap of 9 days (> 3d)" },
+        ])
+    );
+    assert!(result["entities"].get("failed").is_none());
+    assert_eq!(result["entities"]["kept"], 1);
+    assert_eq!(result["rows"]["from_dropped_entities"], 5 + 22);
+    assert_eq!(result["rows"]["selected"], 30);
+    let meta = read_json(&Path::new(&w.path("cand")).join("metadata.json"));
+    assert_eq!(meta["vocabularies"]["server"], serde_json::json!(["s1"]));
+}
+
+#[test]
+fn entity_policy_fail_is_a_fail_verdict_that_writes_nothing() {
+    let w = common::Workdir::new();
+    let report = w.path("report.json");
+    let run = small_fleet_run(&w, &["--entity-policy", "fail", "--report", &report]);
+    run.assert_exit(2);
+    assert!(
+        run.stdout.starts_with(
+            "train-candidate FAIL: 2 entities of `server` fall short of the per-entity \
+             minimums (--entity-policy fail): s2 (5 rows (< 10); history of 4 days (< 7d)), \
+             s3 (gap of 9 days (> 3d)); nothing written\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(!w.exists("cand"));
+    assert_eq!(w.files(), ["fleet.csv", "report.json"]);
+    let report = read_json(Path::new(&report));
+    assert_eq!(report["status"], "FAIL");
+    assert_eq!(report["exit_code"], 2);
+    let entities = &report["result"]["entities"];
+    assert_eq!(entities["policy"], "fail");
+    assert_eq!(entities["dropped"], serde_json::json!([]));
+    let failed: Vec<&str> = entities["failed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["entity"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["s2", "s3"]);
+    // A dry run reaches the same verdict.
+    small_fleet_run(&w, &["--entity-policy", "fail", "--dry-run"]).assert_exit(2);
+    // With nothing below the minimums, fail trains as drop would.
+    w.run(&[
+        "train-candidate",
+        "--data",
+        &w.path("fleet.csv"),
+        "--target",
+        "y",
+        "--time",
+        "ts",
+        "--entity",
+        "server",
+        "--model",
+        "linear",
+        "--min-rows",
+        "10",
+        "--out",
+        &w.path("cand"),
+        "--min-entity-rows",
+        "5",
+        "--entity-policy",
+        "fail",
+    ])
+    .assert_exit(0);
+}
+
+#[test]
+fn window_and_entity_flags_are_checked_before_anything_is_read() {
+    let w = common::Workdir::new();
+    let both = fleet_run(
+        &w,
+        &[fleet_history()],
+        "cand",
+        &["--window", "7d", "--since", "2026-10-01"],
+    );
+    both.assert_exit(1);
+    assert!(
+        both.stderr.contains("--window") && both.stderr.contains("--since"),
+        "{}",
+        both.stderr
+    );
+    for (flag, value) in [
+        ("--drop-entities-silent-for", "30d"),
+        ("--min-entity-rows", "1000"),
+        ("--min-entity-history", "7d"),
+        ("--max-entity-gap", "2d"),
+        ("--entity-policy", "fail"),
+    ] {
+        let run = w.run(&[
+            "train-candidate",
+            "--data",
+            &fleet_history(),
+            "--target",
+            "failed_24h",
+            "--time",
+            "ts",
+            "--out",
+            &w.path("cand"),
+            flag,
+            value,
+        ]);
+        run.assert_exit(1);
+        assert!(
+            run.stderr.contains("--entity <COL>"),
+            "{flag}: {}",
+            run.stderr
+        );
+    }
+    for (flag, value) in [
+        ("--max-rows", "0"),
+        ("--window", "0"),
+        ("--since", "last week"),
+        ("--min-entity-rows", "0"),
+        ("--entity-policy", "keep"),
+    ] {
+        let run = fleet_run(&w, &[fleet_history()], "cand", &[flag, value]);
+        run.assert_exit(1);
+        assert!(run.stderr.contains(flag), "{flag}: {}", run.stderr);
+    }
+    assert_eq!(w.files(), Vec::<String>::new());
+}
+
+#[test]
+fn an_external_trainer_reads_exactly_the_selected_rows() {
+    let w = common::Workdir::new();
+    let seen = w.path("seen.parquet");
+    // The trainer keeps a copy of {data} and fails, so the copy is all that is left.
+    let command = format!("cp {{data}} '{seen}'; exit 3");
+    let run = fleet_run(
+        &w,
+        &fleet_weeks(),
+        "cand",
+        &[
+            "--window",
+            "30d",
+            "--drop-entities-silent-for",
+            "30d",
+            "--command",
+            &command,
+        ],
+    );
+    run.assert_exit(1);
+    assert!(run.stderr.contains("exit status 3"), "{}", run.stderr);
+    let dry = fleet_run(
+        &w,
+        &fleet_weeks(),
+        "cand",
+        &[
+            "--window",
+            "30d",
+            "--drop-entities-silent-for",
+            "30d",
+            "--dry-run",
+        ],
+    );
+    dry.assert_exit(0);
+    let selected = dry.json()["result"]["rows"]["selected"].as_u64().unwrap();
+    let frame = read_parquet(Path::new(&seen));
+    assert_eq!(frame.height() as u64, selected);
+    // Every column of the input, the excluded server_id too, and no silent server.
+    let columns: Vec<String> = frame
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(
+        columns,
+        [
+            "server_id",
+            "ts",
+            "cpu",
+            "mem",
+            "temp_c",
+            "errors",
+            "failed_24h"
+        ]
+    );
+    assert!(strings(&frame, "server_id")
+        .iter()
+        .all(|s| s.as_str() >= "srv-016"));
+    // The temp directory that held the file is gone with the failed run.
+    assert_eq!(w.files(), ["seen.parquet"]);
 }

@@ -5,16 +5,19 @@ use std::time::Duration;
 
 use anyhow::Result;
 use chrono::Utc;
+use clap::builder::PossibleValue;
 use clap::Args;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use super::args::{
     choice, model_kind_values, non_negative, open_fraction, positive, positive_duration,
     task_values, threshold_rule, DurationArg,
 };
+use crate::data::time::parse_timestamp;
 use crate::metrics::ThresholdRule;
 use crate::model::candidate::{execute, TrainingOutcome};
 use crate::model::plan::{TrainingPlan, TrainingSettings};
+use crate::model::window::{EntityPolicy, EntityRules, RowWindow, Span, WindowStart};
 use crate::model::{ModelKind, Task};
 use crate::report::output::{CommandReport, Printer};
 use crate::report::prometheus::Gauges;
@@ -33,10 +36,19 @@ Examples:
   refit train-candidate --data train.parquet --target y --time ts --out cand \\
       --command 'python train_tft.py --data {data} --out {out}' --timeout 2h
 
+  # seed 001: the last 30 days; servers silent for 30 days are sunset, and servers with less
+  # than 7 days or 1,000 rows of history stop the run (exit 2) instead of being dropped
+  refit train-candidate --data 'metrics/*.parquet' --target failed_24h --time ts \\
+      --entity server_id --exclude server_id --out cand --window 30d \\
+      --drop-entities-silent-for 30d --min-entity-rows 1000 --min-entity-history 7d \\
+      --entity-policy fail
+
 The holdout is the latest --holdout share of rows by --time; rows sharing the cutoff
-timestamp all go to the holdout. Fewer usable rows than --min-rows is WARN \"insufficient
-data\" (exit 0, or 3 with --fail-on warn) and writes nothing. The model directory appears
-atomically (built in a hidden temp directory beside --out, then renamed).
+timestamp all go to the holdout. Rows are chosen before that, in this order: --since or
+--window, then --max-rows, then the entity rules; --window and silence count back from the
+latest timestamp in the data, not the clock. Fewer rows left than --min-rows is WARN
+\"insufficient data\" (exit 0, or 3 with --fail-on warn) and writes nothing. The model
+directory appears atomically (built in a hidden temp directory beside --out, then renamed).
 The Python package `forust` loads a GBM's model.json: GradientBooster.load_booster(path).";
 
 #[derive(Debug, Clone, Args, Serialize)]
@@ -117,7 +129,9 @@ pub struct TrainCandidateArgs {
     /// files and holdout.parquet (the time column, label, score) in {out}, holding out exactly
     /// the rows at or after {cutoff}. On SIGTERM, SIGINT or SIGHUP, refit passes the signal on
     /// to the command's process group, kills the group if it has not exited 10 s later,
-    /// removes the unfinished {out} and exits with 128 + the signal (143, 130, 129).
+    /// removes the unfinished {out} and exits with 128 + the signal (143, 130, 129). With
+    /// --since, --window, --max-rows or an entity rule, {data} is one Parquet file of exactly
+    /// the selected rows (every input column), in a hidden temp directory beside --out.
     #[arg(long, value_name = "CMD")]
     pub command: Option<String>,
     /// Kill the external command after this long (30m, 2h).
@@ -126,6 +140,92 @@ pub struct TrainCandidateArgs {
     /// Check the inputs and print what would be trained; write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub selection: RowSelectionArgs,
+}
+
+/// Which rows are trained on: the training window and the entity rules (issue 16).
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct RowSelectionArgs {
+    /// Train only on rows at or after this time (RFC 3339, or YYYY-MM-DD for midnight UTC).
+    #[arg(long, value_name = "TIME", value_parser = instant, conflicts_with = "window",
+          help_heading = "Training window")]
+    pub since: Option<Instant>,
+    /// Train only on the last DURATION of data (7d, 30d, 2w), counted back from the latest
+    /// timestamp in the data (not the clock), rows at the start included.
+    #[arg(long, value_name = "DURATION", value_parser = positive_duration,
+          help_heading = "Training window")]
+    pub window: Option<DurationArg>,
+    /// Train only on the N most recent usable rows (inside --since/--window). Exactly N when
+    /// there are more: among rows sharing the oldest kept timestamp, the later ones in input
+    /// order (files as given, globs sorted, rows in file order) are kept.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..),
+          help_heading = "Training window")]
+    pub max_rows: Option<u64>,
+    /// Sunset: leave out entities whose latest row (labelled or not) is at least DURATION
+    /// older than the latest timestamp in the data, from the rows and the vocabulary, whatever
+    /// --entity-policy says; each is listed in result.entities.dropped with its silence.
+    #[arg(long, value_name = "DURATION", value_parser = positive_duration, requires = "entity",
+          help_heading = "Entities (need --entity)")]
+    pub drop_entities_silent_for: Option<DurationArg>,
+    /// Per-entity minimum: rows in the window.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..),
+          requires = "entity", help_heading = "Entities (need --entity)")]
+    pub min_entity_rows: Option<u64>,
+    /// Per-entity minimum: time from the entity's first to its last row in the window.
+    #[arg(long, value_name = "DURATION", value_parser = positive_duration, requires = "entity",
+          help_heading = "Entities (need --entity)")]
+    pub min_entity_history: Option<DurationArg>,
+    /// Per-entity limit: the longest time between two consecutive rows in the window.
+    #[arg(long, value_name = "DURATION", value_parser = positive_duration, requires = "entity",
+          help_heading = "Entities (need --entity)")]
+    pub max_entity_gap: Option<DurationArg>,
+    /// What an entity below a per-entity minimum gets: drop leaves it out of the rows and the
+    /// vocabulary with its reason (result.entities.dropped) and trains on the rest; fail makes
+    /// the run a FAIL verdict (exit 2) that writes nothing and names the entities and reasons
+    /// (result.entities.failed): too little history is a data problem that needs action, not
+    /// a usage error (exit 1) nor a reason to wait (WARN).
+    #[arg(long, value_name = "POLICY", default_value = "drop", requires = "entity",
+          value_parser = choice::<EntityPolicy>(entity_policy_values()),
+          help_heading = "Entities (need --entity)")]
+    pub entity_policy: EntityPolicy,
+}
+
+/// `--since`: an instant, as typed for the report and in epoch ms for the window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instant {
+    text: String,
+    millis: i64,
+}
+
+impl Serialize for Instant {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text)
+    }
+}
+
+fn instant(text: &str) -> Result<Instant, String> {
+    parse_timestamp(text)
+        .map(|millis| Instant {
+            text: text.to_string(),
+            millis,
+        })
+        .ok_or_else(|| format!("`{text}` is not a time; expected RFC 3339 or YYYY-MM-DD"))
+}
+
+fn entity_policy_values() -> Vec<PossibleValue> {
+    vec![
+        PossibleValue::new("drop").help("Leave the entity out of rows and vocabulary, with why"),
+        PossibleValue::new("fail").help("FAIL (exit 2), write nothing, name the entities"),
+    ]
+}
+
+fn span(duration: &DurationArg) -> Span {
+    Span {
+        millis: duration.millis(),
+        text: duration.text().to_string(),
+    }
 }
 
 pub fn run(args: &TrainCandidateArgs, printer: &Printer) -> Result<CommandReport> {
@@ -179,6 +279,7 @@ fn settings(args: &TrainCandidateArgs) -> TrainingSettings {
         command,
         timeout,
         dry_run,
+        selection,
     } = args.clone();
     TrainingSettings {
         data,
@@ -205,7 +306,49 @@ fn settings(args: &TrainCandidateArgs) -> TrainingSettings {
         command,
         timeout: Duration::from_millis(timeout.millis().unsigned_abs()),
         dry_run,
+        window: selection.row_window(),
+        entity_rules: selection.entity_rules(),
     }
+}
+
+impl RowSelectionArgs {
+    fn row_window(&self) -> RowWindow {
+        let start = match (&self.since, &self.window) {
+            (Some(since), _) => Some(WindowStart::Since(since.millis)),
+            (None, Some(window)) => Some(WindowStart::Last(span(window))),
+            (None, None) => None,
+        };
+        RowWindow {
+            start,
+            max_rows: self.max_rows.map(count),
+        }
+    }
+
+    /// Every entity flag, by name, as [`settings`] takes every flag.
+    fn entity_rules(&self) -> EntityRules {
+        let RowSelectionArgs {
+            since: _,
+            window: _,
+            max_rows: _,
+            drop_entities_silent_for,
+            min_entity_rows,
+            min_entity_history,
+            max_entity_gap,
+            entity_policy,
+        } = self;
+        EntityRules {
+            silent_for: drop_entities_silent_for.as_ref().map(span),
+            min_rows: min_entity_rows.map(count),
+            min_history: min_entity_history.as_ref().map(span),
+            max_gap: max_entity_gap.as_ref().map(span),
+            policy: *entity_policy,
+        }
+    }
+}
+
+/// A count flag (checked >= 1 by clap) as a row count.
+fn count(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
 }
 
 fn gauges(outcome: &TrainingOutcome) -> Gauges {
@@ -232,6 +375,14 @@ fn gauges(outcome: &TrainingOutcome) -> Gauges {
             "Rows the candidate was trained on.",
             &[],
             rows as f64,
+        );
+    }
+    if let Some(dropped) = outcome.entities_dropped() {
+        gauges.gauge(
+            "refit_train_entities_dropped",
+            "Entities left out of the candidate's rows and vocabulary (silent or too little history).",
+            &[],
+            dropped as f64,
         );
     }
     gauges

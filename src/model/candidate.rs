@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use chrono::{DateTime, SecondsFormat, Utc};
+use polars::prelude::{Column, IdxCa, IdxSize};
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
@@ -14,23 +15,27 @@ use serde_json::Value;
 use super::directory::{StagedDir, HOLDOUT_FILE, METADATA_FILE, MODEL_FILE, PROFILE_FILE};
 use super::encode::{learn_vocabularies, FeatureSpec, Vocabularies};
 use super::external::{
-    check_external_output, external_command, external_holdout_metrics, run_external, ExternalJob,
-    SignalGuard,
+    check_external_output, external_command, external_holdout_metrics, run_external,
+    selected_rows_file, ExternalJob, SignalGuard,
 };
 use super::metadata::{
     DataFingerprint, ModelMetadata, RowCounts, Trainer as TrainerRecord, TrainingWindow,
     METADATA_FORMAT,
 };
-use super::plan::{PlannedRows, TrainerChoice, TrainingPlan};
+use super::plan::{EntityReport, PlannedRows, Selection, TrainerChoice, TrainingPlan};
 use super::train::{
     data_fingerprint, fit_candidate, holdout_frame, trainer_params, training_window, PreparedRows,
     Trainer, UsableRows,
 };
+use super::window::{RequestedWindow, WindowBounds};
 use super::Task;
 use crate::data::read::LoadedTable;
-use crate::data::InputInfo;
+use crate::data::{CategoryCounts, ColumnKind, InputInfo, NumericValues};
 use crate::drift::plan::PlannedFeature;
-use crate::drift::profile::{profile_feature, Profile, PROFILE_FORMAT, PROFILE_SCHEMA};
+use crate::drift::profile::{
+    profile_feature, FeatureProfile, FeatureSummary, NumericProfile, Profile, PROFILE_FORMAT,
+    PROFILE_SCHEMA,
+};
 use crate::report::Status;
 
 /// Quantile bins in the profile.json written beside the model (drift-check's default).
@@ -68,6 +73,11 @@ impl TrainingOutcome {
     pub fn train_rows(&self) -> Option<usize> {
         self.summary.rows.train
     }
+
+    /// Entities left out of the rows and the vocabulary, when entity rules were given.
+    pub fn entities_dropped(&self) -> Option<usize> {
+        self.summary.entities.as_ref().map(|e| e.dropped.len())
+    }
 }
 
 /// The report's `result`; the field order is the key order reports have always had.
@@ -80,18 +90,42 @@ pub struct TrainingSummary {
     pub rows: RowSummary,
     /// Fewer usable rows than `--min-rows`: nothing was trained or written.
     pub insufficient_data: bool,
-    /// Absent when too few rows were usable to split.
+    /// Absent when too few rows were usable to split and no window was asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub training_window: Option<TrainingWindow>,
+    pub training_window: Option<ReportedWindow>,
+    /// Which entities the entity rules left out or failed; only when such a rule is given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entities: Option<EntityReport>,
     /// Present once the model directory is in place.
     #[serde(flatten)]
     pub written: Option<WrittenModel>,
 }
 
+/// The result's `training_window`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum ReportedWindow {
+    /// The rows were split: the split's bounds, with the window asked for if any.
+    Split(TrainingWindow),
+    /// Nothing was split (too few rows, or entities failed): the window asked for.
+    Requested(WindowBounds),
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct RowSummary {
     pub input: usize,
+    /// Rows with a target.
     pub usable: usize,
+    /// Usable rows before `--since`/`--window`, or beyond `--max-rows` (with a window only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outside_window: Option<usize>,
+    /// Usable rows in the window of the entities left out (with entity rules only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_dropped_entities: Option<usize>,
+    /// Usable rows left for training and holdout, which `--min-rows` is checked against
+    /// (with a window or entity rules only; otherwise that is `usable`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selected: Option<usize>,
     /// Usable rows needed to train (`--min-rows`).
     pub needed: usize,
     /// Absent when too few rows were usable to split.
@@ -119,52 +153,96 @@ pub fn execute(
 ) -> Result<TrainingOutcome> {
     match &plan.rows {
         PlannedRows::Insufficient(usable) => insufficient(plan, usable),
+        PlannedRows::EntitiesFailed(usable) => entities_failed(plan, usable),
         PlannedRows::Split(rows) if plan.settings.dry_run => dry_run(plan, rows),
         PlannedRows::Split(rows) => train(plan, rows, started_at, quiet),
     }
 }
 
 /// Too little data is a WARN that writes nothing, so a scheduled loop can simply wait.
+/// With a window or entity rules, "usable" is what they left ("selected").
 fn insufficient(plan: &TrainingPlan, usable: &UsableRows) -> Result<TrainingOutcome> {
     let count = usable.kept.len();
     let min_rows = plan.settings.min_rows;
+    let which = if plan.selection.is_some() {
+        "selected"
+    } else {
+        "usable"
+    };
     let mut messages = plan.messages.clone();
     messages.push(format!(
-        "insufficient data: {count} usable rows, --min-rows is {min_rows}; no model written"
+        "insufficient data: {count} {which} rows, --min-rows is {min_rows}; no model written"
     ));
-    let rows = RowSummary {
-        input: plan.data.rows,
-        usable: count,
-        needed: min_rows,
-        train: None,
-        holdout: None,
-        dropped_null_target: usable.dropped_null_target,
-    };
+    let rows = row_summary(plan, count, usable.dropped_null_target, None);
     Ok(TrainingOutcome {
         status: Status::Warn,
         summary: summary(plan, rows, None, None),
         messages,
         inputs: plan.data.inputs()?,
         text: format!(
-            "train-candidate WARN: insufficient data ({count} usable rows < --min-rows \
-             {min_rows}); nothing written\n"
+            "train-candidate WARN: insufficient data ({count} {which} rows < --min-rows \
+             {min_rows}); nothing written\n{}",
+            selection_text(plan, count)
+        ),
+    })
+}
+
+/// `--entity-policy fail`: entities below the per-entity minimums are a data problem that
+/// needs action, so the run is a FAIL (exit 2) that writes nothing and names them.
+fn entities_failed(plan: &TrainingPlan, usable: &UsableRows) -> Result<TrainingOutcome> {
+    let count = usable.kept.len();
+    let failed = plan
+        .selection
+        .as_ref()
+        .and_then(|s| s.entities.as_ref())
+        .map_or(&[][..], |e| e.failed.as_slice());
+    let entity = plan.settings.entity.as_deref().unwrap_or_default();
+    let mut messages = plan.messages.clone();
+    messages.push(format!(
+        "{} entities of `{entity}` fall short of the per-entity minimums and --entity-policy \
+         is fail; no model written",
+        failed.len()
+    ));
+    messages.extend(failed.iter().map(|n| format!("{}: {}", n.entity, n.reason)));
+    let named: Vec<String> = failed
+        .iter()
+        .take(3)
+        .map(|n| format!("{} ({})", n.entity, n.reason))
+        .collect();
+    let more = match failed.len().saturating_sub(named.len()) {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    };
+    let rows = row_summary(plan, count, usable.dropped_null_target, None);
+    Ok(TrainingOutcome {
+        status: Status::Fail,
+        summary: summary(plan, rows, None, None),
+        messages,
+        inputs: plan.data.inputs()?,
+        text: format!(
+            "train-candidate FAIL: {} entities of `{entity}` fall short of the per-entity \
+             minimums (--entity-policy fail): {}{more}; nothing written\n{}",
+            failed.len(),
+            named.join(", "),
+            selection_text(plan, count)
         ),
     })
 }
 
 /// Everything but the fitting and the writing: the split is real, so its errors show.
 fn dry_run(plan: &TrainingPlan, rows: &PreparedRows) -> Result<TrainingOutcome> {
-    let window = training_window(rows);
+    let window = training_window(rows, window_bounds(plan));
     let text = format!(
         "train-candidate dry run: would train a {} {} model on {} rows ({} features), holding \
-         out {} rows from {} -> {}\n",
+         out {} rows from {} -> {}\n{}",
         plan.task.name(),
         plan.trainer.model_name(),
         rows.split.train.len(),
         plan.features.len(),
         rows.split.holdout.len(),
         window.holdout_start,
-        plan.settings.out.display()
+        plan.settings.out.display(),
+        selection_text(plan, rows.kept.len())
     );
     Ok(TrainingOutcome {
         status: Status::Ok,
@@ -193,8 +271,21 @@ fn train(
         }
     };
     let inputs = plan.data.inputs()?;
-    let profile = training_profile(&plan.data, &plan.features, started_at)?;
+    let profile = training_profile(plan, started_at)?;
     staged.write_json(PROFILE_FILE, &profile)?;
+    let rules = &plan.settings.entity_rules;
+    let columns = crate::contract::TrainingColumns {
+        target: &plan.settings.target,
+        time: &plan.settings.time,
+        entity: plan.settings.entity.as_deref(),
+        ids: &plan.settings.ids,
+        min_entity_rows: rules.min_rows.map(|n| n as u64),
+        min_history_ms: rules.min_history.as_ref().map(|s| s.millis),
+        max_gap_ms: rules.max_gap.as_ref().map(|s| s.millis),
+    };
+    let contract =
+        crate::contract::for_training(&plan.data, plan.selected_rows(), columns, started_at)?;
+    staged.write_json(crate::contract::CONTRACT_FILE, &contract)?;
     let metadata = model_metadata(plan, rows, fitted, &inputs);
     staged.write_json(METADATA_FILE, &metadata)?;
     // A signal that came after the trainer ended still stops the run before the commit point.
@@ -267,8 +358,21 @@ fn fit_external(
     stop: &dyn Fn() -> Option<i32>,
 ) -> Result<Fitted> {
     let settings = &plan.settings;
+    // Kept until the trainer is done: the temp directory goes when it is dropped.
+    let selected = match plan.selection {
+        Some(_) => Some(selected_rows_file(
+            &settings.data,
+            &rows.kept,
+            &settings.out,
+        )?),
+        None => None,
+    };
+    let data = match &selected {
+        Some(file) => vec![file.path().display().to_string()],
+        None => settings.data.clone(),
+    };
     let job = ExternalJob {
-        data: &settings.data,
+        data: &data,
         out: staged.path(),
         target: &settings.target,
         time: &settings.time,
@@ -332,20 +436,24 @@ fn holdout_columns(ids: &[String], time: &str) -> Vec<String> {
     columns
 }
 
-/// profile.json: the training data as a drift-check baseline for the features.
-fn training_profile(
-    data: &LoadedTable,
-    features: &[FeatureSpec],
-    started_at: DateTime<Utc>,
-) -> Result<Profile> {
-    let profiled = features
+/// profile.json: the training data as a drift-check baseline for the features: every input
+/// row, or with a window or entity rules the selected rows only (so a sunset entity's
+/// categories are not part of the baseline either).
+fn training_profile(plan: &TrainingPlan, started_at: DateTime<Utc>) -> Result<Profile> {
+    let data = &plan.data;
+    let selected = plan.selected_rows();
+    let profiled = plan
+        .features
         .par_iter()
-        .map(|f| {
-            let planned = PlannedFeature {
-                name: f.name.clone(),
-                kind: f.role,
-            };
-            profile_feature(&planned, data, PROFILE_BUCKETS)
+        .map(|f| match selected {
+            Some(rows) => profile_rows(f, data, rows),
+            None => {
+                let planned = PlannedFeature {
+                    name: f.name.clone(),
+                    kind: f.role,
+                };
+                profile_feature(&planned, data, PROFILE_BUCKETS)
+            }
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(Profile {
@@ -353,11 +461,38 @@ fn training_profile(
         schema: PROFILE_SCHEMA,
         refit_version: env!("CARGO_PKG_VERSION").to_string(),
         created_at: rfc3339(started_at),
-        rows: data.rows as u64,
+        rows: selected.map_or(data.rows, <[usize]>::len) as u64,
         buckets: PROFILE_BUCKETS,
         sources: data.inputs()?,
         features: profiled,
     })
+}
+
+/// One feature's profile over the given rows only: `profile_feature`'s record (so whatever
+/// else it holds about the column stays the same) with the summary of those rows.
+fn profile_rows(
+    feature: &FeatureSpec,
+    data: &LoadedTable,
+    rows: &[usize],
+) -> Result<FeatureProfile> {
+    let planned = PlannedFeature {
+        name: feature.name.clone(),
+        kind: feature.role,
+    };
+    let mut profile = profile_feature(&planned, data, PROFILE_BUCKETS)?;
+    let indices = IdxCa::from_vec("row".into(), rows.iter().map(|&i| i as IdxSize).collect());
+    let column: Column = data.whole_column(&feature.name)?.take(&indices)?.into();
+    let summary = match feature.role {
+        ColumnKind::Numeric => FeatureSummary::Numeric(NumericProfile::from_values(
+            &NumericValues::from_columns(&[&column])?,
+            PROFILE_BUCKETS,
+        )),
+        ColumnKind::Categorical => {
+            FeatureSummary::Categorical(CategoryCounts::from_columns(&[&column])?)
+        }
+    };
+    profile.summary = summary;
+    Ok(profile)
 }
 
 /// metadata.json: what score-proxy, fleet-diff, predict and promote read about the model.
@@ -380,7 +515,7 @@ fn model_metadata(
         threshold_rule: fitted
             .decision_threshold
             .map(|_| settings.threshold_rule.to_string()),
-        training_window: training_window(rows),
+        training_window: training_window(rows, window_bounds(plan)),
         rows: RowCounts {
             input: plan.data.rows as u64,
             train: rows.split.train.len() as u64,
@@ -447,22 +582,90 @@ fn trained_text(
         .unwrap_or_default();
     format!(
         "train-candidate {}: {} {} model, {} train / {} holdout rows, holdout {headline} -> \
-         {}{threshold}\n",
+         {}{threshold}\n{}",
         status.as_str(),
         plan.trainer.model_name(),
         plan.task.name(),
         rows.split.train.len(),
         rows.split.holdout.len(),
         out.display(),
+        selection_text(plan, rows.kept.len()),
     )
 }
 
+/// The window asked for, as metadata.json's `training_window` records it.
+fn window_bounds(plan: &TrainingPlan) -> Option<WindowBounds> {
+    plan.selection.as_ref()?.window.clone()
+}
+
+/// A second line for the text output when a window or entity rules chose the rows: "  selected
+/// 2400 of 3000 usable rows: 600 outside the window (--window 30d: 2026-10-24T00:00:00Z to
+/// 2026-11-23T00:00:00Z); 16 entities of `server_id` dropped (120 rows), 24 kept".
+fn selection_text(plan: &TrainingPlan, selected: usize) -> String {
+    let Some(selection) = &plan.selection else {
+        return String::new();
+    };
+    let Selection {
+        usable,
+        outside_window,
+        from_dropped_entities,
+        window,
+        entities,
+    } = selection;
+    let mut parts = Vec::new();
+    if let Some(window) = window {
+        parts.push(format!(
+            "{outside_window} outside the window ({}: {} to {})",
+            requested_flags(&window.requested),
+            window.data_start,
+            window.data_end
+        ));
+    }
+    if let Some(entities) = entities {
+        parts.push(format!(
+            "{} entities of `{}` dropped ({from_dropped_entities} rows), {} kept",
+            entities.dropped.len(),
+            entities.column,
+            entities.kept
+        ));
+    }
+    format!(
+        "  selected {selected} of {usable} usable rows: {}\n",
+        parts.join("; ")
+    )
+}
+
+/// "--window 30d --max-rows 50000": the window's flags as they were given.
+fn requested_flags(requested: &RequestedWindow) -> String {
+    let RequestedWindow {
+        since,
+        window,
+        max_rows,
+    } = requested;
+    let mut flags = Vec::new();
+    if let Some(since) = since {
+        flags.push(format!("--since {since}"));
+    }
+    if let Some(window) = window {
+        flags.push(format!("--window {window}"));
+    }
+    if let Some(max_rows) = max_rows {
+        flags.push(format!("--max-rows {max_rows}"));
+    }
+    flags.join(" ")
+}
+
+/// The result body; without a split, the window asked for (if any) stands in for the split's
+/// bounds.
 fn summary(
     plan: &TrainingPlan,
     rows: RowSummary,
     training_window: Option<TrainingWindow>,
     written: Option<WrittenModel>,
 ) -> TrainingSummary {
+    let training_window = training_window
+        .map(ReportedWindow::Split)
+        .or_else(|| window_bounds(plan).map(ReportedWindow::Requested));
     TrainingSummary {
         task: plan.task,
         model: plan.trainer.model_name(),
@@ -470,18 +673,42 @@ fn summary(
         rows,
         insufficient_data: matches!(plan.rows, PlannedRows::Insufficient(_)),
         training_window,
+        entities: plan.selection.as_ref().and_then(|s| s.entities.clone()),
         written,
     }
 }
 
 fn split_summary(plan: &TrainingPlan, rows: &PreparedRows) -> RowSummary {
+    row_summary(
+        plan,
+        rows.kept.len(),
+        rows.dropped_null_target,
+        Some((rows.split.train.len(), rows.split.holdout.len())),
+    )
+}
+
+/// Row counts; `selected` are the rows left for training and holdout, `split` their counts.
+fn row_summary(
+    plan: &TrainingPlan,
+    selected: usize,
+    dropped_null_target: u64,
+    split: Option<(usize, usize)>,
+) -> RowSummary {
+    let selection = plan.selection.as_ref();
     RowSummary {
         input: plan.data.rows,
-        usable: rows.kept.len(),
+        usable: selection.map_or(selected, |s| s.usable),
+        outside_window: selection
+            .filter(|s| s.window.is_some())
+            .map(|s| s.outside_window),
+        from_dropped_entities: selection
+            .filter(|s| s.entities.is_some())
+            .map(|s| s.from_dropped_entities),
+        selected: selection.map(|_| selected),
         needed: plan.settings.min_rows,
-        train: Some(rows.split.train.len()),
-        holdout: Some(rows.split.holdout.len()),
-        dropped_null_target: rows.dropped_null_target,
+        train: split.map(|(train, _)| train),
+        holdout: split.map(|(_, holdout)| holdout),
+        dropped_null_target,
     }
 }
 
@@ -548,6 +775,7 @@ mod tests {
             train_end: "2026-01-08T00:00:00.000Z".into(),
             holdout_start: "2026-01-09T00:00:00.000Z".into(),
             holdout_end: "2026-01-10T00:00:00.000Z".into(),
+            selection: None,
         }
     }
 
@@ -563,6 +791,9 @@ mod tests {
         RowSummary {
             input: 100,
             usable: 98,
+            outside_window: None,
+            from_dropped_entities: None,
+            selected: None,
             needed: 50,
             train: split.then_some(78),
             holdout: split.then_some(20),
@@ -575,14 +806,15 @@ mod tests {
     #[test]
     fn the_summary_serializes_as_the_report_always_did() {
         let features = features();
-        let shape = |rows: RowSummary, window, written| {
+        let shape = |rows: RowSummary, window: Option<TrainingWindow>, written| {
             let summary = TrainingSummary {
                 task: Task::Binary,
                 model: "gbm",
                 features: features.clone(),
                 insufficient_data: rows.train.is_none(),
                 rows,
-                training_window: window,
+                training_window: window.map(ReportedWindow::Split),
+                entities: None,
                 written,
             };
             serde_json::to_string(&serde_json::to_value(summary).unwrap()).unwrap()

@@ -7,6 +7,7 @@
 use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::fmt;
+use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
+use polars::prelude::{IdxCa, IdxSize, ParquetWriter};
 use serde_json::Value;
 
 use super::train::{holdout_metrics, HOLDOUT_LABEL, HOLDOUT_SCORE};
@@ -297,8 +299,15 @@ fn supervise(
     loop {
         if let Some(signal) = stop() {
             signal_group(child.id(), signal);
+            // The whole group gets the grace period, not just `sh -c`: the trainer it started
+            // may still be running its own cleanup when the shell has gone.
             let deadline = Instant::now() + grace;
-            while child.try_wait()?.is_none() && Instant::now() < deadline {
+            let mut leader_gone = false;
+            while Instant::now() < deadline {
+                leader_gone = leader_gone || child.try_wait()?.is_some();
+                if leader_gone && !group_alive(child.id()) {
+                    break;
+                }
                 std::thread::sleep(POLL);
             }
             return Ok(Ending::Interrupted(signal));
@@ -310,6 +319,15 @@ fn supervise(
             return Ok(Ending::TimedOut);
         }
         std::thread::sleep(POLL);
+    }
+}
+
+/// Whether any process is left in the group `leader` led.
+fn group_alive(leader: u32) -> bool {
+    match libc::pid_t::try_from(leader) {
+        // SAFETY: kill(2) with signal 0 only checks that the group exists; it touches no memory.
+        Ok(group) => unsafe { libc::kill(-group, 0) == 0 },
+        Err(_) => false,
     }
 }
 
@@ -488,6 +506,62 @@ fn stream_lines(source: impl Read, quiet: bool, keep: usize) -> VecDeque<String>
         }
     }
     tail
+}
+
+/// Where an external trainer finds the rows a window or entity rules chose: one Parquet file
+/// in a hidden temp directory beside `--out`, removed when this is dropped.
+pub struct SelectedRowsFile {
+    dir: tempfile::TempDir,
+}
+
+impl SelectedRowsFile {
+    pub fn path(&self) -> PathBuf {
+        self.dir.path().join(SELECTED_ROWS_FILE)
+    }
+}
+
+/// The file name an external trainer's {data} names when rows were selected.
+pub const SELECTED_ROWS_FILE: &str = "selected.parquet";
+
+/// The trainer reads {data} itself, so with a selection it is given exactly the selected rows
+/// (`rows`: indices into the input, in input order) with every column of the input, rather
+/// than files it would have to filter the same way.
+pub fn selected_rows_file(
+    specs: &[String],
+    rows: &[usize],
+    out: &Path,
+) -> Result<SelectedRowsFile> {
+    let table = Table::open(specs)?;
+    let columns: Vec<String> = table
+        .column_names()
+        .into_iter()
+        .filter(|c| table.require_column(c).is_ok())
+        .collect();
+    let loaded = table.load(&columns)?;
+    let mut frames = loaded.frames.iter();
+    let mut whole = frames.next().context("no input files")?.clone();
+    for frame in frames {
+        whole
+            .vstack_mut(frame)
+            .with_context(|| format!("combining the shards of {}", loaded.source))?;
+    }
+    let indices = IdxCa::from_vec("row".into(), rows.iter().map(|&i| i as IdxSize).collect());
+    let mut selected = whole.take(&indices)?;
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let dir = tempfile::Builder::new()
+        .prefix(".refit-tmp-")
+        .tempdir_in(parent)
+        .with_context(|| format!("creating a temporary directory in {}", parent.display()))?;
+    let file = SelectedRowsFile { dir };
+    let path = file.path();
+    let writer = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    ParquetWriter::new(writer)
+        .finish(&mut selected)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(file)
 }
 
 /// The trainer's directory must hold holdout.parquet and at least one other (model) file;

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::encode::{FeatureSpec, Vocabularies};
+use super::window::WindowBounds;
 use crate::data::InputInfo;
 use crate::model::Task;
 
@@ -45,6 +46,10 @@ pub struct TrainingWindow {
     /// The holdout holds every row at or after this time.
     pub holdout_start: String,
     pub holdout_end: String,
+    /// `requested` (since, window, max_rows), `data_start` and `data_end`: only when
+    /// train-candidate was given a window.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub selection: Option<WindowBounds>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -72,4 +77,48 @@ pub struct Trainer {
     pub params: Value,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::window::RequestedWindow;
+
+    fn window(selection: Option<WindowBounds>) -> TrainingWindow {
+        TrainingWindow {
+            train_start: "2026-10-01T00:00:00Z".into(),
+            train_end: "2026-10-20T00:00:00Z".into(),
+            holdout_start: "2026-10-21T00:00:00Z".into(),
+            holdout_end: "2026-10-30T00:00:00Z".into(),
+            selection,
+        }
+    }
+
+    #[test]
+    fn the_window_asked_for_is_recorded_beside_the_split_and_read_back() {
+        // Without a window the record is what it always was, and older files still load.
+        let plain = serde_json::to_value(window(None)).unwrap();
+        assert_eq!(plain.as_object().unwrap().len(), 4);
+        let loaded: TrainingWindow = serde_json::from_value(plain).unwrap();
+        assert!(loaded.selection.is_none());
+
+        let bounds = WindowBounds {
+            requested: RequestedWindow {
+                since: None,
+                window: Some("30d".into()),
+                max_rows: Some(50_000),
+            },
+            data_start: "2026-09-30T00:00:00Z".into(),
+            data_end: "2026-10-30T00:00:00Z".into(),
+        };
+        let json = serde_json::to_value(window(Some(bounds.clone()))).unwrap();
+        assert_eq!(
+            json["requested"],
+            serde_json::json!({ "window": "30d", "max_rows": 50000 })
+        );
+        assert_eq!(json["data_start"], "2026-09-30T00:00:00Z");
+        assert_eq!(json["train_start"], "2026-10-01T00:00:00Z");
+        let loaded: TrainingWindow = serde_json::from_value(json).unwrap();
+        assert_eq!(loaded.selection, Some(bounds));
+    }
 }

@@ -11,6 +11,7 @@ pub mod metadata;
 pub mod plan;
 pub mod split;
 pub mod train;
+pub mod window;
 
 /// What a model predicts; defined with the metrics that judge it.
 pub use crate::metrics::Task;

@@ -13,7 +13,12 @@ use super::train::{
     feature_specs, infer_task, select_features, split_rows, usable_rows, ChosenFeatures,
     FeatureChoice, PreparedRows, Trainer, UsableRows,
 };
+use super::window::{
+    apply_window, judge_entities, EntityJudgement, EntityPolicy, EntityRules, RowWindow,
+    WindowBounds,
+};
 use super::{ModelKind, Task};
+use crate::data::keys::KeyInterner;
 use crate::data::read::LoadedTable;
 use crate::data::Table;
 use crate::drift::plan::ColumnSource;
@@ -52,6 +57,11 @@ pub struct TrainingSettings {
     pub command: Option<String>,
     pub timeout: Duration,
     pub dry_run: bool,
+    /// `--since`/`--window` and `--max-rows`; nothing set keeps every usable row.
+    pub window: RowWindow,
+    /// Entity hygiene (`--drop-entities-silent-for`, per-entity minimums, the policy); needs
+    /// `entity`.
+    pub entity_rules: EntityRules,
 }
 
 /// Who fits the model: one of refit's trainers, or the user's command.
@@ -95,7 +105,43 @@ impl TrainerChoice {
 pub enum PlannedRows {
     /// Fewer usable rows than `min_rows`: WARN "insufficient data", nothing written.
     Insufficient(UsableRows),
+    /// `--entity-policy fail` and entities below the per-entity minimums: FAIL, nothing
+    /// written.
+    EntitiesFailed(UsableRows),
     Split(PreparedRows),
+}
+
+/// Which usable rows the window and the entity rules left, and why the others went; absent
+/// when none of their flags is given.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selection {
+    /// Usable rows before the selection.
+    pub usable: usize,
+    pub outside_window: usize,
+    /// Rows in the window of entities left out (silent, or short under `--entity-policy drop`).
+    pub from_dropped_entities: usize,
+    pub window: Option<WindowBounds>,
+    pub entities: Option<EntityReport>,
+}
+
+/// The report's `result.entities`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct EntityReport {
+    pub column: String,
+    pub policy: EntityPolicy,
+    /// Entities with rows in the window that every rule let through.
+    pub kept: usize,
+    /// Left out of the rows and the vocabulary, by entity.
+    pub dropped: Vec<EntityNote>,
+    /// `--entity-policy fail`: the entities that stopped the run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed: Vec<EntityNote>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct EntityNote {
+    pub entity: String,
+    pub reason: String,
 }
 
 /// What train-candidate will do, decided from the settings and the data before any fitting.
@@ -107,6 +153,8 @@ pub struct TrainingPlan {
     pub task: Task,
     pub trainer: TrainerChoice,
     pub rows: PlannedRows,
+    /// What the window and the entity rules did, when given.
+    pub selection: Option<Selection>,
     /// Why columns were left out of the features.
     pub messages: Vec<String>,
 }
@@ -126,14 +174,19 @@ impl TrainingPlan {
             Some(task) => task,
             None => infer_task(&data, &settings.target)?,
         };
-        let usable = usable_rows(
+        let (usable, times) = usable_rows(
             &data,
             &settings.target,
             &settings.time,
             task,
             settings.drop_null_target,
         )?;
-        let rows = plan_rows(usable, &settings, task, &data.source)?;
+        let entities = match (&settings.entity, settings.entity_rules.is_set()) {
+            (Some(column), true) => Some(entity_ids(&data, column)?),
+            _ => None,
+        };
+        let (usable, selection) = select_rows(usable, &times, entities.as_ref(), &settings)?;
+        let rows = plan_rows(usable, selection.as_ref(), &settings, task, &data.source)?;
         Ok(TrainingPlan {
             trainer: TrainerChoice::from_settings(&settings),
             settings,
@@ -141,8 +194,19 @@ impl TrainingPlan {
             features,
             task,
             rows,
+            selection,
             messages,
         })
+    }
+
+    /// The rows training uses, as indices into the loaded table, when a selection left some
+    /// out; `None` when every row is used (profile.json then covers the whole input).
+    pub fn selected_rows(&self) -> Option<&[usize]> {
+        self.selection.as_ref()?;
+        match &self.rows {
+            PlannedRows::Split(rows) => Some(&rows.kept),
+            PlannedRows::Insufficient(rows) | PlannedRows::EntitiesFailed(rows) => Some(&rows.kept),
+        }
     }
 
     /// The features' names, in the order the model reads them.
@@ -191,13 +255,107 @@ fn columns_to_load(chosen: &ChosenFeatures, reserved: &[String]) -> Vec<String> 
     columns
 }
 
-/// Too few rows is decided before the split, which could fail on them (one class, one day).
+/// Each row's entity as a dense id (its text form, as the vocabulary reads it), and the
+/// names of the ids.
+pub fn entity_ids(data: &LoadedTable, column: &str) -> Result<(Vec<Option<u32>>, KeyInterner)> {
+    let mut names = KeyInterner::default();
+    let ids = data.map_column(column, |c| names.intern_columns(&[c]))?;
+    Ok((ids, names))
+}
+
+/// Applies the window, then the entity rules, to the usable rows: silence is judged on every
+/// row (`times` and `entities` cover the whole table), the per-entity minimums on the rows in
+/// the window. Returns the rows left and what happened, or the rows unchanged and `None` when
+/// no window or entity rule is given.
+pub fn select_rows(
+    usable: UsableRows,
+    times: &[i64],
+    entities: Option<&(Vec<Option<u32>>, KeyInterner)>,
+    settings: &TrainingSettings,
+) -> Result<(UsableRows, Option<Selection>)> {
+    let rules = &settings.entity_rules;
+    if !settings.window.is_set() && !rules.is_set() {
+        return Ok((usable, None));
+    }
+    let latest_ms = times.iter().copied().max().unwrap_or_default();
+    let windowed = apply_window(&usable.times_ms, latest_ms, &settings.window)?;
+    let in_window = windowed.rows;
+    let (keep, entities) = match (entities, &settings.entity) {
+        (Some((ids, names)), Some(column)) => {
+            let table_rows: Vec<usize> = in_window.iter().map(|&i| usable.kept[i]).collect();
+            let judgement = judge_entities(ids, times, &table_rows, latest_ms, rules);
+            let keep: Vec<usize> = in_window
+                .iter()
+                .copied()
+                .filter(|&i| ids[usable.kept[i]].is_none_or(|e| judgement.keeps(e, rules.policy)))
+                .collect();
+            let report = entity_report(column, &judgement, names, rules.policy);
+            (keep, Some(report))
+        }
+        _ => (in_window.clone(), None),
+    };
+    let selection = Selection {
+        usable: usable.kept.len(),
+        outside_window: usable.kept.len() - in_window.len(),
+        from_dropped_entities: in_window.len() - keep.len(),
+        window: settings.window.is_set().then_some(windowed.bounds),
+        entities,
+    };
+    Ok((usable.retain(&keep), Some(selection)))
+}
+
+/// The judgement by entity name, sorted by name: silent entities are always dropped; short
+/// ones are dropped or, under `--entity-policy fail`, fail the run.
+fn entity_report(
+    column: &str,
+    judgement: &EntityJudgement,
+    names: &KeyInterner,
+    policy: EntityPolicy,
+) -> EntityReport {
+    let notes = |judged: &mut dyn Iterator<Item = (&u32, &String)>| {
+        let mut notes: Vec<EntityNote> = judged
+            .map(|(&id, reason)| EntityNote {
+                entity: names.name(id).to_string(),
+                reason: reason.clone(),
+            })
+            .collect();
+        notes.sort_by(|a, b| a.entity.cmp(&b.entity));
+        notes
+    };
+    let (dropped, failed) = match policy {
+        EntityPolicy::Drop => (
+            notes(&mut judgement.silent.iter().chain(&judgement.short)),
+            Vec::new(),
+        ),
+        EntityPolicy::Fail => (
+            notes(&mut judgement.silent.iter()),
+            notes(&mut judgement.short.iter()),
+        ),
+    };
+    EntityReport {
+        column: column.to_string(),
+        policy,
+        kept: judgement.kept,
+        dropped,
+        failed,
+    }
+}
+
+/// Too few rows is decided before the split, which could fail on them (one class, one day);
+/// entities that fail the minimums under `--entity-policy fail` are decided before that.
 pub fn plan_rows(
     usable: UsableRows,
+    selection: Option<&Selection>,
     settings: &TrainingSettings,
     task: Task,
     file: &str,
 ) -> Result<PlannedRows> {
+    let failed = selection
+        .and_then(|s| s.entities.as_ref())
+        .is_some_and(|e| !e.failed.is_empty());
+    if failed {
+        return Ok(PlannedRows::EntitiesFailed(usable));
+    }
     if usable.kept.len() < settings.min_rows {
         return Ok(PlannedRows::Insufficient(usable));
     }
@@ -243,6 +401,8 @@ mod tests {
             command: None,
             timeout: Duration::from_secs(3600),
             dry_run: false,
+            window: RowWindow::default(),
+            entity_rules: EntityRules::default(),
         }
     }
 
@@ -387,12 +547,19 @@ mod tests {
         let mut s = settings();
         s.min_rows = 5;
         // One class and one timestamp: the split would fail, but too few rows decides first.
-        let rows = plan_rows(usable(vec![1; 4], vec![0.0; 4]), &s, Task::Binary, "f").unwrap();
+        let rows = plan_rows(
+            usable(vec![1; 4], vec![0.0; 4]),
+            None,
+            &s,
+            Task::Binary,
+            "f",
+        )
+        .unwrap();
         assert!(matches!(rows, PlannedRows::Insufficient(u) if u.kept.len() == 4));
 
         let times: Vec<i64> = (0..10).collect();
         let target: Vec<f64> = (0..10).map(|i| f64::from(i % 2)).collect();
-        let rows = plan_rows(usable(times, target), &s, Task::Binary, "f").unwrap();
+        let rows = plan_rows(usable(times, target), None, &s, Task::Binary, "f").unwrap();
         let PlannedRows::Split(rows) = rows else {
             panic!("10 rows >= --min-rows 5 should be split");
         };
@@ -406,6 +573,7 @@ mod tests {
         s.min_rows = 4;
         let err = plan_rows(
             usable(vec![1, 2, 3, 4], vec![0.0, 0.0, 0.0, 1.0]),
+            None,
             &s,
             Task::Binary,
             "f",
@@ -414,6 +582,111 @@ mod tests {
         .expect("one class in training")
         .to_string();
         assert!(err.contains("all have class 0"), "{err}");
+    }
+
+    const DAY: i64 = crate::data::time::MS_PER_DAY;
+
+    /// Rows of entities a (days 0..=9, every day), b (days 0..=2, then silent) and c (days
+    /// 6..=9, one row per day), in that order, with a label on every row.
+    fn fleet() -> (UsableRows, Vec<i64>, (Vec<Option<u32>>, KeyInterner)) {
+        let mut names = KeyInterner::default();
+        let (mut ids, mut times) = (Vec::new(), Vec::new());
+        for (entity, days) in [("a", 0..=9), ("b", 0..=2), ("c", 6..=9)] {
+            for d in days {
+                ids.push(Some(names.intern(entity)));
+                times.push(d * DAY);
+            }
+        }
+        let n = times.len();
+        let usable = UsableRows {
+            kept: (0..n).collect(),
+            target: (0..n).map(|i| f64::from(i as u8 % 2)).collect(),
+            times_ms: times.clone(),
+            dropped_null_target: 0,
+        };
+        (usable, times, (ids, names))
+    }
+
+    fn span(days: i64) -> crate::model::window::Span {
+        crate::model::window::Span {
+            millis: days * DAY,
+            text: format!("{days}d"),
+        }
+    }
+
+    #[test]
+    fn without_a_window_or_entity_rules_every_usable_row_stays() {
+        let (usable, times, entities) = fleet();
+        let mut s = settings();
+        s.entity = Some("server".into());
+        let (rows, selection) = select_rows(usable, &times, Some(&entities), &s).unwrap();
+        assert_eq!(rows.kept.len(), 17);
+        assert_eq!(selection, None);
+    }
+
+    #[test]
+    fn a_window_selects_rows_before_min_rows_is_checked() {
+        let (usable, times, _) = fleet();
+        let mut s = settings();
+        s.window.start = Some(crate::model::window::WindowStart::Last(span(3)));
+        s.min_rows = 9;
+        let (rows, selection) = select_rows(usable, &times, None, &s).unwrap();
+        let selection = selection.unwrap();
+        // Days 6..=9 of a and c: 8 rows, fewer than --min-rows 9.
+        assert_eq!(rows.kept, [6, 7, 8, 9, 13, 14, 15, 16]);
+        assert_eq!((selection.usable, selection.outside_window), (17, 9));
+        assert_eq!(selection.window.unwrap().data_start, "1970-01-07T00:00:00Z");
+        let planned = plan_rows(rows, None, &s, Task::Binary, "f").unwrap();
+        assert!(matches!(planned, PlannedRows::Insufficient(r) if r.kept.len() == 8));
+    }
+
+    #[test]
+    fn silent_entities_leave_the_rows_and_are_listed_by_name() {
+        let (usable, times, entities) = fleet();
+        let mut s = settings();
+        s.entity = Some("server".into());
+        s.entity_rules.silent_for = Some(span(7));
+        let (rows, selection) = select_rows(usable, &times, Some(&entities), &s).unwrap();
+        assert!(rows.kept.iter().all(|&i| !(10..13).contains(&i)));
+        let selection = selection.unwrap();
+        assert_eq!(selection.from_dropped_entities, 3);
+        assert_eq!(selection.window, None);
+        let report = selection.entities.unwrap();
+        assert_eq!(report.kept, 2);
+        assert_eq!(
+            report.dropped,
+            [EntityNote {
+                entity: "b".into(),
+                reason: "silent for 7 days (>= 7d)".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn short_entities_are_dropped_or_fail_the_run_by_policy() {
+        let (usable, times, entities) = fleet();
+        let mut s = settings();
+        s.entity = Some("server".into());
+        s.min_rows = 2;
+        s.entity_rules.min_history = Some(span(5));
+        let (rows, selection) = select_rows(usable, &times, Some(&entities), &s).unwrap();
+        let report = selection.as_ref().unwrap().entities.clone().unwrap();
+        // b has 2 days of history, c 3: both dropped, a (9 days) stays.
+        assert_eq!(rows.kept, (0..10).collect::<Vec<_>>());
+        let dropped: Vec<&str> = report.dropped.iter().map(|n| n.entity.as_str()).collect();
+        assert_eq!(dropped, ["b", "c"]);
+        assert_eq!(report.dropped[1].reason, "history of 3 days (< 5d)");
+        assert!(report.failed.is_empty());
+
+        let (usable, times, entities) = fleet();
+        s.entity_rules.policy = EntityPolicy::Fail;
+        let (rows, selection) = select_rows(usable, &times, Some(&entities), &s).unwrap();
+        let report = selection.as_ref().unwrap().entities.clone().unwrap();
+        assert!(report.dropped.is_empty());
+        assert_eq!(report.failed.len(), 2);
+        assert_eq!(rows.kept.len(), 17);
+        let planned = plan_rows(rows, selection.as_ref(), &s, Task::Binary, "f").unwrap();
+        assert!(matches!(planned, PlannedRows::EntitiesFailed(_)));
     }
 
     #[test]

@@ -69,6 +69,18 @@ pub fn task_of_values(values: &[Option<f64>]) -> Task {
     }
 }
 
+impl UsableRows {
+    /// Only the given rows (indices into `kept`, ascending).
+    pub fn retain(self, rows: &[usize]) -> UsableRows {
+        UsableRows {
+            kept: rows.iter().map(|&i| self.kept[i]).collect(),
+            target: rows.iter().map(|&i| self.target[i]).collect(),
+            times_ms: rows.iter().map(|&i| self.times_ms[i]).collect(),
+            dropped_null_target: self.dropped_null_target,
+        }
+    }
+}
+
 impl PreparedRows {
     /// The training rows as indices into the loaded table.
     pub fn train_table_rows(&self) -> Vec<usize> {
@@ -94,14 +106,15 @@ pub struct UsableRows {
     pub dropped_null_target: u64,
 }
 
-/// Reads target and time; drops (or refuses) rows without a target.
+/// Reads target and time; drops (or refuses) rows without a target. Also returns every
+/// row's time, labelled or not, which the training window and entity silence count back from.
 pub fn usable_rows(
     data: &LoadedTable,
     target: &str,
     time: &str,
     task: Task,
     drop_null_target: bool,
-) -> Result<UsableRows> {
+) -> Result<(UsableRows, Vec<i64>)> {
     let targets: Vec<Option<f64>> = match task {
         Task::Binary => data
             .map_column(target, |c| binary_labels(c, &data.source))?
@@ -132,13 +145,15 @@ pub fn usable_rows(
         bail!("target `{target}` in {}: every row is null", data.source);
     }
     let target: Vec<f64> = kept.iter().filter_map(|&i| targets[i]).collect();
-    let times_ms: Vec<i64> = kept.iter().filter_map(|&i| times[i]).collect();
-    Ok(UsableRows {
+    let times: Vec<i64> = times.into_iter().flatten().collect();
+    let times_ms: Vec<i64> = kept.iter().map(|&i| times[i]).collect();
+    let usable = UsableRows {
         kept,
         target,
         times_ms,
         dropped_null_target: null_targets,
-    })
+    };
+    Ok((usable, times))
 }
 
 /// Splits usable rows by time; a binary training side with one class is an error.
@@ -367,8 +382,11 @@ pub fn data_fingerprint(inputs: &[InputInfo]) -> String {
     format!("{:x}", hasher.finalize())
 }
 
-/// The training window, from the kept rows' times.
-pub fn training_window(rows: &PreparedRows) -> super::metadata::TrainingWindow {
+/// The training window, from the kept rows' times, with the window asked for if any.
+pub fn training_window(
+    rows: &PreparedRows,
+    selection: Option<super::window::WindowBounds>,
+) -> super::metadata::TrainingWindow {
     let range = |idx: &[usize]| {
         let times = idx.iter().map(|&i| rows.times_ms[i]);
         (
@@ -383,6 +401,7 @@ pub fn training_window(rows: &PreparedRows) -> super::metadata::TrainingWindow {
         train_end: format_ms(train_end),
         holdout_start: format_ms(holdout_start),
         holdout_end: format_ms(holdout_end),
+        selection,
     }
 }
 
