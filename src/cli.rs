@@ -95,12 +95,12 @@ pub enum Command {
     /// compute its metrics and compare them with its baseline.
     #[command(after_help = cmd::score_proxy::EXAMPLES, allow_negative_numbers = true)]
     ScoreProxy(cmd::score_proxy::ScoreProxyArgs),
-    /// Which entities are new, offline or gone since the model learnt its vocabulary, and what
-    /// share of predictions hit unknown entities?
+    /// Which entities are new, offline or gone since the model learnt its vocabulary, which
+    /// active ones got no prediction, and what share of predictions hit unknown entities?
     #[command(after_help = cmd::fleet_diff::EXAMPLES, allow_negative_numbers = true)]
     FleetDiff(cmd::fleet_diff::FleetDiffArgs),
     /// Train a challenger on fresh data with a time-based holdout and write a model directory
-    /// (model.json, metadata.json, holdout.parquet, profile.json).
+    /// (model.json, metadata.json, holdout.parquet, profile.json, contract.json).
     #[command(after_help = cmd::train_candidate::EXAMPLES, allow_negative_numbers = true)]
     TrainCandidate(cmd::train_candidate::TrainCandidateArgs),
     /// Score a data set with a model directory's model, vocabularies and feature order.

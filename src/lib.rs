@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod cmd;
+pub mod contract;
 pub mod data;
 pub mod drift;
 pub mod fleet;

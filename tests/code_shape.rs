@@ -47,6 +47,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("drift", 4),
     ("fleet", 4),
     ("proxy", 4),
+    ("contract", 4),
     ("model", 5),
     ("shadow", 6),
     ("registry", 6),
