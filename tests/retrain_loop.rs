@@ -162,8 +162,15 @@ fn churn_scenario_five_days_in_the_ledger_and_the_metrics() {
         .as_str()
         .unwrap()
         .starts_with("drift-check FAIL"));
-    let drift = &runs[3]["steps"][1];
-    assert_eq!(drift["step"], "drift-check");
+    let drift = runs[3]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "drift-check")
+        .unwrap();
+    // Validation ran first (the live model's contract.json) and passed.
+    assert_eq!(runs[3]["steps"][0]["step"], "validate");
+    assert_eq!(runs[3]["steps"][0]["exit_code"], 0);
     assert!(!drift["figures"]["failing_features"]
         .as_array()
         .unwrap()
@@ -255,7 +262,8 @@ fn loop_exit_codes_rejection_errors_and_lock() {
     let before = std::fs::read(registry.join("audit.jsonl")).unwrap();
     let (code, stderr) = retrain(dir, &[("CURRENT_DATA", corrupt.display().to_string())]);
     assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("drift-check: error"), "{stderr}");
+    // The first step to read today's data, validate, is the one that fails.
+    assert!(stderr.contains("validate: error"), "{stderr}");
     assert_eq!(std::fs::read(registry.join("audit.jsonl")).unwrap(), before);
     assert_eq!(current(&registry), 1);
     // The error is in the ledger, with the step that failed, and in the failed step's report.
@@ -264,12 +272,12 @@ fn loop_exit_codes_rejection_errors_and_lock() {
         ["promoted", "nothing_to_do", "rejected", "error"]
     );
     let last = ledger(&registry).pop().unwrap();
-    assert_eq!(last["error"]["step"], "drift-check");
+    assert_eq!(last["error"]["step"], "validate");
     assert!(last["error"]["message"]
         .as_str()
         .unwrap()
         .contains("corrupt.parquet"));
-    let failed = Path::new(last["reports"].as_str().unwrap()).join("drift-check.json");
+    let failed = Path::new(last["reports"].as_str().unwrap()).join("validate.json");
     let failed: Value = serde_json::from_str(&std::fs::read_to_string(failed).unwrap()).unwrap();
     assert_eq!(failed["status"], "ERROR");
     assert_eq!(failed["exit_code"], 1);
@@ -314,7 +322,10 @@ fn data_that_breaks_its_contract_stops_the_loop_as_invalid_data() {
         ],
     );
     assert_eq!(code, 5, "{stderr}");
-    assert_eq!(outcomes(&dir.join("registry")), ["promoted", "invalid_data"]);
+    assert_eq!(
+        outcomes(&dir.join("registry")),
+        ["promoted", "invalid_data"]
+    );
     let last = ledger(&dir.join("registry")).pop().unwrap();
     let steps: Vec<&str> = last["steps"]
         .as_array()
