@@ -32,7 +32,7 @@
 #   PROMOTE_ARGS     extra promote flags (--keep 5, --alias, ...)
 #   NOTIFY_URL       serving reload endpoint for promote --notify (http:// or https://)
 #   WEBHOOK_URL      where the loop's events go: triggered, rejected, promoted,
-#                    insufficient_data, error (with the reasons and the run folder)
+#                    insufficient_data, invalid_data, error (with the reasons and the run folder)
 #   WEBHOOK_FORMAT   json (default) or slack (a Slack-compatible {"text": ...} payload)
 #   NOTIFY_CA        PEM bundle of a private CA for https NOTIFY_URL / WEBHOOK_URL
 #   DRY_RUN=1        run the checks and print what the loop would do; change nothing (no
@@ -150,6 +150,7 @@ finish() {
     case "$outcome" in
         nothing_to_do) ;;
         error) notify error "$error_step failed: $error_message" ;;
+        invalid_data) notify invalid_data "$(head -n 1 "$RUN/validate.txt")" ;;
         *) notify "$outcome" "$reason" ;;
     esac
     prune_runs

@@ -80,6 +80,8 @@ pub fn figures(step: &str, report: &Value) -> Map<String, Value> {
             report,
             &[
                 ("violations", "/result/summary/violations"),
+                ("errors", "/result/summary/errors"),
+                ("warnings", "/result/summary/warnings"),
                 ("checks", "/result/summary/checks"),
             ],
         ),
