@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::categorical::CategoricalDrift;
 use super::feature::{FeatureDetail, FeatureDrift};
 use super::schema::SchemaChange;
 use super::verdict::FeatureVerdict;
@@ -76,6 +77,85 @@ fn percent(v: Option<f64>) -> String {
     v.map_or("-".to_string(), |x| format!("{:+.1}%", x * 100.0))
 }
 
+/// Categories the text table names per categorical feature; the rest are one "other" entry.
+const TOP_CATEGORIES: usize = 3;
+/// Category names longer than this are cut in the text table.
+const CATEGORY_NAME_CHARS: usize = 24;
+
+/// The LINF, TVD and TOP_CHANGES cells: a categorical feature's, or "-".
+fn categorical_cells(detail: Option<&FeatureDetail>) -> [String; 3] {
+    match detail {
+        Some(FeatureDetail::Categorical(c)) => [fixed(c.linf), fixed(c.tvd), top_changes(c)],
+        _ => ["-".into(), "-".into(), "-".into()],
+    }
+}
+
+/// "b 30.0%->10.0%, c 0%->12.5%, other(2) 70.0%->77.5%": the most-changed categories'
+/// shares and the rest as one, so the cell stays short at thousands of categories.
+fn top_changes(c: &CategoricalDrift) -> String {
+    let Some((top, other)) = c.top_changes(TOP_CATEGORIES) else {
+        return "-".into();
+    };
+    if top.is_empty() {
+        return "-".into();
+    }
+    let mut parts: Vec<String> = top
+        .iter()
+        .map(|s| {
+            let name = category_label(&s.category);
+            format!(
+                "{name} {}->{}",
+                share(s.baseline_share),
+                share(s.current_share)
+            )
+        })
+        .collect();
+    if other.count > 0 {
+        parts.push(format!(
+            "other({}) {}->{}",
+            other.count,
+            share(other.baseline_share),
+            share(other.current_share)
+        ));
+    }
+    parts.join(", ")
+}
+
+/// A share as a percentage with at least two significant digits (one decimal from 1% up), so
+/// the small shares of thousands of categories do not all read 0.0%.
+fn share(x: f64) -> String {
+    let percent = x * 100.0;
+    if percent <= 0.0 {
+        return "0%".into();
+    }
+    let decimals = (1.0 - percent.log10().floor()).clamp(1.0, 6.0) as usize;
+    format!("{percent:.decimals$}%")
+}
+
+/// A category name for a table cell: control characters (newlines, tabs too) escaped, long
+/// names cut, the empty name shown as "".
+fn category_label(name: &str) -> String {
+    if name.is_empty() {
+        return "\"\"".into();
+    }
+    let visible: String = name
+        .chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_unicode().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect();
+    if visible.chars().count() <= CATEGORY_NAME_CHARS {
+        return visible;
+    }
+    let cut: String = visible.chars().take(CATEGORY_NAME_CHARS - 1).collect();
+    format!("{cut}…")
+}
+
 /// Severity first (FAIL, WARN, OK), then by how far the deciding statistic is past its bar;
 /// a feature without a statistic (missing, type changed, undefined) first within its status.
 fn severity_order(verdicts: &[FeatureVerdict]) -> Vec<usize> {
@@ -140,6 +220,7 @@ pub fn render_text(
                 None => ("-".into(), "-".into(), "-".into(), "-".into()),
             };
             let chi2_p = scientific(d.statistic(super::Statistic::Chi2Pvalue));
+            let [linf, tvd, top] = categorical_cells(d.statistics());
             let mut reason = f.reason.to_string();
             if !d.notes().is_empty() {
                 reason = format!("{reason}; {}", d.notes().join("; "));
@@ -157,8 +238,11 @@ pub fn render_text(
                 ks_p,
                 wasserstein,
                 chi2_p,
+                linf,
+                tvd,
                 new_share,
                 percent(d.missing_rate_change()),
+                top,
                 reason,
             ]
         })
@@ -174,8 +258,11 @@ pub fn render_text(
             "KS_P",
             "WASSERSTEIN",
             "CHI2_P",
+            "LINF",
+            "TVD",
             "NEW_CAT",
             "MISSING_CHG",
+            "TOP_CHANGES",
             "REASON",
         ],
         &rows,
@@ -221,6 +308,28 @@ pub fn gauges(drifts: &[FeatureDrift], verdicts: &[FeatureVerdict], status: Stat
         }
     }
     for d in drifts {
+        let Some(FeatureDetail::Categorical(c)) = d.statistics() else {
+            continue;
+        };
+        let labels = [("feature", d.name.as_str())];
+        if let Some(v) = c.linf {
+            m.gauge(
+                "refit_drift_linf",
+                "L-infinity distance (largest change of one category's share) per categorical feature.",
+                &labels,
+                v,
+            );
+        }
+        if let Some(v) = c.tvd {
+            m.gauge(
+                "refit_drift_tvd",
+                "Total variation distance of category shares per categorical feature.",
+                &labels,
+                v,
+            );
+        }
+    }
+    for d in drifts {
         if let Some(v) = d.missing_rate_change() {
             m.gauge(
                 "refit_drift_missing_rate_change",
@@ -247,4 +356,28 @@ pub fn gauges(drifts: &[FeatureDrift], verdicts: &[FeatureVerdict], status: Stat
     );
     m.run_summary("drift-check", status);
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_keep_two_significant_digits() {
+        let shown: Vec<String> = [0.473, 0.029, 0.0047, 0.00047, 0.0, 1.0]
+            .into_iter()
+            .map(share)
+            .collect();
+        assert_eq!(shown, ["47.3%", "2.9%", "0.47%", "0.047%", "0%", "100.0%"]);
+    }
+
+    #[test]
+    fn category_labels_are_escaped_and_cut() {
+        assert_eq!(category_label("basic"), "basic");
+        assert_eq!(category_label(""), "\"\"");
+        assert_eq!(category_label("a\nb\tc"), "a\\u{a}b\\u{9}c");
+        let long = category_label(&"x".repeat(40));
+        assert_eq!(long.chars().count(), CATEGORY_NAME_CHARS);
+        assert!(long.ends_with('…'));
+    }
 }

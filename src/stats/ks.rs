@@ -1,8 +1,16 @@
-//! Two-sample Kolmogorov-Smirnov test, two-sided, as `scipy.stats.ks_2samp(method="auto")`.
+//! Two-sample Kolmogorov-Smirnov test, two-sided, as `scipy.stats.ks_2samp(method="auto")`:
+//! the exact distribution up to 10,000 rows a side, above it the finite-n one-sample
+//! distribution `kstwo.sf(D, round(n1 n2 / (n1 + n2)))` (ports in `ks/`), so p-values equal
+//! scipy's to 1e-9 relative at every size (fixtures/drift/make_ks_golden.py).
 
 use serde::Serialize;
 
-use super::special::kolmogorov_survival;
+mod double_double;
+mod kstwo;
+mod smirnov;
+
+pub use kstwo::kstwo_sf;
+pub use smirnov::smirnov_sf;
 
 /// scipy's `MAX_AUTO_N`: up to this many rows per side the p-value is exact.
 pub const EXACT_MAX_N: usize = 10_000;
@@ -46,28 +54,39 @@ pub fn ks_statistic_sorted(a: &[f64], b: &[f64]) -> f64 {
 
 /// Statistic and two-sided p-value; `None` when a side is empty.
 pub fn ks_two_sample_sorted(a: &[f64], b: &[f64]) -> Option<KsResult> {
-    let (n1, n2) = (a.len(), b.len());
-    if n1 == 0 || n2 == 0 {
+    if a.is_empty() || b.is_empty() {
         return None;
     }
-    let d = ks_statistic_sorted(a, b);
+    Some(ks_from_statistic(
+        a.len(),
+        b.len(),
+        ks_statistic_sorted(a, b),
+    ))
+}
+
+/// The test's result from the sizes (both > 0) and D, however D was computed: scipy's
+/// `ks_2samp` after its statistic. The exact method snaps D to the lattice 1/lcm(n1, n2) and
+/// reports the snapped value, also when it falls back to the asymptotic distribution.
+pub fn ks_from_statistic(n1: usize, n2: usize, d: f64) -> KsResult {
+    let mut d = d;
     if n1.max(n2) <= EXACT_MAX_N {
-        if let Some((statistic, pvalue)) = exact_two_sided(n1, n2, d) {
-            return Some(KsResult {
-                statistic,
+        let (snapped, pvalue) = exact_two_sided(n1, n2, d);
+        if let Some(pvalue) = pvalue {
+            return KsResult {
+                statistic: snapped,
                 pvalue,
                 method: KsMethod::Exact,
-            });
+            };
         }
+        d = snapped;
     }
     let (m, n) = (n1.max(n2) as f64, n1.min(n2) as f64);
-    let effective_n = (m * n / (m + n)).round();
-    let pvalue = kolmogorov_survival(effective_n.sqrt() * d).clamp(0.0, 1.0);
-    Some(KsResult {
+    let effective_n = (m * n / (m + n)).round_ties_even();
+    KsResult {
         statistic: d,
-        pvalue,
+        pvalue: kstwo_sf(effective_n as u64, d),
         method: KsMethod::Asymptotic,
-    })
+    }
 }
 
 fn gcd(mut a: usize, mut b: usize) -> usize {
@@ -77,14 +96,15 @@ fn gcd(mut a: usize, mut b: usize) -> usize {
     a
 }
 
-/// scipy's `_attempt_exact_2kssamp` (two-sided): D is snapped to the lattice 1/lcm(n1, n2).
-fn exact_two_sided(n1: usize, n2: usize, d: f64) -> Option<(f64, f64)> {
+/// scipy's `_attempt_exact_2kssamp` (two-sided): D snapped to the lattice 1/lcm(n1, n2), and
+/// the exact p-value unless rounding took it out of [0, 1].
+fn exact_two_sided(n1: usize, n2: usize, d: f64) -> (f64, Option<f64>) {
     let g = gcd(n1, n2);
     let lcm = (n1 / g) as f64 * n2 as f64;
     let h = (d * lcm).round_ties_even();
     let d = h / lcm;
     if h == 0.0 {
-        return Some((d, 1.0));
+        return (d, Some(1.0));
     }
     let h = h as usize;
     let prob = if n1 == n2 {
@@ -92,7 +112,10 @@ fn exact_two_sided(n1: usize, n2: usize, d: f64) -> Option<(f64, f64)> {
     } else {
         outer_prob_inside_method(n1, n2, g, h)
     };
-    (prob.is_finite() && (0.0..=1.0).contains(&prob)).then_some((d, prob))
+    (
+        d,
+        (prob.is_finite() && (0.0..=1.0).contains(&prob)).then_some(prob),
+    )
 }
 
 /// Pr(D_{n,n} >= h/n) by scipy's Horner-like alternating sum.
@@ -176,6 +199,25 @@ mod tests {
     fn identical_samples_have_pvalue_one() {
         let r = ks_two_sample_sorted(&[1., 2., 3.], &[1., 2., 3.]).unwrap();
         assert_eq!((r.statistic, r.pvalue), (0.0, 1.0));
+    }
+
+    #[test]
+    fn large_samples_use_kstwo_with_n_rounded_half_to_even() {
+        // ks_2samp on 10,001 rows a side (fixtures/drift/ks_golden.json): en = 5000.5 -> 5000.
+        let d = 0.038296170382961736;
+        let r = ks_from_statistic(10_001, 10_001, d);
+        assert_eq!(r.method, KsMethod::Asymptotic);
+        assert_eq!(r.pvalue, kstwo_sf(5000, d));
+        assert!((r.pvalue - 8.294584229521664e-07).abs() < 1e-12 * 8.3e-7);
+    }
+
+    #[test]
+    fn a_failed_exact_computation_falls_back_with_the_snapped_statistic() {
+        // 10,000 a side, D = 9/10,000: the exact sum rounds above 1, so scipy goes asymptotic
+        // (fixtures/drift/ks_golden.json, "10000x10000 near-identical").
+        let r = ks_from_statistic(10_000, 10_000, 0.0009);
+        assert_eq!(r.method, KsMethod::Asymptotic);
+        assert_eq!((r.statistic, r.pvalue), (0.0009, 1.0));
     }
 
     #[test]
