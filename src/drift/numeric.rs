@@ -6,10 +6,10 @@ use crate::data::columns::MissingCounts;
 use crate::data::NumericValues;
 use crate::stats::binning::BinEdges;
 use crate::stats::chi2::{chi_square_homogeneity, Chi2Result};
+use crate::stats::ecdf::two_sample_distances;
 use crate::stats::jensen_shannon::jensen_shannon_distance;
-use crate::stats::ks::{ks_two_sample_sorted, KsResult};
+use crate::stats::ks::{ks_from_statistic, KsResult};
 use crate::stats::psi::population_stability_index;
-use crate::stats::wasserstein::wasserstein_distance_sorted;
 
 use super::profile::NumericProfile;
 
@@ -115,12 +115,15 @@ pub fn analyze_numeric(
         .map(|(b, c)| (*b, *c))
         .unzip();
     drift.chi2 = chi_square_homogeneity(&occupied_baseline, &occupied_current);
+    // Both sides have values here (baseline counts exist, current is not empty).
     if let Some(baseline_sorted) = baseline_sorted {
-        drift.ks = ks_two_sample_sorted(baseline_sorted, &current.sorted);
-        drift.wasserstein = Some(wasserstein_distance_sorted(
-            baseline_sorted,
-            &current.sorted,
+        let distances = two_sample_distances(baseline_sorted, &current.sorted);
+        drift.ks = Some(ks_from_statistic(
+            baseline_sorted.len(),
+            current.sorted.len(),
+            distances.ks_statistic,
         ));
+        drift.wasserstein = Some(distances.wasserstein);
     }
     drift
 }
