@@ -42,6 +42,29 @@ best_of() {
     echo "$best"
 }
 
+# The Python a user would otherwise run (scripts/python/peer_bench.py), in a venv of its own
+# from PyPI; skipped with a note when it cannot be installed.
+PEER_VENV="${REFIT_BENCH_VENV:-$HOME/.cache/refit-bench-venv}"
+ensure_peer_venv() {
+    if [ ! -x "$PEER_VENV/bin/python" ] || ! "$PEER_VENV/bin/python" -c "import lightgbm, scipy, sklearn, polars" 2>/dev/null; then
+        { python3 -m venv "$PEER_VENV" && "$PEER_VENV/bin/python" -m pip install --quiet \
+            --disable-pip-version-check lightgbm==4.6.0 pandas pyarrow scikit-learn scipy polars; } >/dev/null 2>&1 || true
+    fi
+}
+
+# peers JOB LEFT RIGHT REFIT_SECONDS: each peer's time on the same files, and refit's speed-up.
+peers() {
+    ensure_peer_venv
+    if ! "$PEER_VENV/bin/python" -c "import pyarrow, numpy" 2>/dev/null; then
+        echo "  Python peers: SKIPPED (could not install them into $PEER_VENV)"
+        return 0
+    fi
+    "$PEER_VENV/bin/python" scripts/python/peer_bench.py "$1" "$2" "$3" 2>/dev/null | awk -v refit="$4" '{
+        if ($2 == "SKIPPED") printf "  %-26s SKIPPED (%s not installed)\n", $1, $3
+        else printf "  %-26s %7.2f s   refit is %.1fx faster\n", $1, $2, $2 / refit
+    }'
+}
+
 # compare NAME TARGET_RATIO "SCAN FILES" REFIT ARGS...
 compare() {
     name="$1"; target="$2"; files="$3"; shift 3
@@ -65,6 +88,7 @@ if [ -z "$ONLY" ] || [ "$ONLY" = drift ]; then
     compare "drift-check: $ROWS rows x 15 features per side (memory target <= 2x decoded)" 1.5 \
         "$D/baseline.parquet $D/current.parquet" \
         drift-check --baseline "$D/baseline.parquet" --current "$D/current.parquet"
+    peers drift "$D/baseline.parquet" "$D/current.parquet" "${run%% *}"
 fi
 if [ -z "$ONLY" ] || [ "$ONLY" = proxy ]; then
     P="bench-data/proxy-$ROWS"
@@ -74,6 +98,7 @@ if [ -z "$ONLY" ] || [ "$ONLY" = proxy ]; then
         score-proxy --predictions "$P/predictions.parquet" --outcomes "$P/outcomes.parquet" \
         --on customer_id --score churn_score --label churned \
         --prediction-time predicted_at --outcome-time observed_at --horizon 30d
+    peers proxy "$P/predictions.parquet" "$P/outcomes.parquet" "${run%% *}"
 fi
 if [ -z "$ONLY" ] || [ "$ONLY" = fleet ]; then
     F="bench-data/fleet-$ENTITIES-$PER_ENTITY"
@@ -101,11 +126,8 @@ if [ -z "$ONLY" ] || [ "$ONLY" = train ]; then
     rm -rf "$TMP.model"
     echo "$best" | awk '{ printf "  refit (forust gbm, 100 rounds)  %7.2f s  peak %6.0f MiB  holdout ROC-AUC %s\n", $1, $2 / 1024, $3 }'
     # LightGBM defaults from PyPI in a venv of its own; skipped with a note when unavailable.
-    LGB_VENV="${REFIT_BENCH_VENV:-$HOME/.cache/refit-bench-venv}"
-    if [ ! -x "$LGB_VENV/bin/python" ] || ! "$LGB_VENV/bin/python" -c "import lightgbm" 2>/dev/null; then
-        { python3 -m venv "$LGB_VENV" && "$LGB_VENV/bin/python" -m pip install --quiet \
-            --disable-pip-version-check lightgbm==4.6.0 pandas pyarrow scikit-learn; } >/dev/null 2>&1 || true
-    fi
+    ensure_peer_venv
+    LGB_VENV="$PEER_VENV"
     if "$LGB_VENV/bin/python" -c "import lightgbm" 2>/dev/null; then
         lgb=$("$LGB_VENV/bin/python" scripts/python/lightgbm_bench.py "$T/train.parquet")
         echo "$best $lgb" | awk '{
