@@ -43,18 +43,25 @@ def columns(path):
     return numeric, text
 
 
-def drift_numpy_psi(baseline, current):
+def numeric_pairs(base, cur):
+    """Each numeric column both files hold, as finite values, when neither side is empty."""
     import numpy as np
 
-    base, _ = columns(baseline)
-    cur, _ = columns(current)
     for name, b in base.items():
         if name not in cur:
             continue
         b = b[np.isfinite(b)]
         c = cur[name][np.isfinite(cur[name])]
-        if len(b) == 0 or len(c) == 0:
-            continue
+        if len(b) and len(c):
+            yield b, c
+
+
+def drift_numpy_psi(baseline, current):
+    import numpy as np
+
+    base, _ = columns(baseline)
+    cur, _ = columns(current)
+    for b, c in numeric_pairs(base, cur):
         edges = np.unique(np.quantile(b, np.linspace(0, 1, 11)[1:-1]))
         bp = np.bincount(np.searchsorted(edges, b, side="right"), minlength=len(edges) + 1) / len(b)
         cp = np.bincount(np.searchsorted(edges, c, side="right"), minlength=len(edges) + 1) / len(c)
@@ -68,13 +75,7 @@ def drift_scipy(baseline, current):
 
     base, base_text = columns(baseline)
     cur, cur_text = columns(current)
-    for name, b in base.items():
-        if name not in cur:
-            continue
-        b = b[np.isfinite(b)]
-        c = cur[name][np.isfinite(cur[name])]
-        if len(b) == 0 or len(c) == 0:
-            continue
+    for b, c in numeric_pairs(base, cur):
         stats.ks_2samp(b, c)
         stats.wasserstein_distance(b, c)
     for name, b in base_text.items():
@@ -87,36 +88,36 @@ def drift_scipy(baseline, current):
         stats.chi2_contingency([[bm.get(k, 0) for k in keys], [cm.get(k, 0) for k in keys]])
 
 
+def score(y, s):
+    """The metrics score-proxy reports, with scikit-learn."""
+    from sklearn import metrics
+
+    metrics.roc_auc_score(y, s)
+    metrics.average_precision_score(y, s)
+    metrics.log_loss(y, s.clip(1e-15, 1 - 1e-15))
+    metrics.brier_score_loss(y, s)
+
+
 def proxy_pandas(predictions, outcomes):
     import pandas as pd
-    from sklearn import metrics
 
     p = pd.read_parquet(predictions)
     o = pd.read_parquet(outcomes)
     p["observed_at"] = pd.to_datetime(p["predicted_at"]) + pd.Timedelta(days=30)
     o["observed_at"] = pd.to_datetime(o["observed_at"])
     j = p.merge(o, on=["customer_id", "observed_at"], how="inner")
-    y, s = j["churned"].to_numpy(), j["churn_score"].to_numpy()
-    metrics.roc_auc_score(y, s)
-    metrics.average_precision_score(y, s)
-    metrics.log_loss(y, s.clip(1e-15, 1 - 1e-15))
-    metrics.brier_score_loss(y, s)
+    score(j["churned"].to_numpy(), j["churn_score"].to_numpy())
 
 
 def proxy_polars(predictions, outcomes):
     import polars as pl
-    from sklearn import metrics
 
     p = pl.read_parquet(predictions).with_columns(
         (pl.col("predicted_at") + pl.duration(days=30)).alias("observed_at")
     )
     o = pl.read_parquet(outcomes)
     j = p.join(o, on=["customer_id", "observed_at"], how="inner")
-    y, s = j["churned"].to_numpy(), j["churn_score"].to_numpy()
-    metrics.roc_auc_score(y, s)
-    metrics.average_precision_score(y, s)
-    metrics.log_loss(y, s.clip(1e-15, 1 - 1e-15))
-    metrics.brier_score_loss(y, s)
+    score(j["churned"].to_numpy(), j["churn_score"].to_numpy())
 
 
 def main(argv):
