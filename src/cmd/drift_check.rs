@@ -9,10 +9,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::args::{choice, correction_values, method_values, non_negative, positive_share};
-use crate::data::read::LoadedTable;
-use crate::data::{InputInfo, Table};
+use crate::data::Table;
 use crate::drift::config::DriftConfig;
-use crate::drift::feature::{Baseline, BaselineData, FeatureDrift, Sides};
+use crate::drift::feature::{Baseline, FeatureDrift, SideRows, Sides};
 use crate::drift::plan::{plan_features, ColumnSource, FeaturePlan, FeatureSelection};
 use crate::drift::profile::{is_profile_path, Profile};
 use crate::drift::render::{drift_result, gauges, render_text, Summary};
@@ -118,13 +117,8 @@ pub fn run(args: &DriftCheckArgs, printer: &Printer) -> Result<CommandReport> {
     let categorical = merged(&args.categorical, config.flagged(|f| f.categorical));
     let plan = plan(&baseline, &current, args, &config, &categorical)?;
     messages.extend(plan.messages.iter().cloned());
-    let (baseline_data, current_data) = load(&baseline, &current, &plan)?;
-    let sides = Sides {
-        baseline: &baseline,
-        baseline_data: &baseline_data,
-        current: &current,
-        current_data: &current_data,
-    };
+    let sides = Sides::open(&baseline, &current);
+    let rows = sides.rows()?;
     let drifts = analyze(&plan, &sides, &categorical, args, printer)?;
     let verdicts = decide(&drifts, args, &config)?;
     let statuses: Vec<Status> = verdicts.iter().map(|v| v.status).collect();
@@ -132,7 +126,7 @@ pub fn run(args: &DriftCheckArgs, printer: &Printer) -> Result<CommandReport> {
         fail_share: args.fail_share,
     };
     let status = rule.overall(&statuses);
-    let summary = summarize(&statuses, &rule, args, &baseline_data, &current_data);
+    let summary = summarize(&statuses, &rule, args, &baseline, &rows);
     let result = drift_result(summary, &drifts, &verdicts);
     let text = render_text(
         &result,
@@ -145,7 +139,7 @@ pub fn run(args: &DriftCheckArgs, printer: &Printer) -> Result<CommandReport> {
     let names: Vec<String> = plan.features.iter().map(|f| f.name.clone()).collect();
     Ok(
         CommandReport::new("drift-check", started_at, status, result, text)
-            .with_inputs(inputs(&baseline_data, &current_data)?)
+            .with_inputs(sides.inputs(&rows)?)
             .with_gauges(gauges(&drifts, &verdicts, status))
             .with_messages(messages)
             .resolve("features", names)
@@ -174,22 +168,6 @@ fn plan(
             categorical,
         },
     )
-}
-
-/// Decodes the planned features on both sides. The current data decodes at least one column,
-/// so its rows are counted when it lacks every feature.
-fn load<'a>(
-    baseline: &'a Baseline,
-    current: &Table,
-    plan: &FeaturePlan,
-) -> Result<(BaselineData<'a>, LoadedTable)> {
-    let mut present = plan.present();
-    if present.is_empty() {
-        present.extend(current.names().into_iter().take(1));
-    }
-    let current_data = current.load(&present)?;
-    let names: Vec<String> = plan.features.iter().map(|f| f.name.clone()).collect();
-    Ok((baseline.load(&names)?, current_data))
 }
 
 /// What a profile baseline cannot give, said once; methods that need raw values are refused.
@@ -274,14 +252,10 @@ fn summarize(
     statuses: &[Status],
     rule: &DatasetRule,
     args: &DriftCheckArgs,
-    baseline: &BaselineData<'_>,
-    current: &LoadedTable,
+    baseline: &Baseline,
+    rows: &SideRows,
 ) -> Summary {
     let count = |s: Status| statuses.iter().filter(|x| **x == s).count();
-    let (baseline_kind, baseline_rows) = match baseline {
-        BaselineData::Data(table) => ("data", table.rows as u64),
-        BaselineData::Profile { profile, .. } => ("profile", profile.rows),
-    };
     Summary {
         features: statuses.len(),
         fail: count(Status::Fail),
@@ -290,19 +264,13 @@ fn summarize(
         rule: rule.describe(),
         method: args.method,
         js_base: 2,
-        baseline_kind,
-        baseline_rows,
-        current_rows: current.rows as u64,
+        baseline_kind: match baseline {
+            Baseline::Data(_) => "data",
+            Baseline::Profile { .. } => "profile",
+        },
+        baseline_rows: rows.baseline_total(baseline),
+        current_rows: rows.current_total(),
     }
-}
-
-fn inputs(baseline: &BaselineData<'_>, current: &LoadedTable) -> Result<Vec<InputInfo>> {
-    let mut inputs = match baseline {
-        BaselineData::Data(table) => table.inputs()?,
-        BaselineData::Profile { .. } => Vec::new(),
-    };
-    inputs.extend(current.inputs()?);
-    Ok(inputs)
 }
 
 fn open_baseline(specs: &[String]) -> Result<Baseline> {

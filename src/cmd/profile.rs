@@ -58,20 +58,26 @@ pub fn run(args: &ProfileArgs, _printer: &Printer) -> Result<CommandReport> {
         features, messages, ..
     } = plan_features(&table, &table, &selection)?;
     let names: Vec<String> = features.iter().map(|f| f.name.clone()).collect();
-    let data = table.load(&names)?;
+    // One feature decoded at a time per worker thread: memory holds what a feature needs.
+    let rows = table.shard_rows()?;
+    let fingerprints = table.fingerprint();
     let buckets = usize::from(args.buckets);
     let profiled = features
         .par_iter()
-        .map(|f| profile_feature(f, &data, buckets))
+        .map(|f| {
+            let data = table.load_fingerprinted(std::slice::from_ref(&f.name), &fingerprints)?;
+            profile_feature(f, &data, buckets)
+        })
         .collect::<Result<Vec<_>>>()?;
+    let inputs = table.inputs(&rows, &fingerprints)?;
     let profile = Profile {
         format: PROFILE_FORMAT.to_string(),
         schema: PROFILE_SCHEMA,
         refit_version: env!("CARGO_PKG_VERSION").to_string(),
         created_at: rfc3339(started_at),
-        rows: data.rows as u64,
+        rows: rows.iter().sum::<usize>() as u64,
         buckets,
-        sources: data.inputs()?,
+        sources: inputs.clone(),
         features: profiled,
     };
     write_atomic(
@@ -89,7 +95,7 @@ pub fn run(args: &ProfileArgs, _printer: &Printer) -> Result<CommandReport> {
         json!({ "out": args.out, "features": profile.features.len(), "rows": profile.rows });
     Ok(
         CommandReport::new("profile", started_at, Status::Ok, result, text)
-            .with_inputs(data.inputs()?)
+            .with_inputs(inputs)
             .with_messages(messages)
             .resolve("features", names),
     )

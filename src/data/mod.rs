@@ -11,4 +11,4 @@ pub mod time;
 
 pub use atomic::{write_atomic, write_atomic_all, write_atomic_with};
 pub use columns::{CategoryCounts, ColumnKind, NumericValues};
-pub use read::{InputInfo, Table};
+pub use read::{Fingerprints, InputInfo, Table};

@@ -17,7 +17,7 @@ use std::thread::JoinHandle;
 
 use anyhow::{bail, Context, Result};
 use polars::prelude::{
-    col, Column, DataFrame, DataType, Expr, LazyCsvReader, LazyFileListReader, LazyFrame,
+    col, len, Column, DataFrame, DataType, Expr, LazyCsvReader, LazyFileListReader, LazyFrame,
     LazyJsonLineReader, PlRefPath, ScanArgsParquet, Schema, SchemaRef, Series,
 };
 use rayon::prelude::*;
@@ -87,6 +87,20 @@ fn scan(path: &Path) -> Result<LazyFrame> {
     lazy.with_context(|| format!("reading {}", path.display()))
 }
 
+fn count_rows(path: &Path) -> Result<usize> {
+    let counted = scan(path)?
+        .select([len()])
+        .collect()
+        .with_context(|| format!("counting rows of {}", path.display()))?;
+    counted
+        .columns()
+        .first()
+        .and_then(|c| c.get(0).ok())
+        .and_then(|v| v.extract::<u64>())
+        .map(|n| n as usize)
+        .with_context(|| format!("counting rows of {}", path.display()))
+}
+
 fn sha256_file(path: &Path) -> Result<String> {
     let mut file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let mut hasher = Sha256::new();
@@ -140,6 +154,16 @@ impl Shard {
             typing,
             rows: shape.map(|shape| shape.rows),
         })
+    }
+
+    /// What the report records about the file, digest still to come.
+    fn info(&self, rows: usize) -> InputInfo {
+        InputInfo {
+            path: self.path.display().to_string(),
+            rows,
+            columns: self.schema.iter_names().map(|n| n.to_string()).collect(),
+            sha256: String::new(),
+        }
     }
 
     fn column_list(&self) -> String {
@@ -254,13 +278,32 @@ impl Table {
     /// Decodes `columns` from every shard; an empty table is an error. The files' SHA-256
     /// digests (for the report) are computed on a background thread meanwhile.
     pub fn load(&self, columns: &[String]) -> Result<LoadedTable> {
+        self.load_fingerprinted(columns, &self.fingerprint())
+    }
+
+    /// Starts the files' SHA-256 digests on a background thread, so that hashing overlaps
+    /// with decoding; several partial loads of one table can share them.
+    pub fn fingerprint(&self) -> Arc<Fingerprints> {
         let paths: Vec<PathBuf> = self.shards.iter().map(|s| s.path.clone()).collect();
-        let digests = std::thread::spawn(move || {
+        let job = std::thread::spawn(move || {
             paths
                 .iter()
                 .map(|p| sha256_file(p))
                 .collect::<Result<Vec<_>>>()
         });
+        Arc::new(Fingerprints {
+            job: Mutex::new(Some(job)),
+            digests: OnceLock::new(),
+        })
+    }
+
+    /// [`Table::load`] with digests already under way: a command that decodes a few columns
+    /// at a time (to bound its memory) hashes each file once.
+    pub fn load_fingerprinted(
+        &self,
+        columns: &[String],
+        fingerprints: &Arc<Fingerprints>,
+    ) -> Result<LoadedTable> {
         let mut frames = Vec::with_capacity(self.shards.len());
         let mut shards = Vec::with_capacity(self.shards.len());
         for shard in &self.shards {
@@ -269,12 +312,7 @@ impl Table {
                 .select(exprs)
                 .collect()
                 .with_context(|| format!("reading {}", shard.path.display()))?;
-            shards.push(InputInfo {
-                path: shard.path.display().to_string(),
-                rows: frame.height(),
-                columns: shard.schema.iter_names().map(|n| n.to_string()).collect(),
-                sha256: String::new(),
-            });
+            shards.push(shard.info(frame.height()));
             frames.push(frame);
         }
         let rows: usize = frames.iter().map(|f| f.height()).sum();
@@ -286,9 +324,35 @@ impl Table {
             frames,
             rows,
             shards,
-            digests: Mutex::new(Some(digests)),
-            digested: OnceLock::new(),
+            fingerprints: Arc::clone(fingerprints),
         })
+    }
+
+    /// Each file's row count, without decoding a column (Parquet keeps it in its footer);
+    /// an empty table is an error.
+    pub fn shard_rows(&self) -> Result<Vec<usize>> {
+        let mut rows = Vec::with_capacity(self.shards.len());
+        for shard in &self.shards {
+            rows.push(match shard.rows {
+                Some(known) => known as usize,
+                None => count_rows(&shard.path)?,
+            });
+        }
+        if rows.iter().all(|&r| r == 0) {
+            bail!("{}: the table is empty (no rows)", self.source);
+        }
+        Ok(rows)
+    }
+
+    /// What the report records about each file, given its rows (waits for the digests).
+    pub fn inputs(&self, rows: &[usize], fingerprints: &Fingerprints) -> Result<Vec<InputInfo>> {
+        let shards: Vec<InputInfo> = self
+            .shards
+            .iter()
+            .zip(rows)
+            .map(|(shard, &rows)| shard.info(rows))
+            .collect();
+        fingerprints.fill(&shards)
     }
 
     /// `column` of `shard` as the table's type (a no-op unless the shards differ).
@@ -305,6 +369,39 @@ impl Table {
 
 type DigestJob = JoinHandle<Result<Vec<String>>>;
 
+/// The SHA-256 digests of a table's files, computed on a background thread.
+pub struct Fingerprints {
+    job: Mutex<Option<DigestJob>>,
+    digests: OnceLock<std::result::Result<Vec<String>, String>>,
+}
+
+impl Fingerprints {
+    /// `shards` with their digests filled in (waits for the background thread).
+    fn fill(&self, shards: &[InputInfo]) -> Result<Vec<InputInfo>> {
+        let digests = self.digests.get_or_init(|| {
+            let job = self
+                .job
+                .lock()
+                .map_err(|_| "digest job lock poisoned".to_string())?
+                .take()
+                .ok_or_else(|| "digests already taken".to_string())?;
+            let digests = job
+                .join()
+                .map_err(|_| "digest thread panicked".to_string())?;
+            digests.map_err(|e| format!("{e:#}"))
+        });
+        let digests = digests.clone().map_err(anyhow::Error::msg)?;
+        Ok(shards
+            .iter()
+            .zip(digests)
+            .map(|(info, sha256)| InputInfo {
+                sha256,
+                ..info.clone()
+            })
+            .collect())
+    }
+}
+
 /// Decoded columns of a table, one frame per shard.
 pub struct LoadedTable {
     /// The files it came from, for messages (as [`Table::source`]).
@@ -312,37 +409,13 @@ pub struct LoadedTable {
     pub frames: Vec<DataFrame>,
     pub rows: usize,
     shards: Vec<InputInfo>,
-    digests: Mutex<Option<DigestJob>>,
-    digested: OnceLock<std::result::Result<Vec<InputInfo>, String>>,
+    fingerprints: Arc<Fingerprints>,
 }
 
 impl LoadedTable {
     /// What the report records about each shard, SHA-256 included (waits for the digests).
     pub fn inputs(&self) -> Result<Vec<InputInfo>> {
-        let result = self.digested.get_or_init(|| {
-            let job = self
-                .digests
-                .lock()
-                .map_err(|_| "digest job lock poisoned".to_string())?
-                .take();
-            let digests = match job {
-                Some(job) => job
-                    .join()
-                    .map_err(|_| "digest thread panicked".to_string())?,
-                None => return Err("digests already taken".to_string()),
-            };
-            let digests = digests.map_err(|e| format!("{e:#}"))?;
-            Ok(self
-                .shards
-                .iter()
-                .zip(digests)
-                .map(|(info, sha256)| InputInfo {
-                    sha256,
-                    ..info.clone()
-                })
-                .collect())
-        });
-        result.clone().map_err(anyhow::Error::msg)
+        self.fingerprints.fill(&self.shards)
     }
 
     /// Applies `f` to the named columns of each shard and concatenates the results.

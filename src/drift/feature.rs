@@ -1,5 +1,7 @@
 //! One feature's drift, whatever its kind, and the baseline it is measured against.
 
+use std::sync::Arc;
+
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
@@ -9,8 +11,8 @@ use super::plan::{ColumnSource, PlannedFeature};
 use super::profile::{FeatureSummary, Profile};
 use super::schema::{type_change, ColumnType, SchemaChange};
 use super::verdict::Statistic;
-use crate::data::read::LoadedTable;
-use crate::data::{CategoryCounts, ColumnKind, NumericValues, Table};
+use crate::data::read::{Fingerprints, LoadedTable};
+use crate::data::{CategoryCounts, ColumnKind, InputInfo, NumericValues, Table};
 
 /// The baseline of a drift check: raw data, or a profile.json.
 pub enum Baseline {
@@ -78,17 +80,9 @@ impl Baseline {
     pub fn source_for_text(&self) -> String {
         ColumnSource::source(self)
     }
-
-    /// Decodes the baseline's `columns` (a profile has nothing to decode).
-    pub fn load(&self, columns: &[String]) -> Result<BaselineData<'_>> {
-        Ok(match self {
-            Baseline::Data(table) => BaselineData::Data(table.load(columns)?),
-            Baseline::Profile { path, profile } => BaselineData::Profile { path, profile },
-        })
-    }
 }
 
-/// Decoded baseline columns, or the profile's summaries.
+/// One feature's decoded baseline column, or the profile's summaries.
 pub enum BaselineData<'a> {
     Data(LoadedTable),
     Profile { path: &'a str, profile: &'a Profile },
@@ -123,35 +117,77 @@ fn decoded_type(table: &LoadedTable, column: &str, empty: bool) -> Result<Column
     Ok(ColumnType::named(&dtype, empty))
 }
 
-/// The two sides of a drift check, opened and decoded.
+/// The two sides of a drift check, opened but not decoded: each feature is decoded when it is
+/// checked and dropped after, so memory holds the features being checked (one per worker
+/// thread), never the whole table. The files are hashed once, on a background thread.
 pub struct Sides<'a> {
     pub baseline: &'a Baseline,
-    pub baseline_data: &'a BaselineData<'a>,
     pub current: &'a Table,
-    pub current_data: &'a LoadedTable,
+    baseline_fingerprints: Option<Arc<Fingerprints>>,
+    current_fingerprints: Arc<Fingerprints>,
 }
 
-impl Sides<'_> {
-    /// Whether the current data lacks the feature or changed its type (`as_categories`:
-    /// the feature is compared as categories whatever its type).
-    pub fn schema_change(
-        &self,
-        feature: &PlannedFeature,
-        in_current: bool,
-        as_categories: bool,
-    ) -> Result<Option<SchemaChange>> {
-        if !in_current {
-            return Ok(Some(SchemaChange::MissingInCurrent));
+/// Each side's rows per file, counted before any column is decoded.
+pub struct SideRows {
+    /// Per baseline file; `None` for a profile.
+    pub baseline: Option<Vec<usize>>,
+    pub current: Vec<usize>,
+}
+
+impl SideRows {
+    pub fn baseline_total(&self, baseline: &Baseline) -> u64 {
+        match (baseline, &self.baseline) {
+            (Baseline::Profile { profile, .. }, _) => profile.rows,
+            (_, Some(rows)) => rows.iter().sum::<usize>() as u64,
+            (_, None) => 0,
         }
-        let name = feature.name.as_str();
-        let baseline = self
-            .baseline_data
-            .column_type(feature, self.baseline.is_empty(name))?;
-        let current = decoded_type(self.current_data, name, self.current.is_empty(name))?;
-        Ok(type_change(&baseline, &current, as_categories))
     }
 
-    /// The feature's drift, or the schema change that keeps it from being measured.
+    pub fn current_total(&self) -> u64 {
+        self.current.iter().sum::<usize>() as u64
+    }
+}
+
+impl<'a> Sides<'a> {
+    /// Starts hashing both sides' files.
+    pub fn open(baseline: &'a Baseline, current: &'a Table) -> Sides<'a> {
+        Sides {
+            baseline,
+            current,
+            baseline_fingerprints: match baseline {
+                Baseline::Data(table) => Some(table.fingerprint()),
+                Baseline::Profile { .. } => None,
+            },
+            current_fingerprints: current.fingerprint(),
+        }
+    }
+
+    /// Rows per file on each side; an empty side is an error, found before any decoding.
+    pub fn rows(&self) -> Result<SideRows> {
+        Ok(SideRows {
+            baseline: match self.baseline {
+                Baseline::Data(table) => Some(table.shard_rows()?),
+                Baseline::Profile { .. } => None,
+            },
+            current: self.current.shard_rows()?,
+        })
+    }
+
+    /// What the report records about every input file (waits for the digests).
+    pub fn inputs(&self, rows: &SideRows) -> Result<Vec<InputInfo>> {
+        let mut inputs = match (self.baseline, &self.baseline_fingerprints, &rows.baseline) {
+            (Baseline::Data(table), Some(prints), Some(rows)) => table.inputs(rows, prints)?,
+            _ => Vec::new(),
+        };
+        inputs.extend(
+            self.current
+                .inputs(&rows.current, &self.current_fingerprints)?,
+        );
+        Ok(inputs)
+    }
+
+    /// The feature's drift, or the schema change that keeps it from being measured; decodes
+    /// the feature on both sides.
     pub fn check(
         &self,
         feature: &PlannedFeature,
@@ -159,10 +195,30 @@ impl Sides<'_> {
         as_categories: bool,
         buckets: usize,
     ) -> Result<FeatureDrift> {
+        if !in_current {
+            return Ok(FeatureDrift::unmeasured(
+                feature,
+                SchemaChange::MissingInCurrent,
+            ));
+        }
+        let name = feature.name.as_str();
+        let columns = [feature.name.clone()];
+        let baseline = match (self.baseline, &self.baseline_fingerprints) {
+            (Baseline::Data(table), Some(prints)) => {
+                BaselineData::Data(table.load_fingerprinted(&columns, prints)?)
+            }
+            (Baseline::Profile { path, profile }, _) => BaselineData::Profile { path, profile },
+            (Baseline::Data(_), None) => bail!("baseline files were not opened for hashing"),
+        };
+        let current = self
+            .current
+            .load_fingerprinted(&columns, &self.current_fingerprints)?;
+        let baseline_type = baseline.column_type(feature, self.baseline.is_empty(name))?;
+        let current_type = decoded_type(&current, name, self.current.is_empty(name))?;
         Ok(
-            match self.schema_change(feature, in_current, as_categories)? {
+            match type_change(&baseline_type, &current_type, as_categories) {
                 Some(change) => FeatureDrift::unmeasured(feature, change),
-                None => analyze_feature(feature, self.baseline_data, self.current_data, buckets)?,
+                None => analyze_feature(feature, baseline, current, buckets)?,
             },
         )
     }
@@ -244,11 +300,12 @@ impl FeatureDrift {
     }
 }
 
-/// Reads one feature from both sides and computes every statistic for it.
+/// Computes every statistic of one feature from its decoded columns, which are dropped as soon
+/// as their values are extracted (a feature's memory peak is its values, not two copies).
 pub fn analyze_feature(
     feature: &PlannedFeature,
-    baseline: &BaselineData<'_>,
-    current: &LoadedTable,
+    baseline: BaselineData<'_>,
+    current: LoadedTable,
     buckets: usize,
 ) -> Result<FeatureDrift> {
     let name = feature.name.as_str();
@@ -256,9 +313,11 @@ pub fn analyze_feature(
         match feature.kind {
             ColumnKind::Numeric => {
                 let current_values = NumericValues::from_columns(&current.column_parts(name)?)?;
+                drop(current);
                 match baseline {
                     BaselineData::Data(table) => {
                         let base = NumericValues::from_columns(&table.column_parts(name)?)?;
+                        drop(table);
                         FeatureDetail::Numeric(analyze_numeric(
                             NumericBaseline::Raw(&base),
                             &current_values,
@@ -275,6 +334,7 @@ pub fn analyze_feature(
             }
             ColumnKind::Categorical => {
                 let current_counts = CategoryCounts::from_columns(&current.column_parts(name)?)?;
+                drop(current);
                 let base = match baseline {
                     BaselineData::Data(table) => {
                         CategoryCounts::from_columns(&table.column_parts(name)?)?
