@@ -1,6 +1,7 @@
 //! `make bench` data, deterministic:
-//! - `drift OUT_DIR ROWS`: a baseline/current Parquet pair of ROWS x 15 features (13 numeric,
-//!   2 categorical), with drift in a few features of the current side;
+//! - `drift OUT_DIR ROWS [SHARDS]`: a baseline/current Parquet pair of ROWS x 15 features (13
+//!   numeric, 2 categorical), with drift in a few features of the current side; with SHARDS,
+//!   each side is that many files in OUT_DIR/baseline/ and OUT_DIR/current/;
 //! - `proxy OUT_DIR ROWS`: ROWS churn predictions and their outcomes 30 days later;
 //! - `fleet OUT_DIR ENTITIES ROWS_PER_ENTITY`: server telemetry and a vocabulary that misses
 //!   a tenth of the servers.
@@ -64,12 +65,25 @@ fn write(df: &mut DataFrame, path: &str) -> Result<()> {
     Ok(())
 }
 
-fn drift(out: &str, rows: usize) -> Result<()> {
+/// One file per side, or with `shards > 1` that many files per side under `baseline/` and
+/// `current/` (how a lake partitions a large table; every shard has its own seed).
+fn drift(out: &str, rows: usize, shards: usize) -> Result<()> {
     for (name, seed, shift) in [("baseline", 1, 0.0), ("current", 2, 1.0)] {
-        write(
-            &mut table(rows, seed, shift)?,
-            &format!("{out}/{name}.parquet"),
-        )?;
+        if shards <= 1 {
+            write(
+                &mut table(rows, seed, shift)?,
+                &format!("{out}/{name}.parquet"),
+            )?;
+            continue;
+        }
+        std::fs::create_dir_all(format!("{out}/{name}"))?;
+        for shard in 0..shards {
+            let shard_seed = seed * 1_000 + shard as u64;
+            write(
+                &mut table(rows / shards, shard_seed, shift)?,
+                &format!("{out}/{name}/part-{shard:03}.parquet"),
+            )?;
+        }
     }
     Ok(())
 }
@@ -199,7 +213,7 @@ fn main() -> Result<()> {
     let out = args.get(1).context(usage)?;
     std::fs::create_dir_all(out)?;
     match args.first().map(String::as_str) {
-        Some("drift") => drift(out, number(2, 5_000_000)?),
+        Some("drift") => drift(out, number(2, 5_000_000)?, number(3, 1)?),
         Some("proxy") => proxy(out, number(2, 5_000_000)?),
         Some("fleet") => fleet(out, number(2, 50_000)?, number(3, 100)?),
         Some("train") => train(out, number(2, 1_000_000)?),

@@ -5,13 +5,15 @@
 #   BENCH_ENTITIES=50000    fleet-diff entities (x BENCH_ROWS_PER_ENTITY=100 rows each)
 #   BENCH_RUNS=3            repetitions; the fastest run of each counts
 #   BENCH_TRAIN_ROWS=1000000  train-candidate rows (vs LightGBM defaults, when installable)
-#   BENCH_ONLY=drift|proxy|fleet|train|shadow|registry  run one benchmark
+#   BENCH_SCALE_ROWS=50000000  rows per side for the scale run (10 shards a side; 0 skips it)
+#   BENCH_ONLY=drift|scale|proxy|fleet|train|shadow|registry  run one benchmark
 set -eu
 ROWS="${BENCH_ROWS:-5000000}"
 ENTITIES="${BENCH_ENTITIES:-50000}"
 PER_ENTITY="${BENCH_ROWS_PER_ENTITY:-100}"
 RUNS="${BENCH_RUNS:-3}"
 ONLY="${BENCH_ONLY:-}"
+SCALE_ROWS="${BENCH_SCALE_ROWS:-50000000}"
 TARGET="${CARGO_TARGET_DIR:-target}"
 
 if [ ! -x /usr/bin/time ]; then
@@ -28,9 +30,16 @@ trap 'rm -f "$TMP".*' EXIT
 
 # best_of CMD...: prints "seconds peak_kib" of the fastest of $RUNS runs.
 best_of() {
+    best_of_n "$RUNS" "$@"
+}
+
+# best_of_n N CMD...: the same over N runs.
+best_of_n() {
+    n="$1"
+    shift
     best=""
     i=0
-    while [ "$i" -lt "$RUNS" ]; do
+    while [ "$i" -lt "$n" ]; do
         code=0
         /usr/bin/time -f "%e %M" -o "$TMP.time" "$@" >/dev/null 2>"$TMP.err" || code=$?
         # Exit 2 and 3 are verdicts (FAIL, WARN), not failures of the run.
@@ -89,6 +98,34 @@ if [ -z "$ONLY" ] || [ "$ONLY" = drift ]; then
         "$D/baseline.parquet $D/current.parquet" \
         drift-check --baseline "$D/baseline.parquet" --current "$D/current.parquet"
     peers drift "$D/baseline.parquet" "$D/current.parquet" "${run%% *}"
+fi
+if { [ -z "$ONLY" ] || [ "$ONLY" = scale ]; } && [ "$SCALE_ROWS" != 0 ]; then
+    # Each feature is decoded on its own: peak memory should follow what one feature needs
+    # (per worker thread), and time should grow linearly with rows. One run at each size.
+    echo "scale: drift-check and profile at $ROWS and $SCALE_ROWS rows per side (one run each)"
+    D="bench-data/drift-$ROWS"
+    [ -f "$D/current.parquet" ] || "$GEN" drift "$D" "$ROWS"
+    L="bench-data/drift-$SCALE_ROWS"
+    [ -f "$L/current/part-009.parquet" ] || "$GEN" drift "$L" "$SCALE_ROWS" 10
+    for size in small large; do
+        if [ "$size" = small ]; then
+            rows="$ROWS"; base="$D/baseline.parquet"; cur="$D/current.parquet"
+        else
+            rows="$SCALE_ROWS"; base="$L/baseline/*.parquet"; cur="$L/current/*.parquet"
+        fi
+        # One numeric feature of both sides, decoded: the unit the memory bound is about.
+        feature=$((rows * 8 * 2))
+        # shellcheck disable=SC2086 # the scan takes the shards as files: globs expand here
+        # Two scans, the first warming the page cache for everything after it.
+        scan=$(best_of_n 2 "$SCAN" $base $cur)
+        drift=$(best_of_n 1 "$REFIT" drift-check --baseline "$base" --current "$cur" --quiet)
+        prof=$(best_of_n 1 "$REFIT" profile --data "$base" --out "$TMP.profile.json" --quiet)
+        echo "$rows $feature $scan $drift $prof" | awk '{
+            m = $1 / 1e6; f = $2 / 1048576
+            printf "  %dM rows  scan %6.2f s  drift-check %6.2f s (%.3f s per 1M rows, %.2fx scan) peak %5.0f MiB (%.1fx one feature)\n", m, $3, $5, $5 / m, $5 / $3, $6 / 1024, $6 / 1024 / f
+            printf "  %dM rows                 profile     %6.2f s (%.3f s per 1M rows)              peak %5.0f MiB (%.1fx one feature)\n", m, $7, $7 / m, $8 / 1024, $8 / 1024 / f
+        }'
+    done
 fi
 if [ -z "$ONLY" ] || [ "$ONLY" = proxy ]; then
     P="bench-data/proxy-$ROWS"

@@ -65,6 +65,14 @@ pub struct NumericValues {
 
 impl NumericValues {
     pub fn from_columns(parts: &[&Column]) -> Result<NumericValues> {
+        let mut out = NumericValues::unsorted_from_columns(parts)?;
+        out.sort();
+        Ok(out)
+    }
+
+    /// The values in column order: a caller that drops the decoded columns before calling
+    /// [`NumericValues::sort`] never holds the column, its copy and the sort's buffer at once.
+    pub fn unsorted_from_columns(parts: &[&Column]) -> Result<NumericValues> {
         let mut out = NumericValues::default();
         let total: usize = parts.iter().map(|c| c.len()).sum();
         out.sorted.reserve(total);
@@ -91,8 +99,12 @@ impl NumericValues {
                 }
             }
         }
-        super::super::stats::sort_finite(&mut out.sorted);
         Ok(out)
+    }
+
+    /// Sorts the values ascending (they are all finite).
+    pub fn sort(&mut self) {
+        super::super::stats::sort_finite(&mut self.sorted);
     }
 
     /// Test and profile helper: values as if read from a column.
