@@ -46,7 +46,50 @@ pub struct BinaryMetrics {
 /// cumulative true and false positives of predicting positive at `score >= threshold`: tied
 /// scores form one threshold, exactly as `roc_curve`/`precision_recall_curve` group them.
 pub fn for_each_threshold(labels: &[bool], scores: &[f64], mut visit: impl FnMut(f64, f64, f64)) {
-    // Sorting (score, label) pairs keeps the walk sequential in memory.
+    if scores.iter().any(|s| !s.is_finite()) {
+        return for_each_threshold_by_pairs(labels, scores, visit);
+    }
+    // Positives' and negatives' scores radix-sorted apart, then merged from the top: two
+    // sorts of plain floats instead of one comparison sort of (score, label) pairs.
+    let (mut positive, mut negative) = (Vec::new(), Vec::new());
+    for (&score, &label) in scores.iter().zip(labels) {
+        if label {
+            positive.push(score);
+        } else {
+            negative.push(score);
+        }
+    }
+    crate::stats::sort_finite(&mut positive);
+    crate::stats::sort_finite(&mut negative);
+    let (mut i, mut j) = (positive.len(), negative.len());
+    let (mut tp, mut fp) = (0.0f64, 0.0f64);
+    while i > 0 || j > 0 {
+        let score = match (i.checked_sub(1), j.checked_sub(1)) {
+            (Some(a), Some(b)) if positive[a].total_cmp(&negative[b]).is_ge() => positive[a],
+            (Some(_), Some(b)) => negative[b],
+            (Some(a), None) => positive[a],
+            (None, Some(b)) => negative[b],
+            (None, None) => break,
+        };
+        // `==` groups -0.0 with 0.0, as the pair sort's walk does.
+        while i > 0 && positive[i - 1] == score {
+            tp += 1.0;
+            i -= 1;
+        }
+        while j > 0 && negative[j - 1] == score {
+            fp += 1.0;
+            j -= 1;
+        }
+        visit(score, tp, fp);
+    }
+}
+
+/// [`for_each_threshold`] for scores that are not all finite: one sort of (score, label) pairs.
+fn for_each_threshold_by_pairs(
+    labels: &[bool],
+    scores: &[f64],
+    mut visit: impl FnMut(f64, f64, f64),
+) {
     let mut ranked: Vec<(f64, bool)> = scores.iter().copied().zip(labels.iter().copied()).collect();
     ranked.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
     let (mut tp, mut fp) = (0.0f64, 0.0f64);
@@ -227,6 +270,30 @@ pub fn binary_metrics(labels: &[bool], scores: &[f64], threshold: f64) -> Binary
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_merged_walk_visits_the_thresholds_the_pair_sort_does() {
+        let scores: Vec<f64> = (0..3000)
+            .map(|i| match i % 7 {
+                0 => 0.0,
+                1 => -0.0,
+                2 => 0.5,
+                k => ((i as f64 * 0.61).sin() * k as f64 * 4.0).round() / 4.0,
+            })
+            .collect();
+        let labels: Vec<bool> = (0..3000).map(|i| (i * 7919) % 3 == 0).collect();
+        let walk = |by_pairs: bool| {
+            let mut seen = Vec::new();
+            let visit = |t: f64, tp: f64, fp: f64| seen.push((t.to_bits(), tp, fp));
+            if by_pairs {
+                super::for_each_threshold_by_pairs(&labels, &scores, visit);
+            } else {
+                super::for_each_threshold(&labels, &scores, visit);
+            }
+            seen
+        };
+        assert_eq!(walk(false), walk(true));
+    }
+
     use super::*;
 
     #[test]

@@ -136,20 +136,35 @@ pub fn horizon_join(
     horizon_ms: i64,
     tolerance_ms: i64,
 ) -> Result<Joined, AmbiguousOutcomes> {
-    // Outcomes sorted by (key, time), with each key's range found through `starts`.
-    let mut sorted: Vec<(u32, i64, usize)> = outcome_keys
-        .iter()
-        .zip(outcome_times)
-        .enumerate()
-        .filter_map(|(row, (k, t))| Some(((*k)?, (*t)?, row)))
-        .collect();
-    sorted.sort_unstable();
+    // Outcomes grouped by key with a counting sort (keys are dense ids), each key's few rows
+    // then sorted by time: linear, where one comparison sort of every row was not.
+    let mut starts = vec![0usize; key_count + 1];
+    for (key, time) in outcome_keys.iter().zip(outcome_times) {
+        if let (Some(key), Some(_)) = (key, time) {
+            starts[*key as usize + 1] += 1;
+        }
+    }
+    for k in 0..key_count {
+        starts[k + 1] += starts[k];
+    }
+    let mut sorted: Vec<(i64, usize)> = vec![(0, 0); starts[key_count]];
+    let mut next = starts.clone();
+    for (row, (key, time)) in outcome_keys.iter().zip(outcome_times).enumerate() {
+        if let (Some(key), Some(time)) = (key, time) {
+            sorted[next[*key as usize]] = (*time, row);
+            next[*key as usize] += 1;
+        }
+    }
     let mut duplicate_rows = 0;
     let mut first_duplicate = None;
-    for pair in sorted.windows(2) {
-        if pair[0].0 == pair[1].0 && pair[0].1 == pair[1].1 {
-            duplicate_rows += 1;
-            first_duplicate.get_or_insert((pair[0].0, pair[0].1));
+    for key in 0..key_count {
+        let group = &mut sorted[starts[key]..starts[key + 1]];
+        group.sort_unstable();
+        for pair in group.windows(2) {
+            if pair[0].0 == pair[1].0 {
+                duplicate_rows += 1;
+                first_duplicate.get_or_insert((key as u32, pair[0].0));
+            }
         }
     }
     if let Some((key, time)) = first_duplicate {
@@ -158,13 +173,6 @@ pub fn horizon_join(
             key,
             time: Some(time),
         });
-    }
-    let mut starts = vec![0usize; key_count + 1];
-    for &(key, _, _) in &sorted {
-        starts[key as usize + 1] += 1;
-    }
-    for k in 0..key_count {
-        starts[k + 1] += starts[k];
     }
     let mut null_rows = 0;
     let mut pairs = Vec::new();
@@ -177,8 +185,8 @@ pub fn horizon_join(
         // Callers check the shift with data::time::shift_ms first; saturating keeps the join
         // itself total.
         let target = time.saturating_add(horizon_ms);
-        let at = candidates.partition_point(|(_, t, _)| *t < target);
-        if let Some(&(_, t, outcome_row)) = candidates.get(at) {
+        let at = candidates.partition_point(|(t, _)| *t < target);
+        if let Some(&(t, outcome_row)) = candidates.get(at) {
             if t <= target.saturating_add(tolerance_ms) {
                 pairs.push((row, outcome_row));
             }
