@@ -11,6 +11,8 @@
 #   KEEP_REPORTS     dated reports kept, newest first (default: 30)
 #   METRICS_DIR      node_exporter textfile-collector directory for refit_drift_daily.prom
 #                    (default: REPORTS_DIR)
+#   METRICS_JOB      the refit_job label on its samples (default: drift_daily), which keeps
+#                    them apart from the retrain loop's drift-check series
 #   REFIT            the refit binary (default: refit on PATH)
 #
 # Exit codes are drift-check's: 0 OK, 1 error (also a missing setting or no live model),
@@ -29,6 +31,7 @@ REFIT="${REFIT:-refit}"
 REPORTS_DIR="${REPORTS_DIR:-reports}"
 METRICS_DIR="${METRICS_DIR:-$REPORTS_DIR}"
 KEEP_REPORTS="${KEEP_REPORTS:-30}"
+METRICS_JOB="${METRICS_JOB:-drift_daily}"
 case "$KEEP_REPORTS" in
     '' | *[!0-9]* | 0) fail "KEEP_REPORTS must be a whole number of at least 1, not '$KEEP_REPORTS'" ;;
 esac
@@ -48,7 +51,8 @@ report="$REPORTS_DIR/drift-check-$day.json"
 code=0
 # shellcheck disable=SC2086 # word splitting of DRIFT_ARGS is intended
 "$REFIT" drift-check --baseline "$baseline" --current "$CURRENT_DATA" \
-    --report "$report" --metrics-file "$METRICS_DIR/refit_drift_daily.prom" ${DRIFT_ARGS:-} || code=$?
+    --report "$report" --metrics-file "$METRICS_DIR/refit_drift_daily.prom" \
+    --metrics-job "$METRICS_JOB" ${DRIFT_ARGS:-} || code=$?
 echo "drift-daily: drift-check exit $code; baseline $baseline; report $report" >&2
 
 # Retention: the names sort by date, so all but the last KEEP_REPORTS go.

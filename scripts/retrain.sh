@@ -41,6 +41,8 @@
 #   KEEP_RUNS        run folders kept, newest first (default 30; 0 keeps all)
 #   METRICS_DIR      node_exporter textfile-collector directory (default: RUNS_DIR): the loop's
 #                    refit_loop.prom, and the checks' refit_loop_<check>.prom
+#   METRICS_JOB      the refit_job label on every sample the loop writes (default:
+#                    retrain_loop); give each loop sharing a METRICS_DIR its own, and its own dir
 #   REFIT            the refit binary (default: refit on PATH)
 #
 # Exit codes (the loop's own contract, one per outcome in the ledger; see README):
@@ -67,6 +69,7 @@ require TARGET "the target column"
 require TIME "the time column"
 RUNS_DIR="${RUNS_DIR:-runs}"
 DRY_RUN="${DRY_RUN:-0}"
+METRICS_JOB="${METRICS_JOB:-retrain_loop}"
 export REFIT_REGISTRY
 
 started_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -142,7 +145,7 @@ finish() {
         set -- "$@" --error-step "$error_step" --error-message "$error_message"
     fi
     if ! "$REFIT" --quiet --report "$RUN/runs-record.json" \
-        --metrics-file "$METRICS_DIR/refit_loop.prom" runs record "$RUN" \
+        --metrics-file "$METRICS_DIR/refit_loop.prom" --metrics-job "$METRICS_JOB" runs record "$RUN" \
         --outcome "$outcome" --started-at "$started_at" "$@" 2>>"$RUN/runs-record.log"; then
         log "error: the run was not recorded in the ledger: $(tail -n 3 "$RUN/runs-record.log" | tr '\n' ' ')"
         code=1
@@ -192,7 +195,7 @@ step() {
     esac
     code=0
     # shellcheck disable=SC2086 # word splitting of *_ARGS is intended
-    "$REFIT" --report "$RUN/$name.json" --metrics-file "$metrics" "$@" \
+    "$REFIT" --report "$RUN/$name.json" --metrics-file "$metrics" --metrics-job "$METRICS_JOB" "$@" \
         >"$RUN/$name.txt" 2>>"$RUN/$name.log" || code=$?
     if [ "$code" = 1 ] || [ "$code" -gt 3 ]; then
         error_step="$name"

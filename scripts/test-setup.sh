@@ -1,10 +1,12 @@
 #!/bin/sh
 # What `make test` can use beyond cargo, installed when absent and possible (as root, with
 # Debian's apt): chromium for the HTML-report screenshot test, promtool (Debian's prometheus
-# package) for the alert-rule checks, and busybox for running the deployment scripts under
-# the image's shell. Tests without them are skipped with a note, unless CI requires them
-# (.ci/run sets REFIT_REQUIRE_PROMTOOL=1). Never fails: a machine that cannot install them
-# still runs every other test.
+# package) for the alert-rule checks, busybox for running the deployment scripts under the
+# image's shell and as crond, and node_exporter for serving the metrics files (tests run
+# their own on loopback, not the package's service). Tests without them are skipped with a
+# note, unless CI requires them (.ci/run sets REFIT_REQUIRE_PROMTOOL=1 and
+# REFIT_REQUIRE_DAEMONS=1). Never fails: a machine that cannot install them still runs every
+# other test.
 set -u
 
 # ensure PACKAGE COMMAND WHAT: apt-get install PACKAGE unless COMMAND is on PATH.
@@ -23,5 +25,6 @@ ensure() {
 ensure chromium chromium "the screenshot test"
 # The package also ships the Prometheus server and its service; only promtool is used.
 ensure prometheus promtool "the alert-rule tests (promtool check/test rules)"
-ensure busybox-static busybox "the busybox sh runs of the deployment scripts"
+ensure busybox-static busybox "the busybox sh runs of the deployment scripts and the crond test"
+ensure prometheus-node-exporter prometheus-node-exporter "the node_exporter textfile test"
 exit 0

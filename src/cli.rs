@@ -52,6 +52,10 @@ pub struct GlobalArgs {
     /// node_exporter's textfile collector.
     #[arg(long, global = true, value_name = "PATH")]
     pub metrics_file: Option<PathBuf>,
+    /// Label every sample of --metrics-file with refit_job=NAME, so that two jobs running the
+    /// same command (a daily drift check and the retrain loop's) write distinct series.
+    #[arg(long, global = true, value_name = "NAME", value_parser = metrics_job_name)]
+    pub metrics_job: Option<String>,
     /// Also write the report as a self-contained HTML page to PATH (atomically).
     #[arg(long, global = true, value_name = "PATH")]
     pub html: Option<PathBuf>,
@@ -69,6 +73,7 @@ impl GlobalArgs {
             format: self.format,
             report: self.report.clone(),
             metrics_file: self.metrics_file.clone(),
+            metrics_job: self.metrics_job.clone(),
             html: self.html.clone(),
             quiet: self.quiet,
             fail_on: self.fail_on,
@@ -161,6 +166,23 @@ impl Cli {
             all.extend(own);
         }
         Ok(params)
+    }
+}
+
+/// A job name: letters, digits, `_`, `-` and `.` (it is also a path segment of a Pushgateway
+/// URL), at most 64 characters.
+fn metrics_job_name(value: &str) -> Result<String, String> {
+    let valid = !value.is_empty()
+        && value.len() <= 64
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if valid {
+        Ok(value.to_string())
+    } else {
+        Err(format!(
+            "`{value}` is not a job name: use 1 to 64 letters, digits, '_', '-' or '.'"
+        ))
     }
 }
 

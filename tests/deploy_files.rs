@@ -262,10 +262,12 @@ fn drift_daily_keeps_dated_reports_and_exits_with_drift_checks_code() {
     let metrics =
         std::fs::read_to_string(tmp.path().join("metrics/refit_drift_daily.prom")).unwrap();
     assert!(
-        metrics.contains("refit_status{command=\"drift-check\"} 2\n"),
+        metrics.contains("refit_status{refit_job=\"drift_daily\",command=\"drift-check\"} 2\n"),
         "{metrics}"
     );
-    assert!(metrics.contains("refit_last_run_timestamp_seconds{command=\"drift-check\"}"));
+    assert!(metrics.contains(
+        "refit_last_run_timestamp_seconds{refit_job=\"drift_daily\",command=\"drift-check\"}"
+    ));
 
     // Same data again: OK, exit 0, today's report replaced, still three kept.
     let mut cmd = cron_exec("scripts/drift-daily.sh", tmp.path());
@@ -786,7 +788,18 @@ fn alert_rules_use_metrics_refit_writes() {
     assert!(rules.len() >= 10, "{}", rules.len());
     for rule in &rules {
         let expr = rule["expr"].as_str().unwrap();
-        let metrics: BTreeSet<&str> = expr
+        // Label matchers ({refit_job="drift_daily"}) name labels, not metrics.
+        let mut names = String::new();
+        let mut depth = 0;
+        for c in expr.chars() {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                _ if depth == 0 => names.push(c),
+                _ => {}
+            }
+        }
+        let metrics: BTreeSet<&str> = names
             .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
             .filter(|w| w.starts_with("refit_"))
             .collect();

@@ -57,6 +57,23 @@ fn assert_promtool_accepts(what: &str, text: &str) {
     );
 }
 
+/// promtool accepts a series written twice; node_exporter refuses it ("collected before with
+/// the same name and label values") and drift-check once wrote its verdict twice.
+fn assert_each_series_once(what: &str, text: &str) {
+    let mut seen = std::collections::BTreeSet::new();
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let series = line.rsplit_once(' ').map_or(line, |(s, _)| s);
+        assert!(
+            seen.insert(series),
+            "{what}: {series} written twice
+{text}"
+        );
+    }
+}
+
 #[test]
 fn promtool_accepts_gauges_counters_and_histograms() {
     if !promtool_available("promtool_accepts_gauges_counters_and_histograms") {
@@ -174,5 +191,33 @@ fn promtool_accepts_the_metrics_files_refit_writes() {
         args.extend(["--metrics-file", &metrics_file, "--quiet"]);
         w.run(&args).assert_exit(code);
         assert_promtool_accepts(&prom, &w.read(&prom));
+        assert_each_series_once(&prom, &w.read(&prom));
     }
+}
+
+#[test]
+fn a_metrics_job_that_cannot_be_a_label_or_url_segment_is_a_usage_error() {
+    let w = Workdir::new();
+    let metrics_file = w.path("m.prom");
+    let baseline = fixture("drift/baseline.parquet");
+    for bad in ["", "a b", "x/y", "é"] {
+        let run = w.run(&[
+            "drift-check",
+            "--baseline",
+            &baseline,
+            "--current",
+            &baseline,
+            "--metrics-file",
+            &metrics_file,
+            "--metrics-job",
+            bad,
+        ]);
+        run.assert_exit(1);
+        assert!(
+            run.stderr.contains("is not a job name"),
+            "{bad}: {}",
+            run.stderr
+        );
+    }
+    assert!(!w.exists("m.prom"), "a usage error writes nothing");
 }

@@ -199,18 +199,20 @@ fn churn_scenario_five_days_in_the_ledger_and_the_metrics() {
     promtool_check(&metrics);
     let text = std::fs::read_to_string(&metrics).unwrap();
     for line in [
-        "refit_loop_runs_total{outcome=\"promoted\"} 2",
-        "refit_loop_runs_total{outcome=\"rejected\"} 1",
-        "refit_loop_runs_total{outcome=\"insufficient_data\"} 1",
-        "refit_loop_runs_total{outcome=\"error\"} 0",
-        "refit_loop_promotions_total 2",
-        "refit_loop_duration_seconds_count 5",
-        "refit_loop_last_run_outcome{outcome=\"rejected\"} 1",
-        "refit_registry_current_version{pointer=\"current\"} 2",
+        "refit_loop_runs_total{refit_job=\"retrain_loop\",outcome=\"promoted\"} 2",
+        "refit_loop_runs_total{refit_job=\"retrain_loop\",outcome=\"rejected\"} 1",
+        "refit_loop_runs_total{refit_job=\"retrain_loop\",outcome=\"insufficient_data\"} 1",
+        "refit_loop_runs_total{refit_job=\"retrain_loop\",outcome=\"error\"} 0",
+        "refit_loop_promotions_total{refit_job=\"retrain_loop\"} 2",
+        "refit_loop_duration_seconds_count{refit_job=\"retrain_loop\"} 5",
+        "refit_loop_last_run_outcome{refit_job=\"retrain_loop\",outcome=\"rejected\"} 1",
+        "refit_registry_current_version{refit_job=\"retrain_loop\",pointer=\"current\"} 2",
     ] {
         assert!(text.lines().any(|l| l == line), "{line} not in:\n{text}");
     }
-    assert!(text.contains("refit_model_age_seconds{pointer=\"current\"}"));
+    assert!(
+        text.contains("refit_model_age_seconds{refit_job=\"retrain_loop\",pointer=\"current\"}")
+    );
     // `refit runs list` shows every run, rejected and insufficient ones included.
     let list = Command::new(env!("CARGO_BIN_EXE_refit"))
         .args(["runs", "list", "--format", "json", "--registry"])
@@ -282,7 +284,9 @@ fn loop_exit_codes_rejection_errors_and_lock() {
     assert_eq!(failed["status"], "ERROR");
     assert_eq!(failed["exit_code"], 1);
     let metrics = std::fs::read_to_string(dir.join("metrics/refit_loop.prom")).unwrap();
-    assert!(metrics.contains("refit_loop_runs_total{outcome=\"error\"} 1"));
+    assert!(
+        metrics.contains("refit_loop_runs_total{refit_job=\"retrain_loop\",outcome=\"error\"} 1")
+    );
 
     // One loop at a time.
     std::fs::create_dir_all(dir.join("runs")).unwrap();

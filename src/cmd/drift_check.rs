@@ -140,7 +140,7 @@ pub fn run(args: &DriftCheckArgs, printer: &Printer) -> Result<CommandReport> {
     Ok(
         CommandReport::new("drift-check", started_at, status, result, text)
             .with_inputs(sides.inputs(&rows)?)
-            .with_gauges(gauges(&drifts, &verdicts, status))
+            .with_gauges(gauges(&drifts, &verdicts))
             .with_messages(messages)
             .resolve("features", names)
             .resolve("psi_min_proportion", crate::stats::psi::PSI_MIN_PROPORTION),

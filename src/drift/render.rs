@@ -270,7 +270,9 @@ pub fn render_text(
     out
 }
 
-pub fn gauges(drifts: &[FeatureDrift], verdicts: &[FeatureVerdict], status: Status) -> Gauges {
+/// Per-feature and summary gauges; the verdict and timestamp are added once, by
+/// `CommandReport::with_gauges`.
+pub fn gauges(drifts: &[FeatureDrift], verdicts: &[FeatureVerdict]) -> Gauges {
     use super::Statistic as S;
     let mut m = Gauges::default();
     let series: [(&str, &str, S); 5] = [
@@ -354,7 +356,6 @@ pub fn gauges(drifts: &[FeatureDrift], verdicts: &[FeatureVerdict], status: Stat
         &[],
         failed as f64,
     );
-    m.run_summary("drift-check", status);
     m
 }
 

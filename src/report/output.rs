@@ -23,6 +23,8 @@ pub struct OutputOptions {
     pub format: Format,
     pub report: Option<PathBuf>,
     pub metrics_file: Option<PathBuf>,
+    /// The `refit_job` label on every sample of the metrics file.
+    pub metrics_job: Option<String>,
     pub html: Option<PathBuf>,
     pub quiet: bool,
     pub fail_on: FailOn,
@@ -271,7 +273,8 @@ fn write_files(json: &str, gauges: &Gauges, options: &OutputOptions) -> Result<(
         files.push((path, page.into_bytes()));
     }
     if let Some(path) = &options.metrics_file {
-        files.push((path, gauges.render().into_bytes()));
+        let text = gauges.render_for_job(options.metrics_job.as_deref());
+        files.push((path, text.into_bytes()));
     }
     write_atomic_all(&files)
 }
@@ -304,6 +307,7 @@ mod tests {
             format: Format::Json,
             report,
             metrics_file: None,
+            metrics_job: None,
             html: None,
             quiet: false,
             fail_on: FailOn::Fail,

@@ -117,12 +117,27 @@ impl Gauges {
     }
 
     pub fn render(&self) -> String {
+        self.render_for_job(None)
+    }
+
+    /// [`Gauges::render`] with `refit_job="JOB"` first on every sample: two jobs that run the
+    /// same command (the daily drift check and the retrain loop's) then write distinct series,
+    /// which node_exporter can serve side by side.
+    pub fn render_for_job(&self, job: Option<&str>) -> String {
+        let job_label = job.map(|j| format!("refit_job=\"{}\"", escape_label(j)));
         let mut out = String::new();
         for family in &self.families {
             let _ = writeln!(out, "# HELP {} {}", family.name, escape_help(&family.help));
             let _ = writeln!(out, "# TYPE {} {}", family.name, family.kind.as_str());
             for line in &family.lines {
-                let _ = writeln!(out, "{line}");
+                match &job_label {
+                    Some(label) => {
+                        let _ = writeln!(out, "{}", with_first_label(line, label));
+                    }
+                    None => {
+                        let _ = writeln!(out, "{line}");
+                    }
+                }
             }
         }
         out
@@ -141,6 +156,20 @@ impl Gauges {
                 lines,
             }),
         }
+    }
+}
+
+/// A sample line with `label` (`k="v"`) first among its labels. The metric name ends at the
+/// first `{` (labels follow) or space (the value follows).
+fn with_first_label(line: &str, label: &str) -> String {
+    match line.find(['{', ' ']) {
+        Some(at) if line[at..].starts_with('{') => {
+            let rest = &line[at + 1..];
+            let separator = if rest.starts_with('}') { "" } else { "," };
+            format!("{}{{{label}{separator}{rest}", &line[..at])
+        }
+        Some(at) => format!("{}{{{label}}}{}", &line[..at], &line[at..]),
+        None => line.to_string(),
     }
 }
 
@@ -174,6 +203,23 @@ fn escape_help(help: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_job_label_goes_first_on_every_sample() {
+        let mut g = Gauges::default();
+        g.gauge("refit_a", "A.", &[], 1.0);
+        g.gauge("refit_b", "B.", &[("feature", "x y{")], 2.0);
+        let text = g.render_for_job(Some("drift_daily"));
+        assert!(
+            text.contains("\nrefit_a{refit_job=\"drift_daily\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\nrefit_b{refit_job=\"drift_daily\",feature=\"x y{\"} 2\n"),
+            "{text}"
+        );
+        assert_eq!(g.render_for_job(None), g.render());
+    }
+
     use super::*;
 
     #[test]

@@ -1,0 +1,347 @@
+//! The deployment run for real: node_exporter serving both CronJobs' metrics files, and the
+//! shipped crontab line run by a real cron daemon (busybox crond). Each daemon listens on
+//! loopback with its own directories and is stopped by its PID. Without the daemon a test is
+//! skipped with a note, unless REFIT_REQUIRE_DAEMONS=1 (as .ci/run sets): then it fails.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn repo(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// The daemon's binary, or `None` (with a note) when it is not installed here.
+fn daemon(names: &[&str], package: &str) -> Option<PathBuf> {
+    let found = names.iter().find_map(|name| {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/bin")])
+                .map(|dir| dir.join(name))
+                .find(|p| p.is_file())
+        })
+    });
+    if found.is_none() {
+        if std::env::var("REFIT_REQUIRE_DAEMONS").is_ok_and(|v| v == "1") {
+            panic!("{package} is required (REFIT_REQUIRE_DAEMONS=1): run `make test-setup`");
+        }
+        eprintln!(
+            "SKIPPED: no {} (Debian's {package}; `make test-setup`)",
+            names[0]
+        );
+    }
+    found
+}
+
+/// A running daemon, killed by its PID when the test ends (passing or not).
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// GET `path` on loopback; `None` while nothing listens yet.
+fn http_get(port: u16, path: &str) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    Some(response)
+}
+
+fn wait_for<T>(what: &str, limit: Duration, mut poll: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(value) = poll() {
+            return value;
+        }
+        assert!(
+            start.elapsed() < limit,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// A registry whose live version has a profile of the drift fixture's baseline.
+fn registry_with_profile(dir: &Path) -> PathBuf {
+    let registry = dir.join("registry");
+    let version = registry.join("versions/v000001");
+    std::fs::create_dir_all(&version).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_refit"))
+        .args(["--quiet", "profile", "--data"])
+        .arg(repo("fixtures/drift/baseline.parquet"))
+        .arg("--out")
+        .arg(version.join("profile.json"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let pointer = "{\n  \"version\": 1,\n  \"path\": \"versions/v000001\",\n  \
+                   \"promoted_at\": \"2024-01-01T00:00:00Z\",\n  \"previous\": null\n}\n";
+    std::fs::write(registry.join("current.json"), pointer).unwrap();
+    registry
+}
+
+/// The daily job (scripts/drift-daily.sh) and the retrain loop's drift-check both write their
+/// metrics into `metrics`; `job_labels` false writes the loop's without a refit_job label,
+/// as every command did before --metrics-job.
+fn write_both_jobs_metrics(dir: &Path, metrics: &Path, job_labels: bool) {
+    let registry = registry_with_profile(dir);
+    let refit = env!("CARGO_BIN_EXE_refit");
+    let mut daily = Command::new(repo("scripts/drift-daily.sh"));
+    daily
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("REFIT", refit)
+        .env("REFIT_REGISTRY", &registry)
+        .env("CURRENT_DATA", repo("fixtures/drift/current.parquet"))
+        .env("DRIFT_ARGS", "--exclude customer_id")
+        .env("REPORTS_DIR", dir.join("reports"))
+        .env("METRICS_DIR", metrics);
+    let out = daily.output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "drift FAIL expected: {out:?}");
+    let mut check = Command::new(refit);
+    check
+        .args(["--quiet", "--metrics-file"])
+        .arg(metrics.join("refit_loop_drift-check.prom"))
+        .args(["drift-check", "--exclude", "customer_id", "--baseline"])
+        .arg(repo("fixtures/drift/baseline.parquet"))
+        .arg("--current")
+        .arg(repo("fixtures/drift/current.parquet"));
+    if job_labels {
+        check.args(["--metrics-job", "retrain_loop"]);
+    }
+    let out = check.output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    if !job_labels {
+        // The daily file without its label, as it was before --metrics-job.
+        let daily_file = metrics.join("refit_drift_daily.prom");
+        let text = std::fs::read_to_string(&daily_file).unwrap();
+        std::fs::write(&daily_file, text.replace("refit_job=\"drift_daily\",", "")).unwrap();
+    }
+}
+
+/// Starts node_exporter with only the textfile collector on `metrics` and scrapes it once.
+fn scrape_node_exporter(binary: &Path, metrics: &Path, log: &Path) -> String {
+    let port = free_port();
+    let _exporter = Running(
+        Command::new(binary)
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--collector.disable-defaults")
+            .arg("--collector.textfile")
+            .arg(format!(
+                "--collector.textfile.directory={}",
+                metrics.display()
+            ))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for(
+        "node_exporter to serve /metrics",
+        Duration::from_secs(20),
+        || http_get(port, "/metrics").filter(|r| r.contains("node_textfile_scrape_error")),
+    )
+}
+
+/// The scrape's sample lines of the metric `name`.
+fn samples<'a>(scrape: &'a str, name: &str) -> Vec<&'a str> {
+    scrape
+        .lines()
+        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
+        .collect()
+}
+
+#[test]
+fn node_exporter_serves_the_daily_job_and_the_loop_side_by_side() {
+    let Some(exporter) = daemon(
+        &["prometheus-node-exporter", "node_exporter"],
+        "prometheus-node-exporter",
+    ) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let metrics = tmp.path().join("textfile");
+    std::fs::create_dir_all(&metrics).unwrap();
+    write_both_jobs_metrics(tmp.path(), &metrics, true);
+    let log = tmp.path().join("node_exporter.log");
+    let scrape = scrape_node_exporter(&exporter, &metrics, &log);
+    let log_text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        !log_text.contains("collected before"),
+        "node_exporter saw duplicates:\n{log_text}"
+    );
+    assert!(scrape.contains("node_textfile_scrape_error 0"), "{scrape}");
+    let status = samples(&scrape, "refit_status");
+    for job in ["drift_daily", "retrain_loop"] {
+        assert!(
+            status
+                .iter()
+                .any(|l| l.contains(&format!("refit_job=\"{job}\"")) && l.ends_with(" 2")),
+            "no FAIL verdict of {job} in {status:?}"
+        );
+    }
+    // Every series is served once.
+    let mut series: Vec<&str> = scrape
+        .lines()
+        .filter(|l| l.starts_with("refit_"))
+        .filter_map(|l| l.rsplit_once(' ').map(|(s, _)| s))
+        .collect();
+    let total = series.len();
+    series.sort_unstable();
+    series.dedup();
+    assert_eq!(series.len(), total, "duplicate series in the scrape");
+    assert!(total > 20, "{scrape}");
+}
+
+#[test]
+fn node_exporter_reports_the_collision_the_labels_prevent() {
+    let Some(exporter) = daemon(
+        &["prometheus-node-exporter", "node_exporter"],
+        "prometheus-node-exporter",
+    ) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let metrics = tmp.path().join("textfile");
+    std::fs::create_dir_all(&metrics).unwrap();
+    write_both_jobs_metrics(tmp.path(), &metrics, false);
+    let log = tmp.path().join("node_exporter.log");
+    let scrape = scrape_node_exporter(&exporter, &metrics, &log);
+    let log_text = std::fs::read_to_string(&log).unwrap_or_default();
+    let daily_hidden = !samples(&scrape, "refit_status")
+        .iter()
+        .any(|l| l.contains("refit_job"));
+    assert!(
+        log_text.contains("collected before") || scrape.contains("collected before"),
+        "the same series in two files should be reported:\nlog: {log_text}\nscrape: {scrape}"
+    );
+    assert!(daily_hidden);
+}
+
+/// The shipped crontab's drift line, made to fire every minute in a private checkout.
+fn crontab_for(srv: &Path, locks: &Path) -> String {
+    let shipped = std::fs::read_to_string(repo("scripts/cron/crontab")).unwrap();
+    let mut out = String::new();
+    for line in shipped.lines() {
+        if line.trim_start().starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        if line.contains("drift-daily.sh") {
+            let command = line
+                .strip_prefix("0 1 * * *")
+                .unwrap_or_else(|| panic!("the drift line's schedule moved: {line}"));
+            out.push_str("* * * * *");
+            out.push_str(
+                &command
+                    .replace("/srv/refit", &srv.display().to_string())
+                    .replace("/var/lock", &locks.display().to_string()),
+            );
+            out.push('\n');
+        } else if line.contains('=') && !line.contains(".sh") {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[test]
+fn busybox_crond_runs_the_shipped_drift_line_and_the_report_lands() {
+    let Some(busybox) = daemon(&["busybox"], "busybox-static") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let srv = tmp.path().join("srv");
+    let scripts = srv.join("scripts");
+    std::fs::create_dir_all(scripts.join("cron")).unwrap();
+    std::fs::create_dir_all(srv.join("logs")).unwrap();
+    let locks = tmp.path().join("lock");
+    std::fs::create_dir_all(&locks).unwrap();
+    // The checkout the crontab line cds into: the script as shipped (mode kept) and an
+    // environment file pointing at this test's registry and data.
+    std::fs::copy(
+        repo("scripts/drift-daily.sh"),
+        scripts.join("drift-daily.sh"),
+    )
+    .unwrap();
+    let registry = registry_with_profile(tmp.path());
+    let reports = tmp.path().join("reports");
+    let env = format!(
+        "export REFIT={}\nexport REFIT_REGISTRY={}\nexport CURRENT_DATA={}\n\
+         export DRIFT_ARGS='--exclude customer_id'\nexport REPORTS_DIR={}\n\
+         export METRICS_DIR={}\nexport KEEP_REPORTS=30\n",
+        env!("CARGO_BIN_EXE_refit"),
+        registry.display(),
+        repo("fixtures/drift/current.parquet").display(),
+        reports.display(),
+        tmp.path().join("metrics").display(),
+    );
+    std::fs::write(scripts.join("cron/retrain.env"), env).unwrap();
+    let crontabs = tmp.path().join("crontabs");
+    std::fs::create_dir_all(&crontabs).unwrap();
+    std::fs::write(crontabs.join("root"), crontab_for(&srv, &locks)).unwrap();
+
+    let cron_log = tmp.path().join("crond.log");
+    let _crond = Running(
+        Command::new(&busybox)
+            .args(["crond", "-f", "-l", "0", "-c"])
+            .arg(&crontabs)
+            .arg("-L")
+            .arg(&cron_log)
+            .env("TZ", "UTC")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    // cron fires on the minute: at most ~60 s, plus the run.
+    let report = wait_for(
+        "crond to run the drift line and its report to land",
+        Duration::from_secs(150),
+        || {
+            std::fs::read_dir(&reports)
+                .ok()?
+                .filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .find(|p| p.extension().is_some_and(|x| x == "json"))
+                .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.len() > 0))
+        },
+    );
+    let envelope: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(envelope["command"], "drift-check");
+    assert_eq!(
+        envelope["exit_code"],
+        2,
+        "drift FAIL in {}",
+        report.display()
+    );
+    // The line's own log, named by the day, holds the script's stderr.
+    let logs: Vec<_> = std::fs::read_dir(srv.join("logs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert!(
+        logs.iter()
+            .any(|n| n.starts_with("drift-") && n.ends_with(".log")),
+        "{logs:?}"
+    );
+}
