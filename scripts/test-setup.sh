@@ -1,12 +1,12 @@
 #!/bin/sh
 # What `make test` can use beyond cargo, installed when absent and possible (as root, with
 # Debian's apt): chromium for the HTML-report screenshot test, promtool (Debian's prometheus
-# package) for the alert-rule checks, busybox for running the deployment scripts under the
-# image's shell and as crond, and node_exporter for serving the metrics files (tests run
-# their own on loopback, not the package's service). Tests without them are skipped with a
-# note, unless CI requires them (.ci/run sets REFIT_REQUIRE_PROMTOOL=1 and
-# REFIT_REQUIRE_DAEMONS=1). Never fails: a machine that cannot install them still runs every
-# other test.
+# package) for the alert-rule checks, busybox for the deployment scripts under the image's
+# shell and as crond, node_exporter for serving the metrics files, and docker.io for building
+# and running the image (tests start their own daemons, not the packages' services). Tests
+# without them are skipped with a note, unless CI requires them (.ci/run sets
+# REFIT_REQUIRE_PROMTOOL=1 and REFIT_REQUIRE_DAEMONS=1). Never fails: a machine that cannot
+# install them still runs every other test.
 set -u
 
 # ensure PACKAGE COMMAND WHAT: apt-get install PACKAGE unless COMMAND is on PATH.
@@ -27,4 +27,6 @@ ensure chromium chromium "the screenshot test"
 ensure prometheus promtool "the alert-rule tests (promtool check/test rules)"
 ensure busybox-static busybox "the busybox sh runs of the deployment scripts and the crond test"
 ensure prometheus-node-exporter prometheus-node-exporter "the node_exporter textfile test"
+# The container test starts its own dockerd (own data root and socket, no network).
+ensure docker.io dockerd "the image and CronJob container test"
 exit 0
