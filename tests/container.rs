@@ -10,11 +10,14 @@
 //! data (TRAIN_ARGS, SHADOW_ARGS, PROXY_ARGS, FLEET_ARGS, MIN_NEW_ROWS) are set for the churn
 //! fixtures. Without dockerd the test is skipped with a note, unless REFIT_REQUIRE_DAEMONS=1.
 
+mod common;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::registry_with_profile;
 use yaml_rust2::{Yaml, YamlLoader};
 
 fn repo(rel: &str) -> PathBuf {
@@ -256,22 +259,6 @@ fn chown_volume(data: &Path, owner: &str) {
     assert!(status.success());
 }
 
-fn profile_registry(registry: &Path) {
-    let version = registry.join("versions/v000001");
-    std::fs::create_dir_all(&version).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_refit"))
-        .args(["--quiet", "profile", "--data"])
-        .arg(repo("fixtures/drift/baseline.parquet"))
-        .arg("--out")
-        .arg(version.join("profile.json"))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
-    let pointer = "{\n  \"version\": 1,\n  \"path\": \"versions/v000001\",\n  \
-                   \"promoted_at\": \"2024-01-01T00:00:00Z\",\n  \"previous\": null\n}\n";
-    std::fs::write(registry.join("current.json"), pointer).unwrap();
-}
-
 fn ledger_outcomes(data: &Path) -> Vec<String> {
     std::fs::read_to_string(data.join("registry/runs.jsonl"))
         .unwrap_or_default()
@@ -299,7 +286,7 @@ fn the_image_runs_both_cronjobs_as_their_manifests_say() {
     // The drift CronJob: yesterday's batch against the live model's profile; drift exits 2.
     let drift = cronjob("scripts/k8s/drift-check-cronjob.yaml");
     let data = tmp.path().join("drift-data");
-    profile_registry(&data.join("registry"));
+    registry_with_profile(&data);
     copy(
         &repo("fixtures/drift/current.parquet"),
         &data.join("features/day=yesterday/part-0.parquet"),

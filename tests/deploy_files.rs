@@ -4,11 +4,14 @@
 //! their scripts document; crontab commands that exist and are executable; alert rules checked
 //! and unit-tested by the real promtool. No cluster runs here: the manifests are parsed.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use common::registry_with_profile;
 use yaml_rust2::{Yaml, YamlLoader};
 
 fn path(rel: &str) -> PathBuf {
@@ -175,24 +178,6 @@ fn retrain_sh_dry_run_executed_by_cron_touches_nothing() {
 
 /// A registry whose live version holds only a profile of fixtures/drift/baseline.parquet:
 /// all drift-daily.sh reads.
-fn registry_with_profile(dir: &Path) -> PathBuf {
-    let registry = dir.join("registry");
-    let version = registry.join("versions/v000001");
-    std::fs::create_dir_all(&version).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_refit"))
-        .args(["--quiet", "profile", "--data"])
-        .arg(path("fixtures/drift/baseline.parquet"))
-        .arg("--out")
-        .arg(version.join("profile.json"))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
-    let pointer = "{\n  \"version\": 1,\n  \"path\": \"versions/v000001\",\n  \
-                   \"promoted_at\": \"2024-01-01T00:00:00Z\",\n  \"previous\": null\n}\n";
-    std::fs::write(registry.join("current.json"), pointer).unwrap();
-    registry
-}
-
 fn dated_reports(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()

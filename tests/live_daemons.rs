@@ -3,11 +3,15 @@
 //! loopback with its own directories and is stopped by its PID. Without the daemon a test is
 //! skipped with a note, unless REFIT_REQUIRE_DAEMONS=1 (as .ci/run sets): then it fails.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use common::registry_with_profile;
 
 fn repo(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
@@ -77,25 +81,6 @@ fn wait_for<T>(what: &str, limit: Duration, mut poll: impl FnMut() -> Option<T>)
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-}
-
-/// A registry whose live version has a profile of the drift fixture's baseline.
-fn registry_with_profile(dir: &Path) -> PathBuf {
-    let registry = dir.join("registry");
-    let version = registry.join("versions/v000001");
-    std::fs::create_dir_all(&version).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_refit"))
-        .args(["--quiet", "profile", "--data"])
-        .arg(repo("fixtures/drift/baseline.parquet"))
-        .arg("--out")
-        .arg(version.join("profile.json"))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let pointer = "{\n  \"version\": 1,\n  \"path\": \"versions/v000001\",\n  \
-                   \"promoted_at\": \"2024-01-01T00:00:00Z\",\n  \"previous\": null\n}\n";
-    std::fs::write(registry.join("current.json"), pointer).unwrap();
-    registry
 }
 
 /// The daily job (scripts/drift-daily.sh) and the retrain loop's drift-check both write their
@@ -169,24 +154,30 @@ fn samples<'a>(scrape: &'a str, name: &str) -> Vec<&'a str> {
         .collect()
 }
 
-#[test]
-fn node_exporter_serves_the_daily_job_and_the_loop_side_by_side() {
-    let Some(exporter) = daemon(
+/// Both jobs' metrics files in one textfile directory, scraped from a real node_exporter:
+/// (the scrape, node_exporter's log), or `None` when it is not installed here.
+fn node_exporter_over_both_jobs(job_labels: bool) -> Option<(String, String)> {
+    let exporter = daemon(
         &["prometheus-node-exporter", "node_exporter"],
         "prometheus-node-exporter",
-    ) else {
-        return;
-    };
+    )?;
     let tmp = tempfile::tempdir().unwrap();
     let metrics = tmp.path().join("textfile");
     std::fs::create_dir_all(&metrics).unwrap();
-    write_both_jobs_metrics(tmp.path(), &metrics, true);
+    write_both_jobs_metrics(tmp.path(), &metrics, job_labels);
     let log = tmp.path().join("node_exporter.log");
     let scrape = scrape_node_exporter(&exporter, &metrics, &log);
-    let log_text = std::fs::read_to_string(&log).unwrap();
+    Some((scrape, std::fs::read_to_string(&log).unwrap_or_default()))
+}
+
+#[test]
+fn node_exporter_serves_the_daily_job_and_the_loop_side_by_side() {
+    let Some((scrape, log)) = node_exporter_over_both_jobs(true) else {
+        return;
+    };
     assert!(
-        !log_text.contains("collected before"),
-        "node_exporter saw duplicates:\n{log_text}"
+        !log.contains("collected before"),
+        "node_exporter saw duplicates:\n{log}"
     );
     assert!(scrape.contains("node_textfile_scrape_error 0"), "{scrape}");
     let status = samples(&scrape, "refit_status");
@@ -213,27 +204,19 @@ fn node_exporter_serves_the_daily_job_and_the_loop_side_by_side() {
 
 #[test]
 fn node_exporter_reports_the_collision_the_labels_prevent() {
-    let Some(exporter) = daemon(
-        &["prometheus-node-exporter", "node_exporter"],
-        "prometheus-node-exporter",
-    ) else {
+    let Some((scrape, log)) = node_exporter_over_both_jobs(false) else {
         return;
     };
-    let tmp = tempfile::tempdir().unwrap();
-    let metrics = tmp.path().join("textfile");
-    std::fs::create_dir_all(&metrics).unwrap();
-    write_both_jobs_metrics(tmp.path(), &metrics, false);
-    let log = tmp.path().join("node_exporter.log");
-    let scrape = scrape_node_exporter(&exporter, &metrics, &log);
-    let log_text = std::fs::read_to_string(&log).unwrap_or_default();
-    let daily_hidden = !samples(&scrape, "refit_status")
-        .iter()
-        .any(|l| l.contains("refit_job"));
     assert!(
-        log_text.contains("collected before") || scrape.contains("collected before"),
-        "the same series in two files should be reported:\nlog: {log_text}\nscrape: {scrape}"
+        log.contains("collected before") || scrape.contains("collected before"),
+        "the same series in two files should be reported:\nlog: {log}\nscrape: {scrape}"
     );
-    assert!(daily_hidden);
+    assert!(
+        !samples(&scrape, "refit_status")
+            .iter()
+            .any(|l| l.contains("refit_job")),
+        "{scrape}"
+    );
 }
 
 /// The shipped crontab's drift line, made to fire every minute in a private checkout.

@@ -90,6 +90,28 @@ pub fn train_linear_churn(out: &std::path::Path, features: &str) -> String {
     out
 }
 
+/// A registry under `dir` whose live version v000001 holds a profile of the drift fixture's
+/// baseline (what drift-daily.sh and the drift CronJob read), written by the real binary.
+pub fn registry_with_profile(dir: &std::path::Path) -> PathBuf {
+    let registry = dir.join("registry");
+    let version = registry.join("versions/v000001");
+    std::fs::create_dir_all(&version).unwrap();
+    let profile = version.join("profile.json").display().to_string();
+    let (code, _, stderr) = run(&[
+        "--quiet",
+        "profile",
+        "--data",
+        &fixture("drift/baseline.parquet"),
+        "--out",
+        &profile,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let pointer = "{\n  \"version\": 1,\n  \"path\": \"versions/v000001\",\n  \
+                   \"promoted_at\": \"2024-01-01T00:00:00Z\",\n  \"previous\": null\n}\n";
+    std::fs::write(registry.join("current.json"), pointer).unwrap();
+    registry
+}
+
 /// A scratch directory to run the real binary in, in the manner of xsv's `Workdir`: one
 /// behaviour is one short test, and a failed expectation prints the whole run.
 pub struct Workdir {
