@@ -2,12 +2,14 @@
 # What `make test` can use beyond cargo, installed when absent and possible (as root, with
 # Debian's apt): chromium for the HTML-report screenshot test, promtool (Debian's prometheus
 # package) for the alert-rule checks, busybox for the deployment scripts under the image's
-# shell and as crond, node_exporter for serving the metrics files, and docker.io for building
-# and running the image (tests start their own daemons, not the packages' services). Tests
-# without them are skipped with a note, unless CI requires them (.ci/run sets
-# REFIT_REQUIRE_PROMTOOL=1 and REFIT_REQUIRE_DAEMONS=1). Never fails: a machine that cannot
-# install them still runs every other test.
+# shell and as crond, node_exporter for serving the metrics files, docker.io for building and
+# running the image (tests start their own daemons, not the packages' services), and a venv
+# with kubernetes-validate and croniter for the manifest checks. Tests without them are
+# skipped with a note, unless CI requires them (.ci/run sets REFIT_REQUIRE_PROMTOOL=1 and
+# REFIT_REQUIRE_DAEMONS=1). Never fails: a machine that cannot install them still runs every
+# other test.
 set -u
+cd "$(dirname "$0")/.." || exit 0
 
 # ensure PACKAGE COMMAND WHAT: apt-get install PACKAGE unless COMMAND is on PATH.
 ensure() {
@@ -29,4 +31,12 @@ ensure busybox-static busybox "the busybox sh runs of the deployment scripts and
 ensure prometheus-node-exporter prometheus-node-exporter "the node_exporter textfile test"
 # The container test starts its own dockerd (own data root and socket, no network).
 ensure docker.io dockerd "the image and CronJob container test"
+# The manifest checks' Python packages (kubernetes-validate bundles the schemas: offline).
+DEPLOY_VENV="${REFIT_DEPLOY_VENV:-$HOME/.cache/refit-deploy-venv}"
+if ! "$DEPLOY_VENV/bin/python" -c "import kubernetes_validate, croniter" 2>/dev/null; then
+    echo "test-setup: installing kubernetes-validate and croniter into $DEPLOY_VENV" >&2
+    { python3 -m venv "$DEPLOY_VENV" && "$DEPLOY_VENV/bin/python" -m pip install --quiet \
+        --disable-pip-version-check --retries 5 -r scripts/python/deploy-requirements.txt; } \
+        >/dev/null 2>&1 || echo "test-setup: could not install them; the manifest checks will be skipped" >&2
+fi
 exit 0

@@ -908,3 +908,160 @@ fn promtool_unit_tests_pass_and_fail_when_a_threshold_moves() {
         assert!(!status.success(), "the unit tests miss {from:?} -> {to:?}");
     }
 }
+
+/// The venv `make test-setup` makes for scripts/k8s/check_manifests.py, or `None` (a note)
+/// when it is missing; REFIT_REQUIRE_DAEMONS=1 (as .ci/run sets) makes that a failure.
+fn manifest_checker() -> Option<PathBuf> {
+    let venv = std::env::var_os("REFIT_DEPLOY_VENV")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/refit-deploy-venv"))
+        })?;
+    let python = venv.join("bin/python");
+    let ready = Command::new(&python)
+        .args(["-c", "import kubernetes_validate, croniter"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ready {
+        return Some(python);
+    }
+    if std::env::var("REFIT_REQUIRE_DAEMONS").is_ok_and(|v| v == "1") {
+        panic!("kubernetes-validate and croniter are required: run `make test-setup`");
+    }
+    eprintln!(
+        "SKIPPED: no {} with kubernetes-validate (`make test-setup`)",
+        python.display()
+    );
+    None
+}
+
+const MANIFESTS: [&str; 3] = [
+    "scripts/k8s/retrain-cronjob.yaml",
+    "scripts/k8s/drift-check-cronjob.yaml",
+    "scripts/k8s/pvc.yaml",
+];
+
+#[test]
+fn manifests_pass_the_strict_offline_schema_and_rule_checks() {
+    let Some(python) = manifest_checker() else {
+        return;
+    };
+    let out = Command::new(python)
+        .arg(path("scripts/k8s/check_manifests.py"))
+        .args(MANIFESTS.map(path))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn a_broken_copy_of_each_manifest_fails_the_checks() {
+    let Some(python) = manifest_checker() else {
+        return;
+    };
+    // (manifest, what is broken, the text replaced, its replacement)
+    let cronjob_breaks = [
+        (
+            "unknown field",
+            "concurrencyPolicy: Forbid",
+            "concurrencyPolicy: Forbid\n  concurrency: Forbid",
+        ),
+        ("wrong type", "backoffLimit: 0", "backoffLimit: none"),
+        (
+            "missing required field",
+            "containers:\n            - name: ",
+            "containers:\n            - title: ",
+        ),
+        (
+            "unknown apiVersion",
+            "apiVersion: batch/v1",
+            "apiVersion: batch/v9",
+        ),
+        ("cron syntax", "schedule: \"0 ", "schedule: \"61 "),
+        (
+            "time zone",
+            "timeZone: \"Etc/UTC\"",
+            "timeZone: \"Mars/Olympus\"",
+        ),
+        (
+            "concurrencyPolicy enum",
+            "concurrencyPolicy: Forbid",
+            "concurrencyPolicy: Sometimes",
+        ),
+        (
+            "Job restart rule",
+            "restartPolicy: Never",
+            "restartPolicy: Always",
+        ),
+        (
+            "quantity",
+            "limits: {memory: ",
+            "limits: {memory: lots, cpu: ",
+        ),
+        (
+            "requests above limits",
+            "requests: {cpu: ",
+            "requests: {ephemeral-storage: 2Gi, cpu: ",
+        ),
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let mut broken = Vec::new();
+    for manifest in &MANIFESTS[..2] {
+        let original = std::fs::read_to_string(path(manifest)).unwrap();
+        for (i, (what, from, to)) in cronjob_breaks.iter().enumerate() {
+            assert!(
+                original.contains(from),
+                "{manifest}: `{from}` not found for {what}"
+            );
+            let copy = tmp
+                .path()
+                .join(format!("{i}-{}", manifest.rsplit('/').next().unwrap()));
+            let text = original.replacen(from, to, 1);
+            // `requests above limits` needs its limit too.
+            let text = if *what == "requests above limits" {
+                text.replacen(
+                    "limits: {memory: ",
+                    "limits: {ephemeral-storage: 1Gi, memory: ",
+                    1,
+                )
+            } else {
+                text
+            };
+            std::fs::write(&copy, text).unwrap();
+            broken.push((copy, *what));
+        }
+    }
+    let pvc = std::fs::read_to_string(path("scripts/k8s/pvc.yaml")).unwrap();
+    for (what, from, to) in [
+        (
+            "accessModes enum",
+            "[\"ReadWriteMany\"]",
+            "[\"ReadWriteSometimes\"]",
+        ),
+        ("storage quantity", "storage: ", "storage: big"),
+    ] {
+        assert!(
+            pvc.contains(from),
+            "pvc.yaml: `{from}` not found for {what}"
+        );
+        let copy = tmp
+            .path()
+            .join(format!("pvc-{}.yaml", what.replace(' ', "-")));
+        std::fs::write(&copy, pvc.replacen(from, to, 1)).unwrap();
+        broken.push((copy, what));
+    }
+    let out = Command::new(python)
+        .arg(path("scripts/k8s/check_manifests.py"))
+        .args(broken.iter().map(|(p, _)| p))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report = String::from_utf8_lossy(&out.stdout);
+    for (copy, what) in &broken {
+        assert!(
+            report.contains(&format!("{}:", copy.display())),
+            "{what} in {} was not caught:\n{report}",
+            copy.display()
+        );
+    }
+}
