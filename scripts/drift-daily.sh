@@ -13,6 +13,8 @@
 #                    (default: REPORTS_DIR)
 #   METRICS_JOB      the refit_job label on its samples (default: drift_daily), which keeps
 #                    them apart from the retrain loop's drift-check series
+#   PUSHGATEWAY      also push the metrics to this Prometheus Pushgateway URL (group
+#                    job=METRICS_JOB): for Kubernetes, where no node_exporter reads the volume
 #   REFIT            the refit binary (default: refit on PATH)
 #
 # Exit codes are drift-check's: 0 OK, 1 error (also a missing setting or no live model),
@@ -52,7 +54,7 @@ code=0
 # shellcheck disable=SC2086 # word splitting of DRIFT_ARGS is intended
 "$REFIT" drift-check --baseline "$baseline" --current "$CURRENT_DATA" \
     --report "$report" --metrics-file "$METRICS_DIR/refit_drift_daily.prom" \
-    --metrics-job "$METRICS_JOB" ${DRIFT_ARGS:-} || code=$?
+    --metrics-job "$METRICS_JOB" ${PUSHGATEWAY:+--pushgateway "$PUSHGATEWAY"} ${DRIFT_ARGS:-} || code=$?
 echo "drift-daily: drift-check exit $code; baseline $baseline; report $report" >&2
 
 # Retention: the names sort by date, so all but the last KEEP_REPORTS go.

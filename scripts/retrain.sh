@@ -43,6 +43,8 @@
 #                    refit_loop.prom, and the checks' refit_loop_<check>.prom
 #   METRICS_JOB      the refit_job label on every sample the loop writes (default:
 #                    retrain_loop); give each loop sharing a METRICS_DIR its own, and its own dir
+#   PUSHGATEWAY      also push the loop's and the checks' metrics to this Prometheus
+#                    Pushgateway URL (group job=METRICS_JOB, step=<step>)
 #   REFIT            the refit binary (default: refit on PATH)
 #
 # Exit codes (the loop's own contract, one per outcome in the ledger; see README):
@@ -145,7 +147,8 @@ finish() {
         set -- "$@" --error-step "$error_step" --error-message "$error_message"
     fi
     if ! "$REFIT" --quiet --report "$RUN/runs-record.json" \
-        --metrics-file "$METRICS_DIR/refit_loop.prom" --metrics-job "$METRICS_JOB" runs record "$RUN" \
+        --metrics-file "$METRICS_DIR/refit_loop.prom" --metrics-job "$METRICS_JOB" \
+        ${PUSHGATEWAY:+--pushgateway "$PUSHGATEWAY" --pushgateway-label step=runs_record} runs record "$RUN" \
         --outcome "$outcome" --started-at "$started_at" "$@" 2>>"$RUN/runs-record.log"; then
         log "error: the run was not recorded in the ledger: $(tail -n 3 "$RUN/runs-record.log" | tr '\n' ' ')"
         code=1
@@ -195,7 +198,11 @@ step() {
     esac
     code=0
     # shellcheck disable=SC2086 # word splitting of *_ARGS is intended
-    "$REFIT" --report "$RUN/$name.json" --metrics-file "$metrics" --metrics-job "$METRICS_JOB" "$@" \
+    # Pushed only where the file goes to METRICS_DIR (the checks), each step in its own group.
+    push=""
+    [ "$metrics" = "$RUN/$name.prom" ] || push="${PUSHGATEWAY:-}"
+    "$REFIT" --report "$RUN/$name.json" --metrics-file "$metrics" --metrics-job "$METRICS_JOB" \
+        ${push:+--pushgateway "$push" --pushgateway-label "step=$name"} "$@" \
         >"$RUN/$name.txt" 2>>"$RUN/$name.log" || code=$?
     if [ "$code" = 1 ] || [ "$code" -gt 3 ]; then
         error_step="$name"

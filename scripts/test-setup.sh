@@ -2,12 +2,12 @@
 # What `make test` can use beyond cargo, installed when absent and possible (as root, with
 # Debian's apt): chromium for the HTML-report screenshot test, promtool (Debian's prometheus
 # package) for the alert-rule checks, busybox for the deployment scripts under the image's
-# shell and as crond, node_exporter for serving the metrics files, docker.io for building and
-# running the image (tests start their own daemons, not the packages' services), and a venv
-# with kubernetes-validate and croniter for the manifest checks. Tests without them are
-# skipped with a note, unless CI requires them (.ci/run sets REFIT_REQUIRE_PROMTOOL=1 and
-# REFIT_REQUIRE_DAEMONS=1). Never fails: a machine that cannot install them still runs every
-# other test.
+# shell and as crond, node_exporter and the Pushgateway for the metrics, docker.io for
+# building and running the image (tests start their own daemons, not the packages'
+# services), and a venv with kubernetes-validate and croniter for the manifest checks. Tests
+# without them are skipped with a note, unless CI requires them (.ci/run sets
+# REFIT_REQUIRE_PROMTOOL=1 and REFIT_REQUIRE_DAEMONS=1). Never fails: a machine that cannot
+# install them still runs every other test.
 set -u
 cd "$(dirname "$0")/.." || exit 0
 
@@ -29,6 +29,7 @@ ensure chromium chromium "the screenshot test"
 ensure prometheus promtool "the alert-rule tests (promtool check/test rules)"
 ensure busybox-static busybox "the busybox sh runs of the deployment scripts and the crond test"
 ensure prometheus-node-exporter prometheus-node-exporter "the node_exporter textfile test"
+ensure prometheus-pushgateway prometheus-pushgateway "the Pushgateway tests"
 # The container test starts its own dockerd (own data root and socket, no network).
 ensure docker.io dockerd "the image and CronJob container test"
 # The manifest checks' Python packages (kubernetes-validate bundles the schemas: offline).

@@ -56,6 +56,20 @@ pub struct GlobalArgs {
     /// same command (a daily drift check and the retrain loop's) write distinct series.
     #[arg(long, global = true, value_name = "NAME", value_parser = metrics_job_name)]
     pub metrics_job: Option<String>,
+    /// Also PUT the run's metrics to this Prometheus Pushgateway (http[s]://HOST[:PORT]), in
+    /// the group job=--metrics-job (default refit) plus each --pushgateway-label: how a
+    /// CronJob's pod, which no node_exporter reads, gets its figures to Prometheus. Three
+    /// attempts; a push that still fails is a warning, never a change of exit code.
+    #[arg(long, global = true, value_name = "URL", value_parser = pushgateway_url)]
+    pub pushgateway: Option<crate::registry::notify::Endpoint>,
+    /// A grouping label of the push, NAME=VALUE (repeatable), e.g. model=churn.
+    #[arg(long, global = true, value_name = "NAME=VALUE", value_parser = grouping_label,
+          requires = "pushgateway")]
+    pub pushgateway_label: Vec<(String, String)>,
+    /// How long one push attempt may take (1s to 10m).
+    #[arg(long, global = true, default_value = "10s", value_name = "DURATION",
+          value_parser = cmd::args::http_timeout)]
+    pub pushgateway_timeout: cmd::args::DurationArg,
     /// Also write the report as a self-contained HTML page to PATH (atomically).
     #[arg(long, global = true, value_name = "PATH")]
     pub html: Option<PathBuf>,
@@ -68,6 +82,29 @@ pub struct GlobalArgs {
 }
 
 impl GlobalArgs {
+    /// The Pushgateway client and the group's URL path, or None without --pushgateway;
+    /// built before the command runs.
+    pub fn pusher(&self) -> anyhow::Result<Option<(crate::registry::notify::Notifier, String)>> {
+        let Some(endpoint) = self.pushgateway.clone() else {
+            return Ok(None);
+        };
+        let notifier = crate::registry::notify::Notifier::new(
+            endpoint,
+            None,
+            self.pushgateway_timeout.as_std(),
+            3,
+            crate::registry::notify::PayloadFormat::Json,
+        )?;
+        let mut group = format!(
+            "/metrics/job/{}",
+            self.metrics_job.as_deref().unwrap_or("refit")
+        );
+        for (name, value) in &self.pushgateway_label {
+            group.push_str(&format!("/{name}/{value}"));
+        }
+        Ok(Some((notifier, group)))
+    }
+
     pub fn output_options(&self) -> OutputOptions {
         OutputOptions {
             format: self.format,
@@ -184,6 +221,34 @@ fn metrics_job_name(value: &str) -> Result<String, String> {
             "`{value}` is not a job name: use 1 to 64 letters, digits, '_', '-' or '.'"
         ))
     }
+}
+
+fn pushgateway_url(text: &str) -> Result<crate::registry::notify::Endpoint, String> {
+    text.parse()
+}
+
+/// NAME=VALUE with a label name ([a-zA-Z_][a-zA-Z0-9_]*, not `job`) and a value that is a
+/// plain URL segment (letters, digits, `_`, `-`, `.`), as the Pushgateway path carries it.
+fn grouping_label(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}`: expected NAME=VALUE"))?;
+    let name_ok = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with("__");
+    if !name_ok || name == "job" {
+        return Err(format!(
+            "`{name}` is not a grouping label name (letters, digits and '_'; not `job`, which \
+             --metrics-job sets)"
+        ));
+    }
+    metrics_job_name(value).map_err(|_| {
+        format!("`{value}`: a label value here is 1 to 64 letters, digits, '_', '-' or '.'")
+    })?;
+    Ok((name.to_string(), value.to_string()))
 }
 
 #[cfg(test)]

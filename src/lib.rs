@@ -121,10 +121,24 @@ pub fn run(invocation: Invocation) -> Result<Outcome, Failure> {
 
 fn run_command(cli: &Cli, options: &OutputOptions) -> Result<Outcome> {
     options.check_destinations()?;
+    let pusher = cli.global.pusher()?;
     let printer = Printer::new(options.quiet);
-    let report = dispatch(&cli.command, &printer)?;
+    let mut report = dispatch(&cli.command, &printer)?;
+    if let Some((pushgateway, group)) = pusher {
+        // Replaces the group's metrics (PUT), as a batch job's last run should. A push that
+        // fails is said, in the report too; the verdict stands.
+        let text = report.gauges.render_for_job(options.metrics_job.as_deref());
+        if let Err(error) = pushgateway.put(&group, PROMETHEUS_TEXT, &text) {
+            let warning = format!("metrics not pushed: {error:#}");
+            eprintln!("warning: {warning}");
+            report.messages.push(warning);
+        }
+    }
     emit(report, cli.params()?, options)
 }
+
+/// The Prometheus text exposition format's content type.
+const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 fn dispatch(command: &Command, printer: &Printer) -> Result<CommandReport> {
     match command {

@@ -328,3 +328,145 @@ fn busybox_crond_runs_the_shipped_drift_line_and_the_report_lands() {
         "{logs:?}"
     );
 }
+
+/// A Pushgateway on loopback with its own (unpersisted) state: its port.
+fn start_pushgateway(binary: &Path) -> (Running, u16) {
+    let port = free_port();
+    let gateway = Running(
+        Command::new(binary)
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for(
+        "the Pushgateway to serve /metrics",
+        Duration::from_secs(20),
+        || http_get(port, "/metrics").filter(|r| r.contains("pushgateway_build_info")),
+    );
+    (gateway, port)
+}
+
+fn drift_check_pushing(pushgateway: &str, extra: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_refit"))
+        .args([
+            "--quiet",
+            "--pushgateway",
+            pushgateway,
+            "--metrics-job",
+            "drift_daily",
+        ])
+        .args(extra)
+        .args(["drift-check", "--exclude", "customer_id", "--baseline"])
+        .arg(repo("fixtures/drift/baseline.parquet"))
+        .arg("--current")
+        .arg(repo("fixtures/drift/current.parquet"))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_run_pushes_its_metrics_to_a_real_pushgateway_in_its_group() {
+    let Some(binary) = daemon(
+        &["prometheus-pushgateway", "pushgateway"],
+        "prometheus-pushgateway",
+    ) else {
+        return;
+    };
+    let (_gateway, port) = start_pushgateway(&binary);
+    let url = format!("http://127.0.0.1:{port}");
+    let out = drift_check_pushing(&url, &["--pushgateway-label", "model=churn"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let scrape = http_get(port, "/metrics").unwrap();
+    let status = samples(&scrape, "refit_status");
+    assert!(
+        status.iter().any(|l| l.contains("job=\"drift_daily\"")
+            && l.contains("model=\"churn\"")
+            && l.contains("refit_job=\"drift_daily\"")
+            && l.ends_with(" 2")),
+        "{status:?}\n{scrape}"
+    );
+    assert!(scrape.contains("push_time_seconds{"), "{scrape}");
+    // A second push replaces the group (PUT): still one verdict series.
+    let again = drift_check_pushing(&url, &["--pushgateway-label", "model=churn"]);
+    assert_eq!(again.status.code(), Some(2));
+    let scrape = http_get(port, "/metrics").unwrap();
+    assert_eq!(samples(&scrape, "refit_status").len(), 1, "{scrape}");
+}
+
+#[test]
+fn a_pushgateway_that_is_down_is_a_warning_not_a_new_exit_code() {
+    let url = format!("http://127.0.0.1:{}", free_port());
+    let out = drift_check_pushing(&url, &["--pushgateway-timeout", "1s"]);
+    assert_eq!(out.status.code(), Some(2), "the verdict stands: {out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: metrics not pushed") && stderr.contains("attempt 3 of 3"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_retrain_loop_pushes_its_own_and_its_checks_metrics() {
+    let Some(binary) = daemon(
+        &["prometheus-pushgateway", "pushgateway"],
+        "prometheus-pushgateway",
+    ) else {
+        return;
+    };
+    let (_gateway, port) = start_pushgateway(&binary);
+    let tmp = tempfile::tempdir().unwrap();
+    let history = repo("fixtures/loop/churn/history.parquet");
+    let run_loop = || {
+        Command::new(repo("scripts/retrain.sh"))
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("REFIT", env!("CARGO_BIN_EXE_refit"))
+            .env("REFIT_REGISTRY", tmp.path().join("registry"))
+            .env("RUNS_DIR", tmp.path().join("runs"))
+            .env("METRICS_DIR", tmp.path().join("metrics"))
+            .env("TRAIN_DATA", &history)
+            .env("SHADOW_DATA", &history)
+            .env("TARGET", "churned")
+            .env("TIME", "event_time")
+            .env("TRAIN_ARGS", "--exclude customer_id --model linear")
+            .env("SHADOW_ARGS", "--time event_time --last 600 --bootstrap 50")
+            .env("MAX_MODEL_AGE", "30d")
+            .env("PUSHGATEWAY", format!("http://127.0.0.1:{port}"))
+            .current_dir(tmp.path())
+            .output()
+            .unwrap()
+    };
+    let first = run_loop();
+    assert_eq!(
+        first.status.code(),
+        Some(10),
+        "bootstrap promotes: {first:?}"
+    );
+    let second = run_loop();
+    assert_eq!(second.status.code(), Some(0), "nothing to do: {second:?}");
+    let scrape = http_get(port, "/metrics").unwrap();
+    let runs = samples(&scrape, "refit_loop_runs_total");
+    for (outcome, count) in [("promoted", 1), ("nothing_to_do", 1)] {
+        assert!(
+            runs.iter()
+                .any(|l| l.contains(&format!("outcome=\"{outcome}\""))
+                    && l.contains("job=\"retrain_loop\"")
+                    && l.contains("step=\"runs_record\"")
+                    && l.ends_with(&format!(" {count}"))),
+            "{runs:?}"
+        );
+    }
+    assert!(
+        samples(&scrape, "refit_staleness_due")
+            .iter()
+            .any(|l| l.contains("step=\"staleness\"") && l.ends_with(" 0")),
+        "{scrape}"
+    );
+}

@@ -221,3 +221,28 @@ fn a_metrics_job_that_cannot_be_a_label_or_url_segment_is_a_usage_error() {
     }
     assert!(!w.exists("m.prom"), "a usage error writes nothing");
 }
+
+#[test]
+fn a_pushgateway_label_that_cannot_be_a_group_is_a_usage_error() {
+    let w = Workdir::new();
+    let baseline = fixture("drift/baseline.parquet");
+    for bad in ["job=x", "model", "1x=y", "model=a/b", "model="] {
+        let run = w.run(&[
+            "drift-check",
+            "--baseline",
+            &baseline,
+            "--current",
+            &baseline,
+            "--pushgateway",
+            "http://127.0.0.1:9",
+            "--pushgateway-label",
+            bad,
+        ]);
+        run.assert_exit(1);
+        assert!(
+            run.stderr.contains("--pushgateway-label"),
+            "{bad}: {}",
+            run.stderr
+        );
+    }
+}

@@ -46,7 +46,7 @@ pub struct NotifyOptions {
     pub notify_format: PayloadFormat,
     /// Time allowed for each --notify attempt as a whole: connect, TLS handshake, send and
     /// answer (1s to 10m).
-    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = notify_timeout)]
+    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = http_timeout)]
     pub notify_timeout: DurationArg,
     /// Attempts of --notify, 1 to 10; the pause between them doubles from 0.2s up to 5s.
     #[arg(long, default_value_t = 3, value_name = "N",
@@ -78,8 +78,8 @@ fn notify_url(text: &str) -> Result<Endpoint, String> {
     text.parse()
 }
 
-/// --notify-timeout: a duration from 1s to 10m.
-fn notify_timeout(text: &str) -> Result<DurationArg, String> {
+/// --notify-timeout and --pushgateway-timeout: a duration from 1s to 10m.
+pub fn http_timeout(text: &str) -> Result<DurationArg, String> {
     let timeout = duration(text)?;
     if (1_000..=600_000).contains(&timeout.millis()) {
         Ok(timeout)

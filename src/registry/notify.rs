@@ -374,10 +374,35 @@ impl Notifier {
     /// [`MAX_PAUSE`]); returns the 2xx status.
     pub fn send(&self, payload: &Payload) -> Result<u16> {
         let body = payload.body(self.format);
+        let request = Request {
+            method: "POST",
+            path: &self.endpoint.path,
+            content_type: "application/json",
+            body: &body,
+        };
+        self.call(&request)
+            .with_context(|| format!("notifying {}", self.endpoint))
+    }
+
+    /// PUTs `body` to the endpoint's path followed by `suffix` (a Pushgateway group:
+    /// `/metrics/job/NAME/LABEL/VALUE`), with the same attempts, pauses and timeout as `send`.
+    pub fn put(&self, suffix: &str, content_type: &str, body: &str) -> Result<u16> {
+        let path = format!("{}{suffix}", self.endpoint.path.trim_end_matches('/'));
+        let request = Request {
+            method: "PUT",
+            path: &path,
+            content_type,
+            body,
+        };
+        self.call(&request)
+            .with_context(|| format!("pushing to {}{suffix}", self.endpoint))
+    }
+
+    fn call(&self, request: &Request<'_>) -> Result<u16> {
         let mut pause = Duration::from_millis(200);
         let mut last = anyhow!("no attempt was made");
         for attempt in 1..=self.attempts {
-            match self.post_once(&body) {
+            match self.call_once(request) {
                 Ok(status) => return Ok(status),
                 Err(e) if e.downcast_ref::<Untrusted>().is_some() => {
                     last = e.context(format!(
@@ -393,7 +418,7 @@ impl Notifier {
                 pause = (pause * 2).min(MAX_PAUSE);
             }
         }
-        Err(last).with_context(|| format!("notifying {}", self.endpoint))
+        Err(last)
     }
 
     /// [`Notifier::send`], with its outcome as a value: a failed notify is reported, not raised.
@@ -409,8 +434,8 @@ impl Notifier {
         }
     }
 
-    /// One POST; the timeout bounds the whole call (connect, handshake, send, answer).
-    fn post_once(&self, body: &str) -> Result<u16> {
+    /// One request; the timeout bounds the whole call (connect, handshake, send, answer).
+    fn call_once(&self, request: &Request<'_>) -> Result<u16> {
         let deadline = Instant::now() + self.timeout;
         let socket = connect(&self.endpoint, deadline, self.timeout)?;
         let mut socket = Deadlined {
@@ -418,7 +443,7 @@ impl Notifier {
             deadline,
             timeout: self.timeout,
         };
-        let request = request(&self.endpoint, body);
+        let request = request.render(&self.endpoint);
         let Some(config) = &self.tls else {
             return exchange(&mut socket, &request);
         };
@@ -447,15 +472,28 @@ fn connect(endpoint: &Endpoint, deadline: Instant, timeout: Duration) -> Result<
     Err(last.unwrap_or_else(|| anyhow!("{} has no address", endpoint.host)))
 }
 
-fn request(endpoint: &Endpoint, body: &str) -> String {
-    format!(
-        "POST {} HTTP/1.1\r\nHost: {}:{}\r\nUser-Agent: refit/{}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        endpoint.path,
-        endpoint.host,
-        endpoint.port,
-        env!("CARGO_PKG_VERSION"),
-        body.len()
-    )
+/// One HTTP/1.1 request, sent whole (refit's bodies are small).
+struct Request<'a> {
+    method: &'a str,
+    path: &'a str,
+    content_type: &'a str,
+    body: &'a str,
+}
+
+impl Request<'_> {
+    fn render(&self, endpoint: &Endpoint) -> String {
+        format!(
+            "{} {} HTTP/1.1\r\nHost: {}:{}\r\nUser-Agent: refit/{}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+            self.method,
+            self.path,
+            endpoint.host,
+            endpoint.port,
+            env!("CARGO_PKG_VERSION"),
+            self.content_type,
+            self.body.len(),
+            self.body
+        )
+    }
 }
 
 /// Runs the TLS handshake to its end; a certificate that does not verify is [`Untrusted`].
