@@ -470,3 +470,68 @@ fn the_retrain_loop_pushes_its_own_and_its_checks_metrics() {
         "{scrape}"
     );
 }
+
+#[test]
+fn prometheus_scrapes_the_pushgateway_and_evaluates_the_shipped_alerts() {
+    let Some(gateway_binary) = daemon(
+        &["prometheus-pushgateway", "pushgateway"],
+        "prometheus-pushgateway",
+    ) else {
+        return;
+    };
+    let Some(prometheus) = daemon(&["prometheus"], "prometheus") else {
+        return;
+    };
+    let (_gateway, gateway_port) = start_pushgateway(&gateway_binary);
+    let out = drift_check_pushing(&format!("http://127.0.0.1:{gateway_port}"), &[]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\n\
+             rule_files: [{}]\n\
+             scrape_configs:\n  - job_name: pushgateway\n    honor_labels: true\n    \
+             static_configs: [{{targets: ['127.0.0.1:{gateway_port}']}}]\n",
+            repo("scripts/k8s/alerts.yaml").display()
+        ),
+    )
+    .unwrap();
+    let port = free_port();
+    let _server = Running(
+        Command::new(prometheus)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                tmp.path().join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(tmp.path().join("prometheus.log")).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    // The drift FAIL reaches the alert: pending, since RefitDriftFail waits an hour to fire.
+    let alerts = wait_for(
+        "RefitDriftFail to be pending",
+        Duration::from_secs(60),
+        || {
+            http_get(port, "/api/v1/alerts").filter(|r| {
+                r.contains("\"alertname\":\"RefitDriftFail\"")
+                    && r.contains("\"state\":\"pending\"")
+            })
+        },
+    );
+    assert!(alerts.contains("\"refit_job\":\"drift_daily\""), "{alerts}");
+    let rules = http_get(port, "/api/v1/rules").unwrap();
+    assert!(
+        rules.contains("RefitLoopNeverRan") && rules.contains("\"health\":\"ok\""),
+        "{rules}"
+    );
+    assert!(
+        !rules.contains("\"health\":\"err\""),
+        "a shipped rule fails to evaluate: {rules}"
+    );
+}
