@@ -329,7 +329,16 @@ fn busybox_crond_runs_the_shipped_drift_line_and_the_report_lands() {
     );
 }
 
-/// A Pushgateway on loopback with its own (unpersisted) state: its port.
+/// A Pushgateway on loopback with its own (unpersisted) state, and its port; `None` (a note)
+/// when it is not installed here.
+fn pushgateway() -> Option<(Running, u16)> {
+    let binary = daemon(
+        &["prometheus-pushgateway", "pushgateway"],
+        "prometheus-pushgateway",
+    )?;
+    Some(start_pushgateway(&binary))
+}
+
 fn start_pushgateway(binary: &Path) -> (Running, u16) {
     let port = free_port();
     let gateway = Running(
@@ -368,13 +377,9 @@ fn drift_check_pushing(pushgateway: &str, extra: &[&str]) -> std::process::Outpu
 
 #[test]
 fn a_run_pushes_its_metrics_to_a_real_pushgateway_in_its_group() {
-    let Some(binary) = daemon(
-        &["prometheus-pushgateway", "pushgateway"],
-        "prometheus-pushgateway",
-    ) else {
+    let Some((_gateway, port)) = pushgateway() else {
         return;
     };
-    let (_gateway, port) = start_pushgateway(&binary);
     let url = format!("http://127.0.0.1:{port}");
     let out = drift_check_pushing(&url, &["--pushgateway-label", "model=churn"]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
@@ -414,13 +419,9 @@ fn a_pushgateway_that_is_down_is_a_warning_not_a_new_exit_code() {
 
 #[test]
 fn the_retrain_loop_pushes_its_own_and_its_checks_metrics() {
-    let Some(binary) = daemon(
-        &["prometheus-pushgateway", "pushgateway"],
-        "prometheus-pushgateway",
-    ) else {
+    let Some((_gateway, port)) = pushgateway() else {
         return;
     };
-    let (_gateway, port) = start_pushgateway(&binary);
     let tmp = tempfile::tempdir().unwrap();
     let history = repo("fixtures/loop/churn/history.parquet");
     let run_loop = || {
@@ -473,16 +474,12 @@ fn the_retrain_loop_pushes_its_own_and_its_checks_metrics() {
 
 #[test]
 fn prometheus_scrapes_the_pushgateway_and_evaluates_the_shipped_alerts() {
-    let Some(gateway_binary) = daemon(
-        &["prometheus-pushgateway", "pushgateway"],
-        "prometheus-pushgateway",
-    ) else {
-        return;
-    };
     let Some(prometheus) = daemon(&["prometheus"], "prometheus") else {
         return;
     };
-    let (_gateway, gateway_port) = start_pushgateway(&gateway_binary);
+    let Some((_gateway, gateway_port)) = pushgateway() else {
+        return;
+    };
     let out = drift_check_pushing(&format!("http://127.0.0.1:{gateway_port}"), &[]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
 

@@ -195,29 +195,29 @@ fn promtool_accepts_the_metrics_files_refit_writes() {
     }
 }
 
+/// Runs drift-check with `flags` and expects a usage error (exit 1) whose message holds `says`.
+fn assert_usage_error(w: &Workdir, flags: &[&str], says: &str) {
+    let baseline = fixture("drift/baseline.parquet");
+    let mut args = vec![
+        "drift-check",
+        "--baseline",
+        &baseline,
+        "--current",
+        &baseline,
+    ];
+    args.extend(flags);
+    let run = w.run(&args);
+    run.assert_exit(1);
+    assert!(run.stderr.contains(says), "{flags:?}: {}", run.stderr);
+}
+
 #[test]
 fn a_metrics_job_that_cannot_be_a_label_or_url_segment_is_a_usage_error() {
     let w = Workdir::new();
     let metrics_file = w.path("m.prom");
-    let baseline = fixture("drift/baseline.parquet");
     for bad in ["", "a b", "x/y", "é"] {
-        let run = w.run(&[
-            "drift-check",
-            "--baseline",
-            &baseline,
-            "--current",
-            &baseline,
-            "--metrics-file",
-            &metrics_file,
-            "--metrics-job",
-            bad,
-        ]);
-        run.assert_exit(1);
-        assert!(
-            run.stderr.contains("is not a job name"),
-            "{bad}: {}",
-            run.stderr
-        );
+        let flags = ["--metrics-file", &metrics_file, "--metrics-job", bad];
+        assert_usage_error(&w, &flags, "is not a job name");
     }
     assert!(!w.exists("m.prom"), "a usage error writes nothing");
 }
@@ -225,24 +225,13 @@ fn a_metrics_job_that_cannot_be_a_label_or_url_segment_is_a_usage_error() {
 #[test]
 fn a_pushgateway_label_that_cannot_be_a_group_is_a_usage_error() {
     let w = Workdir::new();
-    let baseline = fixture("drift/baseline.parquet");
     for bad in ["job=x", "model", "1x=y", "model=a/b", "model="] {
-        let run = w.run(&[
-            "drift-check",
-            "--baseline",
-            &baseline,
-            "--current",
-            &baseline,
+        let flags = [
             "--pushgateway",
             "http://127.0.0.1:9",
             "--pushgateway-label",
             bad,
-        ]);
-        run.assert_exit(1);
-        assert!(
-            run.stderr.contains("--pushgateway-label"),
-            "{bad}: {}",
-            run.stderr
-        );
+        ];
+        assert_usage_error(&w, &flags, "--pushgateway-label");
     }
 }
