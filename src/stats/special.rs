@@ -86,35 +86,6 @@ pub fn chi_square_survival(statistic: f64, degrees_of_freedom: f64) -> f64 {
     regularized_gamma_q(degrees_of_freedom / 2.0, statistic / 2.0)
 }
 
-/// Kolmogorov's limiting distribution, P(K > lambda) (`scipy.special.kolmogorov`).
-pub fn kolmogorov_survival(lambda: f64) -> f64 {
-    if lambda <= 0.0 {
-        return 1.0;
-    }
-    if lambda < 1.0 {
-        // The theta-function form converges fast for small lambda.
-        let pi = std::f64::consts::PI;
-        let w = (2.0 * pi).sqrt() / lambda;
-        let r = -pi * pi / (8.0 * lambda * lambda);
-        let mut sum = 0.0;
-        for k in (1..=9).step_by(2) {
-            sum += (r * (k * k) as f64).exp();
-        }
-        return 1.0 - w * sum;
-    }
-    let mut sum = 0.0;
-    let mut sign = 1.0;
-    for k in 1..=100 {
-        let term = (-2.0 * (k * k) as f64 * lambda * lambda).exp();
-        sum += sign * term;
-        if term < 1e-17 {
-            break;
-        }
-        sign = -sign;
-    }
-    (2.0 * sum).clamp(0.0, 1.0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,21 +118,5 @@ mod tests {
             std::f64::consts::PI.sqrt().ln(),
             1e-14
         ));
-    }
-
-    #[test]
-    fn kolmogorov_matches_scipy() {
-        // scipy.special.kolmogorov(0.5), (1.0), (1.5)
-        for (x, want) in [
-            (0.5, 0.9639452436648751),
-            (1.0, 0.26999967167735456),
-            (1.5, 0.022217962616525127),
-        ] {
-            let got = kolmogorov_survival(x);
-            assert!(
-                close(got, want, 1e-12),
-                "kolmogorov({x}) = {got}, want {want}"
-            );
-        }
     }
 }
