@@ -52,8 +52,9 @@ pub struct GlobalArgs {
     /// node_exporter's textfile collector.
     #[arg(long, global = true, value_name = "PATH")]
     pub metrics_file: Option<PathBuf>,
-    /// Label every sample of --metrics-file with refit_job=NAME, so that two jobs running the
-    /// same command (a daily drift check and the retrain loop's) write distinct series.
+    /// Label every sample of --metrics-file and --pushgateway with refit_job=NAME, so that two
+    /// jobs running the same command (a daily drift check and the retrain loop's) write
+    /// distinct series; also the Pushgateway job's name.
     #[arg(long, global = true, value_name = "NAME", value_parser = metrics_job_name)]
     pub metrics_job: Option<String>,
     /// Also PUT the run's metrics to this Prometheus Pushgateway (http[s]://HOST[:PORT]), in
