@@ -21,13 +21,53 @@ impl Kind {
     }
 }
 
-/// One family: HELP and TYPE once, then its sample lines in the order they were added.
+/// One family: HELP and TYPE once, then its samples in the order they were added.
 #[derive(Debug)]
 struct Family {
     name: String,
     help: String,
     kind: Kind,
-    lines: Vec<String>,
+    samples: Vec<Sample>,
+}
+
+/// One sample line, kept in parts so that a label can be put in front at render time.
+#[derive(Debug)]
+struct Sample {
+    /// The family's name, or with a histogram's `_bucket`, `_sum` or `_count`.
+    name: String,
+    /// Rendered `k="v"` pairs, `le` last.
+    labels: Vec<String>,
+    value: String,
+}
+
+impl Sample {
+    fn new(name: String, labels: &[(&str, &str)], le: Option<&str>, value: String) -> Sample {
+        let mut pairs: Vec<String> = labels
+            .iter()
+            .map(|(k, v)| format!("{k}=\"{}\"", escape_label(v)))
+            .collect();
+        if let Some(le) = le {
+            pairs.push(format!("le=\"{le}\""));
+        }
+        Sample {
+            name,
+            labels: pairs,
+            value,
+        }
+    }
+
+    /// `name{first,labels...} value`, without braces when there is no label at all.
+    fn write(&self, out: &mut String, first: Option<&str>) {
+        let labels: Vec<&str> = first
+            .into_iter()
+            .chain(self.labels.iter().map(String::as_str))
+            .collect();
+        let _ = if labels.is_empty() {
+            writeln!(out, "{} {}", self.name, self.value)
+        } else {
+            writeln!(out, "{}{{{}}} {}", self.name, labels.join(","), self.value)
+        };
+    }
 }
 
 /// Collects samples grouped by metric family, each with HELP and TYPE once.
@@ -42,8 +82,8 @@ impl Gauges {
         if !value.is_finite() {
             return;
         }
-        let line = format!("{name}{} {value}", render_labels(labels, None));
-        self.push(name, help, Kind::Gauge, vec![line]);
+        let sample = Sample::new(name.to_string(), labels, None, value.to_string());
+        self.push(name, help, Kind::Gauge, vec![sample]);
     }
 
     /// Adds a counter sample: a count that never goes backwards, so its name ends in `_total`.
@@ -60,8 +100,8 @@ impl Gauges {
         if !value.is_finite() {
             return;
         }
-        let line = format!("{name}{} {value}", render_labels(labels, None));
-        self.push(name, help, Kind::Counter, vec![line]);
+        let sample = Sample::new(name.to_string(), labels, None, value.to_string());
+        self.push(name, help, Kind::Counter, vec![sample]);
     }
 
     /// Adds one histogram series: cumulative `name_bucket` counts for each upper bound in
@@ -84,20 +124,30 @@ impl Gauges {
             .copied()
             .filter(|v| v.is_finite())
             .collect();
-        let mut lines = Vec::with_capacity(bounds.len() + 3);
+        let bucket = format!("{name}_bucket");
+        let mut samples = Vec::with_capacity(bounds.len() + 3);
         for bound in bounds {
             let count = finite.iter().filter(|v| *v <= bound).count();
-            let le = render_labels(labels, Some(&bound.to_string()));
-            lines.push(format!("{name}_bucket{le} {count}"));
+            let le = bound.to_string();
+            samples.push(Sample::new(
+                bucket.clone(),
+                labels,
+                Some(&le),
+                count.to_string(),
+            ));
         }
-        let le = render_labels(labels, Some("+Inf"));
-        lines.push(format!("{name}_bucket{le} {}", finite.len()));
-        let own = render_labels(labels, None);
+        let total = finite.len().to_string();
+        samples.push(Sample::new(bucket, labels, Some("+Inf"), total.clone()));
         // Folded from +0: an empty float `sum()` is -0, which would render as "-0".
         let sum = finite.iter().fold(0.0, |total, v| total + v);
-        lines.push(format!("{name}_sum{own} {sum}"));
-        lines.push(format!("{name}_count{own} {}", finite.len()));
-        self.push(name, help, Kind::Histogram, lines);
+        samples.push(Sample::new(
+            format!("{name}_sum"),
+            labels,
+            None,
+            sum.to_string(),
+        ));
+        samples.push(Sample::new(format!("{name}_count"), labels, None, total));
+        self.push(name, help, Kind::Histogram, samples);
     }
 
     /// The two gauges every command writes: its verdict and when it ran.
@@ -129,63 +179,26 @@ impl Gauges {
         for family in &self.families {
             let _ = writeln!(out, "# HELP {} {}", family.name, escape_help(&family.help));
             let _ = writeln!(out, "# TYPE {} {}", family.name, family.kind.as_str());
-            for line in &family.lines {
-                match &job_label {
-                    Some(label) => {
-                        let _ = writeln!(out, "{}", with_first_label(line, label));
-                    }
-                    None => {
-                        let _ = writeln!(out, "{line}");
-                    }
-                }
+            for sample in &family.samples {
+                sample.write(&mut out, job_label.as_deref());
             }
         }
         out
     }
 
-    fn push(&mut self, name: &str, help: &str, kind: Kind, lines: Vec<String>) {
+    fn push(&mut self, name: &str, help: &str, kind: Kind, samples: Vec<Sample>) {
         match self.families.iter_mut().find(|f| f.name == name) {
             Some(family) => {
                 debug_assert_eq!(family.kind, kind, "{name} was added as two types");
-                family.lines.extend(lines);
+                family.samples.extend(samples);
             }
             None => self.families.push(Family {
                 name: name.to_string(),
                 help: help.to_string(),
                 kind,
-                lines,
+                samples,
             }),
         }
-    }
-}
-
-/// A sample line with `label` (`k="v"`) first among its labels. The metric name ends at the
-/// first `{` (labels follow) or space (the value follows).
-fn with_first_label(line: &str, label: &str) -> String {
-    match line.find(['{', ' ']) {
-        Some(at) if line[at..].starts_with('{') => {
-            let rest = &line[at + 1..];
-            let separator = if rest.starts_with('}') { "" } else { "," };
-            format!("{}{{{label}{separator}{rest}", &line[..at])
-        }
-        Some(at) => format!("{}{{{label}}}{}", &line[..at], &line[at..]),
-        None => line.to_string(),
-    }
-}
-
-/// `{k="v",...}` with `le` last (a histogram bucket's bound), or nothing without labels.
-fn render_labels(labels: &[(&str, &str)], le: Option<&str>) -> String {
-    let mut inner: Vec<String> = labels
-        .iter()
-        .map(|(k, v)| format!("{k}=\"{}\"", escape_label(v)))
-        .collect();
-    if let Some(le) = le {
-        inner.push(format!("le=\"{le}\""));
-    }
-    if inner.is_empty() {
-        String::new()
-    } else {
-        format!("{{{}}}", inner.join(","))
     }
 }
 
