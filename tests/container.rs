@@ -17,33 +17,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::registry_with_profile;
+use common::{registry_with_profile, repo_path, required_tool};
 use yaml_rust2::{Yaml, YamlLoader};
 
-fn repo(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
-}
-
-fn found(name: &str) -> Option<PathBuf> {
-    let paths = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&paths)
-        .chain(["/usr/sbin", "/usr/bin", "/usr/local/bin"].map(PathBuf::from))
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
-}
-
 fn tools() -> Option<(PathBuf, PathBuf, PathBuf)> {
-    let all = (found("dockerd"), found("docker"), found("busybox"));
-    if let (Some(dockerd), Some(docker), Some(busybox)) = all {
-        return Some((dockerd, docker, busybox));
-    }
-    if std::env::var("REFIT_REQUIRE_DAEMONS").is_ok_and(|v| v == "1") {
-        panic!(
-            "dockerd, docker and busybox are required (REFIT_REQUIRE_DAEMONS=1): `make test-setup`"
-        );
-    }
-    eprintln!("SKIPPED: needs dockerd and docker (Debian's docker.io) and busybox-static");
-    None
+    Some((
+        required_tool(&["dockerd"], "docker.io")?,
+        required_tool(&["docker"], "docker.io")?,
+        required_tool(&["busybox"], "busybox-static")?,
+    ))
 }
 
 /// A private Docker daemon, stopped by its PID when the test ends.
@@ -142,7 +124,7 @@ fn copy(from: &Path, to: &Path) {
 
 /// The Dockerfile's stages: the build stage's chmod line, and the runtime stage from its FROM.
 fn shipped_dockerfile() -> (String, String, String) {
-    let text = std::fs::read_to_string(repo("scripts/k8s/Dockerfile")).unwrap();
+    let text = std::fs::read_to_string(repo_path("scripts/k8s/Dockerfile")).unwrap();
     let chmod = text
         .lines()
         .find(|l| l.starts_with("RUN chmod"))
@@ -176,7 +158,7 @@ fn build_image(daemon: &Daemon, busybox: &Path, dir: &Path) -> String {
     copy(Path::new(env!("CARGO_BIN_EXE_refit")), &binary);
     for script in ["retrain.sh", "drift-daily.sh"] {
         let to = context.join("scripts").join(script);
-        copy(&repo(&format!("scripts/{script}")), &to);
+        copy(&repo_path(&format!("scripts/{script}")), &to);
         std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o644)).unwrap();
     }
     for lib in [
@@ -200,7 +182,7 @@ fn build_image(daemon: &Daemon, busybox: &Path, dir: &Path) -> String {
 }
 
 fn cronjob(rel: &str) -> Yaml {
-    let text = std::fs::read_to_string(repo(rel)).unwrap();
+    let text = std::fs::read_to_string(repo_path(rel)).unwrap();
     YamlLoader::load_from_str(&text).unwrap().remove(0)
 }
 
@@ -288,7 +270,7 @@ fn the_image_runs_both_cronjobs_as_their_manifests_say() {
     let data = tmp.path().join("drift-data");
     registry_with_profile(&data);
     copy(
-        &repo("fixtures/drift/current.parquet"),
+        &repo_path("fixtures/drift/current.parquet"),
         &data.join("features/day=yesterday/part-0.parquet"),
     );
     chown_volume(&data, "65532:65532");
@@ -313,11 +295,11 @@ fn the_image_runs_both_cronjobs_as_their_manifests_say() {
     let retrain = cronjob("scripts/k8s/retrain-cronjob.yaml");
     let data = tmp.path().join("retrain-data");
     copy(
-        &repo("fixtures/loop/churn/history.parquet"),
+        &repo_path("fixtures/loop/churn/history.parquet"),
         &data.join("features/history.parquet"),
     );
     copy(
-        &repo("fixtures/loop/churn/history.parquet"),
+        &repo_path("fixtures/loop/churn/history.parquet"),
         &data.join("labelled/last-week.parquet"),
     );
     chown_volume(&data, "65532:65532");
@@ -345,15 +327,15 @@ fn the_image_runs_both_cronjobs_as_their_manifests_say() {
     assert_eq!(ledger_outcomes(&data), ["promoted"]);
 
     copy(
-        &repo("fixtures/loop/churn/batch.parquet"),
+        &repo_path("fixtures/loop/churn/batch.parquet"),
         &data.join("features/batch.parquet"),
     );
     copy(
-        &repo("fixtures/loop/churn/batch.parquet"),
+        &repo_path("fixtures/loop/churn/batch.parquet"),
         &data.join("features/day=yesterday/batch.parquet"),
     );
     copy(
-        &repo("fixtures/loop/churn/batch.parquet"),
+        &repo_path("fixtures/loop/churn/batch.parquet"),
         &data.join("labelled/last-week.parquet"),
     );
     chown_volume(&data, "65532:65532");

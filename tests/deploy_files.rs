@@ -11,7 +11,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::registry_with_profile;
+use common::{on_path, registry_with_profile};
 use yaml_rust2::{Yaml, YamlLoader};
 
 fn path(rel: &str) -> PathBuf {
@@ -335,12 +335,6 @@ fn drift_daily_runs_under_busybox() {
     let out = ran(with_drift_settings(&mut cmd, tmp.path(), &registry, data));
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert_eq!(dated_reports(&tmp.path().join("reports")).len(), 1);
-}
-
-fn on_path(name: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
 }
 
 // ---------------------------------------------------------------------------------------------

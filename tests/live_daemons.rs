@@ -7,37 +7,11 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::registry_with_profile;
-
-fn repo(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
-}
-
-/// The daemon's binary, or `None` (with a note) when it is not installed here.
-fn daemon(names: &[&str], package: &str) -> Option<PathBuf> {
-    let found = names.iter().find_map(|name| {
-        std::env::var_os("PATH").and_then(|paths| {
-            std::env::split_paths(&paths)
-                .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/bin")])
-                .map(|dir| dir.join(name))
-                .find(|p| p.is_file())
-        })
-    });
-    if found.is_none() {
-        if std::env::var("REFIT_REQUIRE_DAEMONS").is_ok_and(|v| v == "1") {
-            panic!("{package} is required (REFIT_REQUIRE_DAEMONS=1): run `make test-setup`");
-        }
-        eprintln!(
-            "SKIPPED: no {} (Debian's {package}; `make test-setup`)",
-            names[0]
-        );
-    }
-    found
-}
+use common::{registry_with_profile, repo_path, required_tool};
 
 /// A running daemon, killed by its PID when the test ends (passing or not).
 struct Running(Child);
@@ -89,13 +63,13 @@ fn wait_for<T>(what: &str, limit: Duration, mut poll: impl FnMut() -> Option<T>)
 fn write_both_jobs_metrics(dir: &Path, metrics: &Path, job_labels: bool) {
     let registry = registry_with_profile(dir);
     let refit = env!("CARGO_BIN_EXE_refit");
-    let mut daily = Command::new(repo("scripts/drift-daily.sh"));
+    let mut daily = Command::new(repo_path("scripts/drift-daily.sh"));
     daily
         .env_clear()
         .env("PATH", "/usr/bin:/bin")
         .env("REFIT", refit)
         .env("REFIT_REGISTRY", &registry)
-        .env("CURRENT_DATA", repo("fixtures/drift/current.parquet"))
+        .env("CURRENT_DATA", repo_path("fixtures/drift/current.parquet"))
         .env("DRIFT_ARGS", "--exclude customer_id")
         .env("REPORTS_DIR", dir.join("reports"))
         .env("METRICS_DIR", metrics);
@@ -106,9 +80,9 @@ fn write_both_jobs_metrics(dir: &Path, metrics: &Path, job_labels: bool) {
         .args(["--quiet", "--metrics-file"])
         .arg(metrics.join("refit_loop_drift-check.prom"))
         .args(["drift-check", "--exclude", "customer_id", "--baseline"])
-        .arg(repo("fixtures/drift/baseline.parquet"))
+        .arg(repo_path("fixtures/drift/baseline.parquet"))
         .arg("--current")
-        .arg(repo("fixtures/drift/current.parquet"));
+        .arg(repo_path("fixtures/drift/current.parquet"));
     if job_labels {
         check.args(["--metrics-job", "retrain_loop"]);
     }
@@ -157,7 +131,7 @@ fn samples<'a>(scrape: &'a str, name: &str) -> Vec<&'a str> {
 /// Both jobs' metrics files in one textfile directory, scraped from a real node_exporter:
 /// (the scrape, node_exporter's log), or `None` when it is not installed here.
 fn node_exporter_over_both_jobs(job_labels: bool) -> Option<(String, String)> {
-    let exporter = daemon(
+    let exporter = required_tool(
         &["prometheus-node-exporter", "node_exporter"],
         "prometheus-node-exporter",
     )?;
@@ -221,7 +195,7 @@ fn node_exporter_reports_the_collision_the_labels_prevent() {
 
 /// The shipped crontab's drift line, made to fire every minute in a private checkout.
 fn crontab_for(srv: &Path, locks: &Path) -> String {
-    let shipped = std::fs::read_to_string(repo("scripts/cron/crontab")).unwrap();
+    let shipped = std::fs::read_to_string(repo_path("scripts/cron/crontab")).unwrap();
     let mut out = String::new();
     for line in shipped.lines() {
         if line.trim_start().starts_with('#') || line.trim().is_empty() {
@@ -248,7 +222,7 @@ fn crontab_for(srv: &Path, locks: &Path) -> String {
 
 #[test]
 fn busybox_crond_runs_the_shipped_drift_line_and_the_report_lands() {
-    let Some(busybox) = daemon(&["busybox"], "busybox-static") else {
+    let Some(busybox) = required_tool(&["busybox"], "busybox-static") else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
@@ -261,7 +235,7 @@ fn busybox_crond_runs_the_shipped_drift_line_and_the_report_lands() {
     // The checkout the crontab line cds into: the script as shipped (mode kept) and an
     // environment file pointing at this test's registry and data.
     std::fs::copy(
-        repo("scripts/drift-daily.sh"),
+        repo_path("scripts/drift-daily.sh"),
         scripts.join("drift-daily.sh"),
     )
     .unwrap();
@@ -273,7 +247,7 @@ fn busybox_crond_runs_the_shipped_drift_line_and_the_report_lands() {
          export METRICS_DIR={}\nexport KEEP_REPORTS=30\n",
         env!("CARGO_BIN_EXE_refit"),
         registry.display(),
-        repo("fixtures/drift/current.parquet").display(),
+        repo_path("fixtures/drift/current.parquet").display(),
         reports.display(),
         tmp.path().join("metrics").display(),
     );
@@ -332,7 +306,7 @@ fn busybox_crond_runs_the_shipped_drift_line_and_the_report_lands() {
 /// A Pushgateway on loopback with its own (unpersisted) state, and its port; `None` (a note)
 /// when it is not installed here.
 fn pushgateway() -> Option<(Running, u16)> {
-    let binary = daemon(
+    let binary = required_tool(
         &["prometheus-pushgateway", "pushgateway"],
         "prometheus-pushgateway",
     )?;
@@ -368,9 +342,9 @@ fn drift_check_pushing(pushgateway: &str, extra: &[&str]) -> std::process::Outpu
         ])
         .args(extra)
         .args(["drift-check", "--exclude", "customer_id", "--baseline"])
-        .arg(repo("fixtures/drift/baseline.parquet"))
+        .arg(repo_path("fixtures/drift/baseline.parquet"))
         .arg("--current")
-        .arg(repo("fixtures/drift/current.parquet"))
+        .arg(repo_path("fixtures/drift/current.parquet"))
         .output()
         .unwrap()
 }
@@ -423,9 +397,9 @@ fn the_retrain_loop_pushes_its_own_and_its_checks_metrics() {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let history = repo("fixtures/loop/churn/history.parquet");
+    let history = repo_path("fixtures/loop/churn/history.parquet");
     let run_loop = || {
-        Command::new(repo("scripts/retrain.sh"))
+        Command::new(repo_path("scripts/retrain.sh"))
             .env_clear()
             .env("PATH", "/usr/bin:/bin")
             .env("REFIT", env!("CARGO_BIN_EXE_refit"))
@@ -474,7 +448,7 @@ fn the_retrain_loop_pushes_its_own_and_its_checks_metrics() {
 
 #[test]
 fn prometheus_scrapes_the_pushgateway_and_evaluates_the_shipped_alerts() {
-    let Some(prometheus) = daemon(&["prometheus"], "prometheus") else {
+    let Some(prometheus) = required_tool(&["prometheus"], "prometheus") else {
         return;
     };
     let Some((_gateway, gateway_port)) = pushgateway() else {
@@ -492,7 +466,7 @@ fn prometheus_scrapes_the_pushgateway_and_evaluates_the_shipped_alerts() {
              rule_files: [{}]\n\
              scrape_configs:\n  - job_name: pushgateway\n    honor_labels: true\n    \
              static_configs: [{{targets: ['127.0.0.1:{gateway_port}']}}]\n",
-            repo("scripts/k8s/alerts.yaml").display()
+            repo_path("scripts/k8s/alerts.yaml").display()
         ),
     )
     .unwrap();

@@ -90,6 +90,37 @@ pub fn train_linear_churn(out: &std::path::Path, features: &str) -> String {
     out
 }
 
+/// A file of the repository (a script, a manifest, a fixture) by its path from the root.
+pub fn repo_path(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// `name` on PATH, or in the directories Debian installs daemons to (/usr/sbin is not on
+/// every user's PATH).
+pub fn on_path(name: &str) -> Option<PathBuf> {
+    let paths = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&paths)
+        .chain(["/usr/sbin", "/usr/bin", "/usr/local/bin"].map(PathBuf::from))
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+/// The first of `names` found, for a deployment test: `None` with a note when none is
+/// installed here, a panic when REFIT_REQUIRE_DAEMONS=1 (as .ci/run sets).
+pub fn required_tool(names: &[&str], package: &str) -> Option<PathBuf> {
+    let found = names.iter().find_map(|name| on_path(name));
+    if found.is_none() {
+        if std::env::var("REFIT_REQUIRE_DAEMONS").is_ok_and(|v| v == "1") {
+            panic!("{package} is required (REFIT_REQUIRE_DAEMONS=1): run `make test-setup`");
+        }
+        eprintln!(
+            "SKIPPED: no {} (Debian's {package}; `make test-setup`)",
+            names[0]
+        );
+    }
+    found
+}
+
 /// A registry under `dir` whose live version v000001 holds a profile of the drift fixture's
 /// baseline (what drift-daily.sh and the drift CronJob read), written by the real binary.
 pub fn registry_with_profile(dir: &std::path::Path) -> PathBuf {
