@@ -34,10 +34,10 @@ ensure prometheus-pushgateway prometheus-pushgateway "the Pushgateway tests"
 ensure docker.io dockerd "the image and CronJob container test"
 # The manifest checks' Python packages (kubernetes-validate bundles the schemas: offline).
 DEPLOY_VENV="${REFIT_DEPLOY_VENV:-$HOME/.cache/refit-deploy-venv}"
-if ! "$DEPLOY_VENV/bin/python" -c "import kubernetes_validate, croniter" 2>/dev/null; then
-    echo "test-setup: installing kubernetes-validate and croniter into $DEPLOY_VENV" >&2
+if ! "$DEPLOY_VENV/bin/python" -c "import kubernetes_validate, croniter, moto, boto3, flask" 2>/dev/null; then
+    echo "test-setup: installing kubernetes-validate, croniter and moto into $DEPLOY_VENV" >&2
     { python3 -m venv "$DEPLOY_VENV" && "$DEPLOY_VENV/bin/python" -m pip install --quiet \
         --disable-pip-version-check --retries 5 -r scripts/python/deploy-requirements.txt; } \
-        >/dev/null 2>&1 || echo "test-setup: could not install them; the manifest checks will be skipped" >&2
+        >/dev/null 2>&1 || echo "test-setup: could not install them; the manifest and S3 tests will be skipped" >&2
 fi
 exit 0

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::cmd;
 use crate::cmd::args::{choice, fail_on_values, format_values};
-use crate::report::output::OutputOptions;
+use crate::report::output::{Destination, OutputOptions};
 use crate::report::{FailOn, Format};
 
 const EXIT_CODES: &str = "\
@@ -45,9 +45,10 @@ pub struct GlobalArgs {
     /// Output on stdout: a compact table, or the JSON report envelope.
     #[arg(long, global = true, value_parser = choice::<Format>(format_values()), default_value = "text")]
     pub format: Format,
-    /// Write the JSON report envelope to PATH (atomically).
-    #[arg(long, global = true, value_name = "PATH")]
-    pub report: Option<PathBuf>,
+    /// Write the JSON report envelope to PATH (atomically), or PUT it to an s3://, gs:// or
+    /// az:// URL (credentials from the environment, as for inputs).
+    #[arg(long, global = true, value_name = "PATH|URL", value_parser = destination)]
+    pub report: Option<Destination>,
     /// Write the run's figures in Prometheus text format to PATH (atomically), for
     /// node_exporter's textfile collector.
     #[arg(long, global = true, value_name = "PATH")]
@@ -71,9 +72,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, default_value = "10s", value_name = "DURATION",
           value_parser = cmd::args::http_timeout)]
     pub pushgateway_timeout: cmd::args::DurationArg,
-    /// Also write the report as a self-contained HTML page to PATH (atomically).
-    #[arg(long, global = true, value_name = "PATH")]
-    pub html: Option<PathBuf>,
+    /// Also write the report as a self-contained HTML page to PATH (atomically), or PUT it to
+    /// an object-storage URL.
+    #[arg(long, global = true, value_name = "PATH|URL", value_parser = destination)]
+    pub html: Option<Destination>,
     /// Print nothing on stdout and no progress on stderr; errors are still printed.
     #[arg(long, short, global = true)]
     pub quiet: bool,
@@ -222,6 +224,10 @@ fn metrics_job_name(value: &str) -> Result<String, String> {
             "`{value}` is not a job name: use 1 to 64 letters, digits, '_', '-' or '.'"
         ))
     }
+}
+
+fn destination(text: &str) -> Result<Destination, String> {
+    Destination::parse(text).map_err(|e| format!("{e:#}"))
 }
 
 fn pushgateway_url(text: &str) -> Result<crate::registry::notify::Endpoint, String> {

@@ -903,30 +903,9 @@ fn promtool_unit_tests_pass_and_fail_when_a_threshold_moves() {
     }
 }
 
-/// The venv `make test-setup` makes for scripts/k8s/check_manifests.py, or `None` (a note)
-/// when it is missing; REFIT_REQUIRE_DAEMONS=1 (as .ci/run sets) makes that a failure.
+/// The venv `make test-setup` makes for scripts/k8s/check_manifests.py.
 fn manifest_checker() -> Option<PathBuf> {
-    let venv = std::env::var_os("REFIT_DEPLOY_VENV")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/refit-deploy-venv"))
-        })?;
-    let python = venv.join("bin/python");
-    let ready = Command::new(&python)
-        .args(["-c", "import kubernetes_validate, croniter"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ready {
-        return Some(python);
-    }
-    if std::env::var("REFIT_REQUIRE_DAEMONS").is_ok_and(|v| v == "1") {
-        panic!("kubernetes-validate and croniter are required: run `make test-setup`");
-    }
-    eprintln!(
-        "SKIPPED: no {} with kubernetes-validate (`make test-setup`)",
-        python.display()
-    );
-    None
+    common::deploy_python("kubernetes_validate, croniter")
 }
 
 const MANIFESTS: [&str; 3] = [

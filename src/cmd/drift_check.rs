@@ -45,11 +45,13 @@ Exit codes: 0 OK (and WARN unless --fail-on warn), 1 error, 2 FAIL, 3 WARN with 
 
 #[derive(Debug, Clone, Args, Serialize)]
 pub struct DriftCheckArgs {
-    /// Baseline: a data file, a glob of shards (quote it), or a profile.json from `refit
-    /// profile`. Repeat for several files.
+    /// Baseline: a data file, a glob of shards (quote it), an object URL such as
+    /// 's3://bucket/day=*/*.parquet', or a local profile.json from `refit profile`. Repeat
+    /// for several files.
     #[arg(long, required = true, value_name = "PATH")]
     pub baseline: Vec<String>,
-    /// Current data: a file or a glob of shards (quote it). Repeat for several files.
+    /// Current data: a file, a glob of shards (quote it) or an s3://, gs:// or az:// URL
+    /// (globs too). Repeat for several files.
     #[arg(long, required = true, value_name = "PATH")]
     pub current: Vec<String>,
     /// Features to compare (comma-separated). Default: every column of the baseline.

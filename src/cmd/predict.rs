@@ -36,7 +36,7 @@ pub struct PredictArgs {
     /// Model directory written by train-candidate.
     #[arg(long, value_name = "DIR")]
     pub model: PathBuf,
-    /// Data to score: a file or a quoted glob of shards; repeat for several.
+    /// Data to score: a file, a quoted glob of shards or an object URL; repeat for several.
     #[arg(long, required = true, value_name = "PATH")]
     pub data: Vec<String>,
     /// Predictions file to write (.parquet or .csv), atomically.

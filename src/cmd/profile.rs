@@ -24,7 +24,8 @@ Examples:
 
 #[derive(Debug, Clone, Args, Serialize)]
 pub struct ProfileArgs {
-    /// Data to profile: a file or a glob of shards (quote it). Repeat for several files.
+    /// Data to profile: a file, a glob of shards (quote it) or an object URL. Repeat for
+    /// several files.
     #[arg(long, required = true, value_name = "PATH")]
     pub data: Vec<String>,
     /// Where to write the profile JSON.

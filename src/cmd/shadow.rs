@@ -68,7 +68,7 @@ pub struct ShadowTestArgs {
     /// The candidate's model directory (from train-candidate).
     #[arg(long, value_name = "DIR")]
     pub challenger: PathBuf,
-    /// Recent labelled data: a file or a quoted glob of shards; repeat for several.
+    /// Recent labelled data: a file, a quoted glob of shards or an object URL; repeat for several.
     #[arg(long, required = true, value_name = "PATH")]
     pub data: Vec<String>,
     /// Label column: boolean or 0/1 (binary), numbers (regression).

@@ -36,7 +36,7 @@ pub struct StalenessArgs {
     /// Due when at least N labelled rows arrived after the live model's data (needs --data).
     #[arg(long, value_name = "N")]
     pub min_new_rows: Option<u64>,
-    /// Data to count new rows in: a file or a quoted glob of shards; repeat for several.
+    /// Data to count new rows in: a file, a quoted glob of shards or an object URL; repeat for several.
     #[arg(long, value_name = "PATH")]
     pub data: Vec<String>,
     /// Time column of --data (default: the live model's).

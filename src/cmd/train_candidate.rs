@@ -53,7 +53,7 @@ The Python package `forust` loads a GBM's model.json: GradientBooster.load_boost
 
 #[derive(Debug, Clone, Args, Serialize)]
 pub struct TrainCandidateArgs {
-    /// Training data: a file or a quoted glob of shards; repeat for several.
+    /// Training data: a file, a quoted glob of shards or an object URL; repeat for several.
     #[arg(long, required = true, value_name = "PATH")]
     pub data: Vec<String>,
     /// Target column: boolean or 0/1 (binary), numbers (regression).

@@ -38,7 +38,7 @@ the field are named). --infer also checks its baseline against the contract it w
 
 #[derive(Debug, Clone, Args, Serialize)]
 pub struct ValidateArgs {
-    /// Data to check, or to infer from: a file or a quoted glob of shards; repeat for several.
+    /// Data to check, or to infer from: a file, a quoted glob of shards or an object URL; repeat for several.
     #[arg(long, required = true, value_name = "PATH")]
     pub data: Vec<String>,
     /// The contract to check against: a contract file, or a model directory holding

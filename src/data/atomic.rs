@@ -21,11 +21,27 @@ pub fn write_atomic_with(
 /// Several files written together: every one is staged (written and synced beside its
 /// destination) before any is renamed into place, so a failure leaves none of them.
 pub fn write_atomic_all(files: &[(&Path, Vec<u8>)]) -> Result<()> {
+    stage_all(files)?.commit()
+}
+
+/// The first half of [`write_atomic_all`]: every file written and synced beside its
+/// destination, renamed into place by [`StagedFiles::commit`] (or removed when dropped), so
+/// another write (an object PUT) can go between.
+pub fn stage_all<'a>(files: &[(&'a Path, Vec<u8>)]) -> Result<StagedFiles<'a>> {
     let staged = files
         .iter()
         .map(|(path, bytes)| stage(path, |file| file.write_all(bytes).map_err(Into::into)))
         .collect::<Result<Vec<_>>>()?;
-    staged.into_iter().try_for_each(Staged::commit)
+    Ok(StagedFiles(staged))
+}
+
+/// Files staged by [`stage_all`].
+pub struct StagedFiles<'a>(Vec<Staged<'a>>);
+
+impl StagedFiles<'_> {
+    pub fn commit(self) -> Result<()> {
+        self.0.into_iter().try_for_each(Staged::commit)
+    }
 }
 
 /// A complete, synced temporary file waiting to replace its destination; dropped, it is removed.

@@ -6,6 +6,7 @@ pub mod columns;
 pub mod file_kind;
 pub mod keys;
 pub mod labels;
+pub mod object_storage;
 pub mod read;
 pub mod time;
 

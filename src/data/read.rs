@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::columns::ColumnKind;
+use super::object_storage::{self, ObjectUrl};
 
 /// What the report envelope records about each input file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -117,9 +118,49 @@ fn sha256_file(path: &Path) -> Result<String> {
     Ok(format!("{:x}", hasher.finalize()))
 }
 
+/// A file to read and what messages call it (its path, or the URL of the object it copies).
+type NamedFile = (PathBuf, String);
+
+/// The files `specs` name (paths, globs, object URLs) with the names messages give them; the
+/// local copies of objects live in the returned directory.
+fn input_files(specs: &[String]) -> Result<(Vec<NamedFile>, Option<Arc<tempfile::TempDir>>)> {
+    let urls = specs
+        .iter()
+        .filter_map(|spec| ObjectUrl::parse(spec))
+        .collect::<Result<Vec<_>>>()?;
+    let fetched = if urls.is_empty() {
+        None
+    } else {
+        Some(object_storage::fetch(&urls)?)
+    };
+    let mut copies = fetched
+        .as_ref()
+        .map(|f| f.files.iter())
+        .into_iter()
+        .flatten();
+    let mut files = Vec::new();
+    for spec in specs {
+        if ObjectUrl::is_url(spec) {
+            files.extend(copies.next().into_iter().flatten().cloned());
+        } else {
+            for path in expand_paths(std::slice::from_ref(spec))? {
+                let name = path.display().to_string();
+                files.push((path, name));
+            }
+        }
+    }
+    if files.is_empty() {
+        bail!("no input files given");
+    }
+    Ok((files, fetched.map(|f| f.dir)))
+}
+
 /// One file of a table: its schema, known before any rows are decoded.
 struct Shard {
+    /// Where it is read: the file, or the local copy of an object.
     path: PathBuf,
+    /// What messages and the report call it: the path, or the object's URL.
+    name: String,
     /// The types Polars reads.
     schema: SchemaRef,
     /// The same, with `Null` for a CSV column without a single value (Polars reads it as
@@ -132,7 +173,17 @@ struct Shard {
 impl Shard {
     /// Checks what the reader would let pass (ragged CSV rows, duplicate CSV headers, NDJSON
     /// nested deep enough to overflow the stack), then reads the schema.
-    fn open(path: PathBuf) -> Result<Shard> {
+    fn open(path: PathBuf, name: String) -> Result<Shard> {
+        if name != path.display().to_string() {
+            // A copy of an object: errors name the object, not the temporary file.
+            let local = path.display().to_string();
+            return Shard::open_file(path, name.clone())
+                .map_err(|e| anyhow::anyhow!("{}", format!("{e:#}").replace(&local, &name)));
+        }
+        Shard::open_file(path, name)
+    }
+
+    fn open_file(path: PathBuf, name: String) -> Result<Shard> {
         let shape = match format_of(&path)? {
             Format::Csv => csv_shape::check_csv(&path)?,
             Format::NdJson => {
@@ -150,6 +201,7 @@ impl Shard {
         };
         Ok(Shard {
             path,
+            name,
             schema,
             typing,
             rows: shape.map(|shape| shape.rows),
@@ -159,7 +211,7 @@ impl Shard {
     /// What the report records about the file, digest still to come.
     fn info(&self, rows: usize) -> InputInfo {
         InputInfo {
-            path: self.path.display().to_string(),
+            path: self.name.clone(),
             rows,
             columns: self.schema.iter_names().map(|n| n.to_string()).collect(),
             sha256: String::new(),
@@ -196,6 +248,8 @@ pub struct Table {
     types: Schema,
     /// Columns without a value in any shard (null, or every CSV field empty).
     empty: BTreeSet<String>,
+    /// The local copies of objects read from object storage, kept while anything reads them.
+    objects: Option<Arc<tempfile::TempDir>>,
 }
 
 impl Table {
@@ -203,15 +257,16 @@ impl Table {
     /// disagree on a column's type, fail here.
     pub fn open(specs: &[String]) -> Result<Table> {
         let label = specs.join(",");
-        let opened: Vec<Result<Shard>> = expand_paths(specs)?
+        let (files, objects) = input_files(specs)?;
+        let opened: Vec<Result<Shard>> = files
             .into_par_iter()
-            .map(Shard::open)
+            .map(|(path, name)| Shard::open(path, name))
             .collect();
         let shards = opened.into_iter().collect::<Result<Vec<_>>>()?;
         if shards.iter().all(|s| s.rows == Some(0)) {
             bail!("{label}: the table is empty (no rows)");
         }
-        let mut types = schema::unify(shards.iter().map(|s| (s.path.as_path(), &*s.typing)))?;
+        let mut types = schema::unify(shards.iter().map(|s| (Path::new(&s.name), &*s.typing)))?;
         let mut empty = BTreeSet::new();
         for (name, dtype) in types.iter_mut() {
             if dtype.is_null() {
@@ -226,6 +281,7 @@ impl Table {
             shards,
             types,
             empty,
+            objects,
         })
     }
 
@@ -247,7 +303,7 @@ impl Table {
                 .shards
                 .iter()
                 .find(|s| s.schema.get(column) == Some(dtype))
-                .map_or(self.source.clone(), |s| s.path.display().to_string());
+                .map_or(self.source.clone(), |s| s.name.clone());
             format!(
                 "column `{column}` in {file} has type {dtype}, which refit cannot compare; \
                  expected a number, a string, a boolean or a categorical"
@@ -267,7 +323,7 @@ impl Table {
             if shard.schema.get(column).is_none() {
                 bail!(
                     "column `{column}` not found in {}; columns are: {}",
-                    shard.path.display(),
+                    shard.name,
                     shard.column_list()
                 );
             }
@@ -285,11 +341,14 @@ impl Table {
     /// with decoding; several partial loads of one table can share them.
     pub fn fingerprint(&self) -> Arc<Fingerprints> {
         let paths: Vec<PathBuf> = self.shards.iter().map(|s| s.path.clone()).collect();
+        let objects = self.objects.clone();
         let job = std::thread::spawn(move || {
-            paths
+            let digests = paths
                 .iter()
                 .map(|p| sha256_file(p))
-                .collect::<Result<Vec<_>>>()
+                .collect::<Result<Vec<_>>>();
+            drop(objects);
+            digests
         });
         Arc::new(Fingerprints {
             job: Mutex::new(Some(job)),
@@ -311,7 +370,7 @@ impl Table {
             let frame = scan(&shard.path)?
                 .select(exprs)
                 .collect()
-                .with_context(|| format!("reading {}", shard.path.display()))?;
+                .with_context(|| format!("reading {}", shard.name))?;
             shards.push(shard.info(frame.height()));
             frames.push(frame);
         }

@@ -23,6 +23,7 @@ use serde_json::Value;
 use super::train::{holdout_metrics, HOLDOUT_LABEL, HOLDOUT_SCORE};
 use super::Task;
 use crate::data::labels::{binary_labels, finite_values};
+use crate::data::object_storage::ObjectUrl;
 use crate::data::read::{expand_paths, LoadedTable};
 use crate::data::time::{format_ms, table_timestamps};
 use crate::data::Table;
@@ -82,12 +83,21 @@ impl PlaceholderValue {
     }
 }
 
-/// The command to run: each input file as its own word, so globs match what refit read.
+/// The command to run: each input file as its own word, so globs match what refit read. An
+/// object URL (s3://...) is passed as written: the trainer reads object storage its own way.
 pub fn external_command(template: &str, job: &ExternalJob<'_>) -> Result<TrainerCommand> {
-    let data = expand_paths(job.data)?
-        .into_iter()
-        .map(PathBuf::into_os_string)
-        .collect();
+    let mut data = Vec::new();
+    for spec in job.data {
+        if ObjectUrl::is_url(spec) {
+            data.push(OsString::from(spec));
+        } else {
+            data.extend(
+                expand_paths(std::slice::from_ref(spec))?
+                    .into_iter()
+                    .map(PathBuf::into_os_string),
+            );
+        }
+    }
     let text = |value: String| PlaceholderValue::One(value.into());
     fill_placeholders(
         template,

@@ -14,18 +14,74 @@ use super::envelope::{Envelope, EnvelopeParts, ErrorParts};
 use super::prometheus::Gauges;
 use super::table::escape_controls;
 use super::{FailOn, Format, Outcome, Status};
+use crate::data::atomic::stage_all;
 use crate::data::file_kind::describe;
-use crate::data::{write_atomic_all, InputInfo};
+use crate::data::object_storage::{self, ObjectUrl};
+use crate::data::InputInfo;
+
+/// Where `--report` or `--html` goes: a local file (replaced atomically by a rename) or an
+/// object (one PUT, which object stores apply atomically).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    File(PathBuf),
+    Object(ObjectUrl),
+}
+
+impl Destination {
+    /// An s3://, gs:// or az:// URL is an object; anything else is a path.
+    pub fn parse(value: &str) -> Result<Destination> {
+        match ObjectUrl::parse(value) {
+            Some(url) => Ok(Destination::Object(url?)),
+            None => Ok(Destination::File(PathBuf::from(value))),
+        }
+    }
+
+    fn check(&self, flag: &str) -> Result<()> {
+        match self {
+            Destination::File(path) => check_destination(flag, path),
+            // Only a write can tell whether it is allowed; a failed PUT is reported as such.
+            Destination::Object(_) => Ok(()),
+        }
+    }
+}
+
+impl serde::Serialize for Destination {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Destination::File(path) => path.serialize(serializer),
+            Destination::Object(url) => url.serialize(serializer),
+        }
+    }
+}
+
+/// Files are staged beside their destinations, objects PUT, then the files renamed: a failed
+/// PUT leaves no file changed. (Of two objects, the first stays written if the second fails.)
+fn write_all(outputs: &[(&Destination, Vec<u8>)]) -> Result<()> {
+    let mut files = Vec::new();
+    let mut objects = Vec::new();
+    for (destination, bytes) in outputs {
+        match destination {
+            Destination::File(path) => files.push((path.as_path(), bytes.clone())),
+            Destination::Object(url) => objects.push((url, bytes.clone())),
+        }
+    }
+    let staged = stage_all(&files)?;
+    object_storage::put_all(&objects)?;
+    staged.commit()
+}
 
 /// Where a run's results go and which verdicts stop a pipeline; the CLI's global flags.
 #[derive(Debug, Clone)]
 pub struct OutputOptions {
     pub format: Format,
-    pub report: Option<PathBuf>,
+    pub report: Option<Destination>,
     pub metrics_file: Option<PathBuf>,
     /// The `refit_job` label on every sample of the metrics file.
     pub metrics_job: Option<String>,
-    pub html: Option<PathBuf>,
+    pub html: Option<Destination>,
     pub quiet: bool,
     pub fail_on: FailOn,
 }
@@ -34,23 +90,19 @@ impl OutputOptions {
     /// Fails before the command runs when an output could not be written, so a bad path never
     /// costs a half-finished run or a committed change without its report.
     pub fn check_destinations(&self) -> Result<()> {
-        let outputs = [
-            ("--report", &self.report),
-            ("--metrics-file", &self.metrics_file),
-            ("--html", &self.html),
-        ];
-        for (flag, path) in outputs {
-            if let Some(path) = path {
-                check_destination(flag, path)?;
-            }
+        if let Some(path) = &self.metrics_file {
+            check_destination("--metrics-file", path)?;
         }
-        Ok(())
+        if let Some(html) = &self.html {
+            html.check("--html")?;
+        }
+        self.check_report_destination()
     }
 
     /// `--report` alone: when it is fine, an error after this point leaves its ERROR report.
     pub fn check_report_destination(&self) -> Result<()> {
         match &self.report {
-            Some(path) => check_destination("--report", path),
+            Some(report) => report.check("--report"),
             None => Ok(()),
         }
     }
@@ -255,28 +307,30 @@ pub fn emit(report: CommandReport, parsed: Value, options: &OutputOptions) -> Re
 /// (atomically) and nothing else is written: no metrics, no HTML, nothing on stdout, since
 /// none of them has a verdict to carry. The binary prints the error and exits 1.
 pub fn emit_error(parts: ErrorParts, options: &OutputOptions) -> Result<()> {
-    let Some(path) = &options.report else {
+    let Some(report) = &options.report else {
         return Ok(());
     };
-    check_destination("--report", path)?;
+    report.check("--report")?;
     let json = Envelope::error(parts).to_json_pretty()?;
-    write_atomic_all(&[(path.as_path(), json.into_bytes())])
+    write_all(&[(report, json.into_bytes())])
 }
 
 fn write_files(json: &str, gauges: &Gauges, options: &OutputOptions) -> Result<()> {
-    let mut files: Vec<(&Path, Vec<u8>)> = Vec::new();
-    if let Some(path) = &options.report {
-        files.push((path, json.as_bytes().to_vec()));
-    }
-    if let Some(path) = &options.html {
+    let metrics_file = options.metrics_file.clone().map(Destination::File);
+    let mut outputs: Vec<(&Destination, Vec<u8>)> = Vec::new();
+    if let Some(html) = &options.html {
         let page = crate::html::render_page(&[serde_json::from_str(json)?]);
-        files.push((path, page.into_bytes()));
+        outputs.push((html, page.into_bytes()));
     }
-    if let Some(path) = &options.metrics_file {
+    // The report is PUT last: a pipeline that reads it finds the HTML page already there.
+    if let Some(report) = &options.report {
+        outputs.push((report, json.as_bytes().to_vec()));
+    }
+    if let Some(path) = &metrics_file {
         let text = gauges.render_for_job(options.metrics_job.as_deref());
-        files.push((path, text.into_bytes()));
+        outputs.push((path, text.into_bytes()));
     }
-    write_atomic_all(&files)
+    write_all(&outputs)
 }
 
 /// Writes to stdout; a reader that went away (`| head`) is not an error.
@@ -305,7 +359,7 @@ mod tests {
     fn options(report: Option<PathBuf>) -> OutputOptions {
         OutputOptions {
             format: Format::Json,
-            report,
+            report: report.map(Destination::File),
             metrics_file: None,
             metrics_job: None,
             html: None,

@@ -121,6 +121,36 @@ pub fn required_tool(names: &[&str], package: &str) -> Option<PathBuf> {
     found
 }
 
+/// The Python of the venv `make test-setup` makes for the deployment checks
+/// ($REFIT_DEPLOY_VENV, default ~/.cache/refit-deploy-venv) when it can import `modules`;
+/// `None` with a note otherwise, a panic when REFIT_REQUIRE_DAEMONS=1 (as .ci/run sets).
+pub fn deploy_python(modules: &str) -> Option<PathBuf> {
+    let venv = std::env::var_os("REFIT_DEPLOY_VENV")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/refit-deploy-venv"))
+        })?;
+    let python = venv.join("bin/python");
+    let ready = std::process::Command::new(&python)
+        .args(["-c", &format!("import {modules}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ready {
+        return Some(python);
+    }
+    if std::env::var("REFIT_REQUIRE_DAEMONS").is_ok_and(|v| v == "1") {
+        panic!(
+            "{} cannot import {modules}: run `make test-setup`",
+            python.display()
+        );
+    }
+    eprintln!(
+        "SKIPPED: {} cannot import {modules} (`make test-setup`)",
+        python.display()
+    );
+    None
+}
+
 /// A registry under `dir` whose live version v000001 holds a profile of the drift fixture's
 /// baseline (what drift-daily.sh and the drift CronJob read), written by the real binary.
 pub fn registry_with_profile(dir: &std::path::Path) -> PathBuf {
