@@ -4,7 +4,8 @@
 # package) for the alert-rule checks, busybox for the deployment scripts under the image's
 # shell and as crond, node_exporter and the Pushgateway for the metrics, docker.io for
 # building and running the image (tests start their own daemons, not the packages'
-# services), and a venv with kubernetes-validate and croniter for the manifest checks. Tests
+# services), musl-tools and rustup's musl target for the image's static binary, and a venv
+# with kubernetes-validate and croniter for the manifest checks and moto for the S3 tests. Tests
 # without them are skipped with a note, unless CI requires them (.ci/run sets
 # REFIT_REQUIRE_PROMTOOL=1 and REFIT_REQUIRE_DAEMONS=1). Never fails: a machine that cannot
 # install them still runs every other test.
@@ -32,6 +33,14 @@ ensure prometheus-node-exporter prometheus-node-exporter "the node_exporter text
 ensure prometheus-pushgateway prometheus-pushgateway "the Pushgateway tests"
 # The container test starts its own dockerd (own data root and socket, no network).
 ensure docker.io dockerd "the image and CronJob container test"
+# The static build the container test puts in the image: musl-gcc for the C parts (mimalloc,
+# ring) and rustup's musl target.
+ensure musl-tools musl-gcc "the static build for the image test"
+if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed 2>/dev/null | grep -qx x86_64-unknown-linux-musl; then
+    echo "test-setup: adding rustup's x86_64-unknown-linux-musl target" >&2
+    rustup target add x86_64-unknown-linux-musl >/dev/null 2>&1 \
+        || echo "test-setup: could not add the musl target; the image test will be skipped" >&2
+fi
 # The manifest checks' Python packages (kubernetes-validate bundles the schemas: offline).
 DEPLOY_VENV="${REFIT_DEPLOY_VENV:-$HOME/.cache/refit-deploy-venv}"
 if ! "$DEPLOY_VENV/bin/python" -c "import kubernetes_validate, croniter, moto, boto3, flask" 2>/dev/null; then

@@ -1,18 +1,19 @@
 //! The image and the CronJobs run for real: a private Docker daemon (Debian's docker.io, on a
-//! unix socket of its own, no network) builds an image with the shipped Dockerfile's runtime
-//! stage and its chmod step, then runs each CronJob's container as its manifest says: command,
-//! args, env, non-root user, read-only root filesystem, the volume at /data.
+//! unix socket of its own, no network) builds the image as `make image` does
+//! (scripts/k8s/build-image.sh, the shipped Dockerfile, the static musl build of refit), then
+//! runs each CronJob's container as its manifest says: command, args, env, non-root user,
+//! read-only root filesystem, the volume at /data.
 //!
-//! What differs from production, and why: Docker Hub is unreachable, so the runtime stage's
-//! base (`busybox:1.36-musl`) is made here from Debian's static busybox and tagged with that
-//! name; the binary is this test build (glibc, so its four libraries are added after the
-//! runtime stage) instead of the static musl build; the env values that describe one user's
-//! data (TRAIN_ARGS, SHADOW_ARGS, PROXY_ARGS, FLEET_ARGS, MIN_NEW_ROWS) are set for the churn
-//! fixtures. Without dockerd the test is skipped with a note, unless REFIT_REQUIRE_DAEMONS=1.
+//! What differs from production, and why: Docker Hub is unreachable, so the Dockerfile's BASE
+//! is a busybox image made here from Debian's static busybox; the binary is the musl debug
+//! build (`make static-debug`; a release build of Polars takes too long for CI), not the
+//! release one; the env values that describe one user's data (TRAIN_ARGS, SHADOW_ARGS,
+//! PROXY_ARGS, FLEET_ARGS, MIN_NEW_ROWS) are set for the churn fixtures, and PUSHGATEWAY and
+//! NOTIFY_URL are unset (no network to reach the cluster's). Without dockerd or the
+//! static build the test is skipped with a note, unless REFIT_REQUIRE_DAEMONS=1.
 
 mod common;
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -122,28 +123,34 @@ fn copy(from: &Path, to: &Path) {
         .unwrap_or_else(|e| panic!("{} -> {}: {e}", from.display(), to.display()));
 }
 
-/// The Dockerfile's stages: the build stage's chmod line, and the runtime stage from its FROM.
-fn shipped_dockerfile() -> (String, String, String) {
-    let text = std::fs::read_to_string(repo_path("scripts/k8s/Dockerfile")).unwrap();
-    let chmod = text
-        .lines()
-        .find(|l| l.starts_with("RUN chmod"))
-        .expect("the build stage sets the scripts' modes")
-        .to_string();
-    let runtime_at = text.rfind("\nFROM ").expect("a runtime stage") + 1;
-    let runtime = text[runtime_at..].to_string();
-    let base = runtime.lines().next().unwrap()["FROM ".len()..]
-        .trim()
-        .to_string();
-    (chmod, runtime, base)
+/// The static musl build of this checkout's refit: $REFIT_STATIC_BINARY, or the debug build
+/// `make static-debug` leaves beside this test's binary (.ci/run builds it first). Rebuild it
+/// after changing the sources: this test does not.
+fn static_binary() -> Option<PathBuf> {
+    let built = Path::new(env!("CARGO_BIN_EXE_refit"))
+        .parent()
+        .and_then(Path::parent)
+        .map(|target| target.join("x86_64-unknown-linux-musl/debug/refit"));
+    let binary = std::env::var_os("REFIT_STATIC_BINARY")
+        .map(PathBuf::from)
+        .or(built)
+        .filter(|p| p.is_file());
+    if binary.is_none() {
+        if std::env::var("REFIT_REQUIRE_DAEMONS").is_ok_and(|v| v == "1") {
+            panic!(
+                "the static build is required (REFIT_REQUIRE_DAEMONS=1): run `make static-debug`"
+            );
+        }
+        eprintln!("SKIPPED: no static musl build of refit (`make static-debug`)");
+    }
+    binary
 }
 
-/// Builds the base from Debian's static busybox, tagged as the runtime stage's base, and the
-/// image: a build stage holding the files where the real build leaves them (scripts without
-/// their x bit, as a context without file modes has them) and the shipped chmod, then the
-/// runtime stage as shipped.
-fn build_image(daemon: &Daemon, busybox: &Path, dir: &Path) -> String {
-    let (chmod, runtime, base) = shipped_dockerfile();
+/// Builds the base from Debian's static busybox, then the image exactly as `make image` does
+/// (scripts/k8s/build-image.sh with the shipped Dockerfile), with that base as BASE and the
+/// static build as the binary.
+fn build_image(daemon: &Daemon, busybox: &Path, binary: &Path, dir: &Path) -> String {
+    let base = "refit-test-busybox:latest";
     let base_context = dir.join("base");
     copy(busybox, &base_context.join("busybox"));
     std::fs::write(
@@ -151,34 +158,21 @@ fn build_image(daemon: &Daemon, busybox: &Path, dir: &Path) -> String {
         "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n",
     )
     .unwrap();
-    daemon.build(&base_context, &base);
+    daemon.build(&base_context, base);
 
-    let context = dir.join("image");
-    let binary = context.join("target/x86_64-unknown-linux-musl/release/refit");
-    copy(Path::new(env!("CARGO_BIN_EXE_refit")), &binary);
-    for script in ["retrain.sh", "drift-daily.sh"] {
-        let to = context.join("scripts").join(script);
-        copy(&repo_path(&format!("scripts/{script}")), &to);
-        std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o644)).unwrap();
-    }
-    for lib in [
-        "/lib/x86_64-linux-gnu/libgcc_s.so.1",
-        "/lib/x86_64-linux-gnu/libm.so.6",
-        "/lib/x86_64-linux-gnu/libc.so.6",
-        "/lib64/ld-linux-x86-64.so.2",
-    ] {
-        copy(Path::new(lib), &context.join("glibc").join(&lib[1..]));
-    }
-    let dockerfile = format!(
-        "FROM {base} AS build\nWORKDIR /src\nCOPY . .\n{chmod}\n\n{runtime}\n\
-         # The test binary is glibc's, not the static musl build.\n\
-         COPY --from=build /src/glibc/ /\n"
-    );
-    std::fs::write(context.join("Dockerfile"), dockerfile).unwrap();
-    std::fs::write(context.join(".dockerignore"), "Dockerfile\n").unwrap();
-    let tag = "refit-test:latest".to_string();
-    daemon.build(&context, &tag);
-    tag
+    let tag = "refit-test:latest";
+    let out = Command::new(repo_path("scripts/k8s/build-image.sh"))
+        .arg(binary)
+        .arg(tag)
+        .args(["-q", "--build-arg", &format!("BASE={base}")])
+        .env("DOCKER", &daemon.docker)
+        .env("DOCKER_HOST", &daemon.socket)
+        .env("DOCKER_BUILDKIT", "0")
+        .env("TMPDIR", dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "build-image.sh: {}", text(&out));
+    tag.to_string()
 }
 
 fn cronjob(rel: &str) -> Yaml {
@@ -241,6 +235,12 @@ fn chown_volume(data: &Path, owner: &str) {
     assert!(status.success());
 }
 
+/// The containers have no network, so the manifests' Pushgateway and serving endpoint are out
+/// of reach, and the static binary's resolver (musl) spends its whole timeout on each name
+/// (~15 s a promote's notify). Pushing and notifying run against real servers in
+/// tests/live_daemons.rs and tests/notify.rs.
+const NO_ENDPOINTS: [(&str, Option<&str>); 2] = [("PUSHGATEWAY", None), ("NOTIFY_URL", None)];
+
 fn ledger_outcomes(data: &Path) -> Vec<String> {
     std::fs::read_to_string(data.join("registry/runs.jsonl"))
         .unwrap_or_default()
@@ -257,13 +257,16 @@ fn the_image_runs_both_cronjobs_as_their_manifests_say() {
     let Some((dockerd, docker, busybox)) = tools() else {
         return;
     };
+    let Some(binary) = static_binary() else {
+        return;
+    };
     // A short path: the daemon's unix socket lives in it.
     let tmp = tempfile::Builder::new()
         .prefix("rfd")
         .tempdir_in("/tmp")
         .unwrap();
     let daemon = Daemon::start(&dockerd, &docker, tmp.path());
-    let image = build_image(&daemon, &busybox, tmp.path());
+    let image = build_image(&daemon, &busybox, &binary, tmp.path());
 
     // The drift CronJob: yesterday's batch against the live model's profile; drift exits 2.
     let drift = cronjob("scripts/k8s/drift-check-cronjob.yaml");
@@ -274,7 +277,7 @@ fn the_image_runs_both_cronjobs_as_their_manifests_say() {
         &data.join("features/day=yesterday/part-0.parquet"),
     );
     chown_volume(&data, "65532:65532");
-    let out = run_cronjob(&daemon, &image, &drift, &data, &[]);
+    let out = run_cronjob(&daemon, &image, &drift, &data, &NO_ENDPOINTS);
     assert_eq!(out.status.code(), Some(2), "drift FAIL:\n{}", text(&out));
     let reports: Vec<String> = std::fs::read_dir(data.join("reports/drift-check"))
         .unwrap()
@@ -303,7 +306,9 @@ fn the_image_runs_both_cronjobs_as_their_manifests_say() {
         &data.join("labelled/last-week.parquet"),
     );
     chown_volume(&data, "65532:65532");
-    let fixture_shaped: [(&str, Option<&str>); 6] = [
+    let fixture_shaped: [(&str, Option<&str>); 8] = [
+        NO_ENDPOINTS[0],
+        NO_ENDPOINTS[1],
         (
             "TRAIN_ARGS",
             Some("--exclude customer_id --id customer_id --min-rows 500"),

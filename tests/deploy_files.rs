@@ -628,17 +628,19 @@ fn the_image_installs_the_scripts_the_cronjobs_execute_as_0755() {
     );
     // The loop's success codes map to success; insufficient data (4), errors and 126 do not.
     assert!(wrapper.contains("0|2|10) exit 0"), "{wrapper}");
-    let chmod = dockerfile
+    // build-image.sh makes the context: the scripts go in 0755 whatever the checkout kept.
+    let build = std::fs::read_to_string(path("scripts/k8s/build-image.sh")).unwrap();
+    let install = build
         .lines()
-        .find(|l| l.starts_with("RUN chmod 0755"))
-        .expect("the build stage sets the scripts' modes");
+        .find(|l| l.starts_with("install -m 0755 \"$root/scripts/"))
+        .expect("build-image.sh installs the scripts 0755");
     let copy = dockerfile
         .lines()
-        .find(|l| l.starts_with("COPY --from=build /src/scripts/"))
-        .expect("the runtime stage copies the scripts");
+        .find(|l| l.starts_with("COPY refit "))
+        .expect("the Dockerfile copies the binary and the scripts");
     for script in ["retrain.sh", "drift-daily.sh"] {
-        assert!(chmod.contains(&format!("scripts/{script}")), "{chmod}");
-        assert!(copy.contains(&format!("/src/scripts/{script}")), "{copy}");
+        assert!(install.contains(&format!("scripts/{script}")), "{install}");
+        assert!(copy.contains(&format!(" {script}")), "{copy}");
     }
     assert!(copy.ends_with(" /usr/local/bin/"), "{copy}");
     // The classic builder (Debian's docker.io without buildx) rejects COPY --chmod.
