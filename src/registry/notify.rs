@@ -457,10 +457,7 @@ impl Notifier {
 
 /// The first address of the host that accepts a connection before the deadline.
 fn connect(endpoint: &Endpoint, deadline: Instant, timeout: Duration) -> Result<TcpStream> {
-    let addresses: Vec<SocketAddr> = (endpoint.bare_host(), endpoint.port)
-        .to_socket_addrs()
-        .with_context(|| format!("resolving {}", endpoint.host))?
-        .collect();
+    let addresses = resolve(endpoint, deadline, timeout)?;
     let mut last = None;
     for address in &addresses {
         let left = remaining(deadline, timeout)?;
@@ -470,6 +467,30 @@ fn connect(endpoint: &Endpoint, deadline: Instant, timeout: Duration) -> Result<
         }
     }
     Err(last.unwrap_or_else(|| anyhow!("{} has no address", endpoint.host)))
+}
+
+/// The host's addresses, looked up before the deadline. The lookup (getaddrinfo) takes no
+/// timeout, and a resolver that gets no answer waits out its own (musl's, in the static image,
+/// ~5 s per try and search domain), so it runs on a thread the deadline does not wait for.
+fn resolve(endpoint: &Endpoint, deadline: Instant, timeout: Duration) -> Result<Vec<SocketAddr>> {
+    let (host, port) = (endpoint.bare_host().to_string(), endpoint.port);
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let found = (host.as_str(), port)
+            .to_socket_addrs()
+            .map(|addresses| addresses.collect::<Vec<_>>());
+        let _ = sender.send(found);
+    });
+    let left =
+        remaining(deadline, timeout).with_context(|| format!("resolving {}", endpoint.host))?;
+    match receiver.recv_timeout(left) {
+        Ok(found) => found.with_context(|| format!("resolving {}", endpoint.host)),
+        Err(_) => Err(anyhow!(
+            "resolving {}: no answer within the {}s timeout",
+            endpoint.host,
+            timeout.as_secs_f64()
+        )),
+    }
 }
 
 /// One HTTP/1.1 request, sent whole (refit's bodies are small).
