@@ -254,3 +254,35 @@ impl Run {
         })
     }
 }
+
+/// A CA made for one test, and a server certificate it signed for `names` (TLS tests).
+pub struct TestPki {
+    pub ca_pem: String,
+    pub server_cert: rcgen::Certificate,
+    pub server_key: rcgen::KeyPair,
+}
+
+pub fn test_pki(names: &[&str]) -> TestPki {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    };
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    ca.distinguished_name
+        .push(DnType::CommonName, "refit test CA");
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca, ca_key);
+    let server_key = KeyPair::generate().unwrap();
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let server_cert = CertificateParams::new(names)
+        .unwrap()
+        .signed_by(&server_key, &issuer)
+        .unwrap();
+    TestPki {
+        ca_pem: ca_cert.pem(),
+        server_cert,
+        server_key,
+    }
+}
