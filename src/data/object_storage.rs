@@ -53,7 +53,7 @@ impl ObjectUrl {
             } else {
                 Ok(ObjectUrl {
                     url: spec.to_string(),
-                    store: format!("{scheme}://{bucket}"),
+                    store: format!("{}://{bucket}", scheme.to_ascii_lowercase()),
                     key: key.to_string(),
                 })
             },
@@ -342,10 +342,10 @@ mod tests {
 
     #[test]
     fn splits_store_and_key() {
-        let url = ObjectUrl::parse("s3://bucket/day=1/*.parquet")
+        let url = ObjectUrl::parse("S3://bucket/day=1/*.parquet")
             .unwrap()
             .unwrap();
-        assert_eq!(url.store, "s3://bucket");
+        assert_eq!(url.store, "s3://bucket", "the scheme picks the store in any case");
         assert_eq!(url.key, "day=1/*.parquet");
         assert!(url.is_glob());
         assert_eq!(url.object("day=1/a.parquet"), "s3://bucket/day=1/a.parquet");
