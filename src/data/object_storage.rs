@@ -345,7 +345,10 @@ mod tests {
         let url = ObjectUrl::parse("S3://bucket/day=1/*.parquet")
             .unwrap()
             .unwrap();
-        assert_eq!(url.store, "s3://bucket", "the scheme picks the store in any case");
+        assert_eq!(
+            url.store, "s3://bucket",
+            "the scheme picks the store in any case"
+        );
         assert_eq!(url.key, "day=1/*.parquet");
         assert!(url.is_glob());
         assert_eq!(url.object("day=1/a.parquet"), "s3://bucket/day=1/a.parquet");

@@ -5,6 +5,7 @@
 pub mod binary;
 pub mod bootstrap;
 pub mod metric;
+pub mod ranking;
 pub mod regression;
 pub mod task;
 pub mod threshold;
