@@ -28,6 +28,11 @@ Examples:
   refit score-proxy --predictions preds.parquet --outcomes activity.parquet --on customer_id \\
       --label-rule 'active_days_30d = 0' --score churn_score
 
+  # a recommender judged per user: precision of its top 10 against the clicks that followed
+  refit score-proxy --predictions recs.parquet --outcomes clicks.parquet --on user_id,item_id \
+      --group user_id --score score --label clicked --metric precision_at_10 \
+      --baseline-metrics model/metadata.json --max-drop 0.02
+
   # regression, plain key join, relative MAE limit
   refit score-proxy --predictions preds.csv --outcomes actuals.csv --on site,day --task regression \\
       --score predicted_kwh --label kwh --baseline-metrics last.json --metric mae --max-drop-rel 0.1
@@ -100,11 +105,17 @@ pub struct ScoreProxyArgs {
     /// Fewer matched rows than this is WARN "insufficient data".
     #[arg(long, default_value_t = 100, value_name = "N")]
     pub min_samples: usize,
+    /// Query/user column in the predictions: rank each group's rows by score and judge with
+    /// ranking metrics (default ndcg_at_10; precision_at_K, recall_at_K, map_at_K, mrr,
+    /// hit_rate_at_K). Labels are relevance: 0/1, or grades >= 0 with --task regression
+    /// (NDCG's gain). Scores may be any numbers.
+    #[arg(long, value_name = "COL")]
+    pub group: Option<String>,
 }
 
 pub fn run(args: &ScoreProxyArgs, _printer: &Printer) -> Result<CommandReport> {
     let started_at = Utc::now();
-    let rule = VerdictRule::new(args.verdict_settings(), args.task)?;
+    let rule = VerdictRule::new(args.verdict_settings(), args.task, args.group.is_some())?;
     let plan = JoinPlan::new(args.join_settings())?;
     let threshold = decision_threshold(args.threshold, args.model.as_deref())?;
     let predictions = Table::open(&args.predictions)?;
@@ -139,6 +150,7 @@ impl ScoreProxyArgs {
             outcome_time: self.outcome_time.clone(),
             horizon_ms: self.horizon.as_ref().map(DurationArg::millis),
             tolerance_ms: self.tolerance.millis(),
+            group: self.group.clone(),
         }
     }
 

@@ -7,6 +7,7 @@ use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::metrics::ranking::RankingMetric;
 use crate::metrics::Metric;
 use crate::report::Status;
 
@@ -15,7 +16,9 @@ pub use crate::metrics::metric::METRIC_CHOICES as KNOWN_METRICS;
 
 /// Whether a larger value of `metric` is better; `None` for a name that is not a metric.
 pub fn higher_is_better(metric: &str) -> Option<bool> {
-    Metric::parse(metric).map(Metric::higher_is_better)
+    Metric::parse(metric)
+        .map(Metric::higher_is_better)
+        .or_else(|| RankingMetric::parse(metric).map(|_| true))
 }
 
 /// Finds `metric` in a metrics JSON: a flat object, a model's metadata.json

@@ -1,9 +1,12 @@
 //! From joined rows to metrics and a verdict.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::compare::{compare_metric, Comparison, DropLimit};
 use super::join::Joined;
+use crate::metrics::ranking::{RankedGroups, RankingMetric};
 use crate::metrics::{
     binary_metrics, curve_points, regression_metrics, BinaryMetrics, CurvePoint, RegressionMetrics,
 };
@@ -17,6 +20,26 @@ use crate::report::Status;
 pub enum TaskMetrics {
     Binary(BinaryMetrics),
     Regression(RegressionMetrics),
+    Ranking(RankingReport),
+}
+
+/// Ranking metrics by name (means over the groups with a relevant item) and the group counts.
+#[derive(Debug, Clone, Serialize)]
+pub struct RankingReport {
+    #[serde(flatten)]
+    pub values: BTreeMap<String, f64>,
+    /// Groups among the usable rows.
+    pub groups: usize,
+    /// Groups with at least one relevant item: the ones every mean is over.
+    pub groups_evaluated: usize,
+    /// Groups without a relevant item, left out of the means (their metrics are undefined).
+    pub groups_without_relevant: usize,
+}
+
+/// With --group: each prediction row's group, and the metrics to compute.
+pub struct Ranking<'a> {
+    pub groups: &'a [u32],
+    pub metrics: Vec<RankingMetric>,
 }
 
 impl TaskMetrics {
@@ -47,7 +70,11 @@ pub fn evaluate(
     labels: &Labels,
     scores: &[Option<f64>],
     threshold: f64,
+    ranking: Option<&Ranking>,
 ) -> Usable {
+    if let Some(ranking) = ranking {
+        return evaluate_ranking(joined, labels, scores, ranking);
+    }
     let mut null_label_or_score = 0;
     let mut curve = Vec::new();
     let metrics = match labels {
@@ -84,6 +111,49 @@ pub fn evaluate(
         null_label_or_score,
         metrics,
         curve,
+    }
+}
+
+/// Matched rows ranked within their groups; a label is relevance (true = 1, or a grade).
+fn evaluate_ranking(
+    joined: &Joined,
+    labels: &Labels,
+    scores: &[Option<f64>],
+    ranking: &Ranking,
+) -> Usable {
+    let relevance = |o: usize| match labels {
+        Labels::Binary(labels) => labels[o].map(f64::from),
+        Labels::Regression(grades) => grades[o],
+    };
+    let (mut groups, mut grades, mut kept) = (Vec::new(), Vec::new(), Vec::new());
+    let mut null_label_or_score = 0;
+    for &(p, o) in &joined.pairs {
+        match (relevance(o), scores[p]) {
+            (Some(grade), Some(score)) => {
+                groups.push(ranking.groups[p]);
+                grades.push(grade);
+                kept.push(score);
+            }
+            _ => null_label_or_score += 1,
+        }
+    }
+    let ranked = RankedGroups::new(&groups, &grades, &kept);
+    let values = ranking
+        .metrics
+        .iter()
+        .filter_map(|&m| ranked.mean(m).map(|v| (m.name(), v)))
+        .collect();
+    let metrics = (!groups.is_empty()).then_some(TaskMetrics::Ranking(RankingReport {
+        values,
+        groups: ranked.groups,
+        groups_evaluated: ranked.evaluated.len(),
+        groups_without_relevant: ranked.groups_without_relevant,
+    }));
+    Usable {
+        rows: groups.len(),
+        null_label_or_score,
+        metrics,
+        curve: Vec::new(),
     }
 }
 

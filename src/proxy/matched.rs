@@ -22,6 +22,8 @@ pub struct Matched {
     pub scores: Vec<Option<f64>>,
     /// Per outcome row.
     pub labels: Labels,
+    /// Per prediction row, with --group: the group's id (0-based, dense).
+    pub groups: Option<Vec<u32>>,
     predictions: LoadedTable,
     outcomes: LoadedTable,
 }
@@ -37,6 +39,11 @@ impl Matched {
         let outcome_keys = outcomes.map_columns(&plan.keys, |parts| keys.intern_columns(parts))?;
         let scores = decode_scores(plan, &predictions)?;
         let labels = decode_labels(plan, &outcomes)?;
+        let groups = plan
+            .group
+            .as_ref()
+            .map(|group| decode_groups(group, &predictions))
+            .transpose()?;
         let joined = match &plan.join {
             JoinKind::Key => key_join(&prediction_keys, &outcome_keys, keys.len()),
             JoinKind::Horizon(h) => horizon_join(
@@ -57,6 +64,7 @@ impl Matched {
             joined,
             scores,
             labels,
+            groups,
             predictions,
             outcomes,
         })
@@ -102,12 +110,30 @@ fn load_columns(
     Ok((predictions, outcomes))
 }
 
-/// Probabilities for a binary task, finite numbers for regression.
+/// Probabilities for a binary task, finite numbers for regression and for ranking (a
+/// recommender's scores need not be probabilities).
 fn decode_scores(plan: &JoinPlan, predictions: &LoadedTable) -> Result<Vec<Option<f64>>> {
-    predictions.map_column(&plan.score, |c| match plan.task {
-        Task::Binary => probability_scores(c, &predictions.source),
-        Task::Regression => finite_values(c, &predictions.source, "score"),
+    predictions.map_column(&plan.score, |c| match (plan.task, &plan.group) {
+        (Task::Binary, None) => probability_scores(c, &predictions.source),
+        _ => finite_values(c, &predictions.source, "score"),
     })
+}
+
+/// Each prediction row's group as a dense id; a row without one is an error (it could not be
+/// ranked with anything).
+fn decode_groups(group: &str, predictions: &LoadedTable) -> Result<Vec<u32>> {
+    let mut groups = KeyInterner::default();
+    let ids =
+        predictions.map_columns(&[group.to_string()], |parts| groups.intern_columns(parts))?;
+    let missing = ids.iter().filter(|id| id.is_none()).count();
+    if missing > 0 {
+        anyhow::bail!(
+            "{}: {missing} prediction rows have no value in the group column `{group}`; \
+             every row must belong to a query/user to be ranked",
+            predictions.source
+        );
+    }
+    Ok(ids.into_iter().flatten().collect())
 }
 
 /// The label column decoded for the task, or the rule evaluated over the outcome columns.
@@ -121,7 +147,17 @@ fn decode_labels(plan: &JoinPlan, outcomes: &LoadedTable) -> Result<Labels> {
             Labels::Binary(rule_labels(&outcomes.frames, rule, file)?)
         }
         (Task::Regression, LabelSource::Column(label)) => {
-            Labels::Regression(outcomes.map_column(label, |c| finite_values(c, file, "label"))?)
+            let values = outcomes.map_column(label, |c| finite_values(c, file, "label"))?;
+            if plan.group.is_some() {
+                let negative = values.iter().flatten().filter(|v| **v < 0.0).count();
+                if negative > 0 {
+                    anyhow::bail!(
+                        "label column `{label}` in {file}: {negative} rows are negative; graded \
+                         relevance for ranking metrics must be >= 0 (0 = not relevant)"
+                    );
+                }
+            }
+            Labels::Regression(values)
         }
         // JoinPlan::new refuses this combination; kept as an error rather than a panic.
         (Task::Regression, LabelSource::Rule(_)) => {

@@ -24,6 +24,8 @@ pub struct JoinSettings {
     pub horizon_ms: Option<i64>,
     /// How much later than time + horizon an outcome may be and still match.
     pub tolerance_ms: i64,
+    /// Query/user column of the predictions: rows are ranked per group (ranking metrics).
+    pub group: Option<String>,
 }
 
 /// Where the label comes from.
@@ -61,6 +63,8 @@ pub struct JoinPlan {
     pub task: Task,
     pub label: LabelSource,
     pub join: JoinKind,
+    /// With a group, scores are any finite numbers and labels are relevance (0/1 or graded).
+    pub group: Option<String>,
 }
 
 impl JoinPlan {
@@ -81,6 +85,7 @@ impl JoinPlan {
             task: settings.task,
             label,
             join,
+            group: settings.group,
         })
     }
 
@@ -97,6 +102,11 @@ impl JoinPlan {
         let mut columns = self.keys.clone();
         columns.push(self.score.clone());
         columns.extend(self.horizon().map(|h| h.prediction_time.clone()));
+        if let Some(group) = &self.group {
+            if !columns.contains(group) {
+                columns.push(group.clone());
+            }
+        }
         columns
     }
 
@@ -152,6 +162,7 @@ mod tests {
             outcome_time: None,
             horizon_ms: None,
             tolerance_ms: 0,
+            group: None,
         }
     }
 

@@ -5,7 +5,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::compare::Comparison;
-use super::evaluate::{evaluate, ProxyVerdict, TaskMetrics, Usable};
+use super::evaluate::{evaluate, ProxyVerdict, Ranking, TaskMetrics, Usable};
 use super::join::JoinSummary;
 use super::matched::Matched;
 use super::verdict::VerdictRule;
@@ -43,7 +43,17 @@ impl ScoreProxyResult {
         threshold: f64,
         rule: &VerdictRule,
     ) -> Result<ScoreProxyResult> {
-        let usable = evaluate(&matched.joined, &matched.labels, &matched.scores, threshold);
+        let ranking = matched.groups.as_deref().map(|groups| Ranking {
+            groups,
+            metrics: rule.ranking_metrics(),
+        });
+        let usable = evaluate(
+            &matched.joined,
+            &matched.labels,
+            &matched.scores,
+            threshold,
+            ranking.as_ref(),
+        );
         let baseline = rule.baseline_value()?;
         let verdict = rule.judge(&usable, baseline);
         Ok(ScoreProxyResult::new(
@@ -94,9 +104,16 @@ impl ScoreProxyResult {
             reasons.clone(),
         ]];
         let j = &self.join;
+        let groups = match &self.metrics {
+            Some(TaskMetrics::Ranking(r)) => format!(
+                "groups: {} ranked, {} without a relevant item (left out of the means)\n",
+                r.groups_evaluated, r.groups_without_relevant
+            ),
+            _ => String::new(),
+        };
         format!(
             "score-proxy {}: {reasons}\njoin {}: {} matched ({} usable), {} predictions unmatched, \
-             {} outcomes unmatched\n\n{}",
+             {} outcomes unmatched\n{groups}\n{}",
             self.status.as_str(),
             j.mode.as_str(),
             j.matched,
@@ -111,7 +128,22 @@ impl ScoreProxyResult {
     /// summary (status, timestamp) every command writes is the report writer's to add.
     pub fn gauges(&self) -> Gauges {
         let mut gauges = Gauges::default();
-        if let Some(m) = &self.metrics {
+        if let Some(TaskMetrics::Ranking(r)) = &self.metrics {
+            for (name, &value) in &r.values {
+                gauges.gauge(
+                    "refit_score_proxy_metric",
+                    "Live model metric on matched predictions.",
+                    &[("metric", name)],
+                    value,
+                );
+            }
+            gauges.gauge(
+                "refit_score_proxy_groups_without_relevant",
+                "Groups left out of the ranking metrics: no relevant item among their rows.",
+                &[],
+                r.groups_without_relevant as f64,
+            );
+        } else if let Some(m) = &self.metrics {
             let names = BINARY_METRIC_NAMES
                 .iter()
                 .chain(&REGRESSION_METRIC_NAMES)

@@ -8,6 +8,7 @@ use anyhow::{bail, Result};
 
 use super::compare::{baseline_metric, higher_is_better, DropLimit, KNOWN_METRICS};
 use super::evaluate::{verdict, ProxyVerdict, TaskMetrics, Usable};
+use crate::metrics::ranking::{RankingMetric, RANKING_CHOICES};
 use crate::metrics::Task;
 
 /// The verdict flags, already parsed; no clap types.
@@ -36,19 +37,42 @@ pub struct Baseline {
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerdictRule {
     pub metric: String,
+    /// With --group: the deciding ranking metric, whose k the report's other ranking metrics
+    /// share.
+    pub ranking: Option<RankingMetric>,
     /// Without one the verdict only guards the sample size and the metric being defined.
     pub baseline: Option<Baseline>,
     pub min_samples: usize,
 }
 
 impl VerdictRule {
-    /// Checks the metric is known and a baseline comes with its allowed drop (and vice versa).
-    pub fn new(settings: VerdictSettings, task: Task) -> Result<VerdictRule> {
-        let metric = settings
-            .metric
-            .unwrap_or_else(|| default_metric(task).into());
+    /// Checks the metric is known (a ranking metric exactly when rows are `grouped`) and a
+    /// baseline comes with its allowed drop (and vice versa).
+    pub fn new(settings: VerdictSettings, task: Task, grouped: bool) -> Result<VerdictRule> {
+        let metric = settings.metric.unwrap_or_else(|| {
+            if grouped {
+                DEFAULT_RANKING_METRIC.into()
+            } else {
+                default_metric(task).into()
+            }
+        });
+        let ranking = RankingMetric::parse(&metric);
+        match (grouped, ranking) {
+            (true, None) => bail!(
+                "--metric {metric}: with --group rows are ranked per group; choose a ranking \
+                 metric ({RANKING_CHOICES}, K from 1 to 10000)"
+            ),
+            (false, Some(_)) => bail!(
+                "--metric {metric} is a ranking metric: pass --group COL, the query/user column \
+                 whose rows are ranked by score"
+            ),
+            _ => {}
+        }
         if higher_is_better(&metric).is_none() {
-            bail!("--metric {metric} is not known; choose one of {KNOWN_METRICS}");
+            bail!(
+                "--metric {metric} is not known; choose one of {KNOWN_METRICS}, or with --group \
+                 {RANKING_CHOICES}"
+            );
         }
         let limit = match (settings.max_drop, settings.max_drop_rel) {
             (Some(x), _) => Some(DropLimit::Absolute(x)),
@@ -62,6 +86,7 @@ impl VerdictRule {
         };
         Ok(VerdictRule {
             metric,
+            ranking,
             baseline,
             min_samples: settings.min_samples,
         })
@@ -75,10 +100,28 @@ impl VerdictRule {
             .transpose()
     }
 
+    /// The ranking metrics a report shows: each kind at the deciding metric's k (10 when it
+    /// has none), MRR over the whole list, and the deciding metric itself.
+    pub fn ranking_metrics(&self) -> Vec<RankingMetric> {
+        let Some(deciding) = self.ranking else {
+            return Vec::new();
+        };
+        let mut metrics = RankingMetric::standard_set(deciding.k.unwrap_or(10));
+        metrics.push(RankingMetric::parse("mrr").expect("mrr is a ranking metric"));
+        metrics.push(deciding);
+        metrics.sort();
+        metrics.dedup();
+        metrics
+    }
+
     /// The verdict on `usable` rows given the baseline value `baseline_value` returned.
     pub fn judge(&self, usable: &Usable, baseline: Option<f64>) -> ProxyVerdict {
         let undefined = match &usable.metrics {
             Some(TaskMetrics::Binary(m)) => m.undefined.clone(),
+            Some(TaskMetrics::Ranking(r)) if r.groups_evaluated == 0 => vec![format!(
+                "{} undefined: none of the {} groups has a relevant item",
+                self.metric, r.groups
+            )],
             _ => Vec::new(),
         };
         verdict(
@@ -91,6 +134,9 @@ impl VerdictRule {
         )
     }
 }
+
+/// The metric that decides with --group when --metric is not given.
+pub const DEFAULT_RANKING_METRIC: &str = "ndcg_at_10";
 
 /// The metric that decides when --metric is not given: ranking quality for binary scores
 /// (robust to a shifted base rate), absolute error for regression.
@@ -132,6 +178,7 @@ mod tests {
     fn with_baseline(max_drop: f64) -> VerdictRule {
         VerdictRule {
             metric: "mae".into(),
+            ranking: None,
             baseline: Some(Baseline {
                 path: "b.json".into(),
                 limit: DropLimit::Absolute(max_drop),
@@ -142,13 +189,15 @@ mod tests {
 
     #[test]
     fn the_metric_defaults_by_task_and_must_be_known() {
-        let rule = VerdictRule::new(settings(), Task::Binary).unwrap();
+        let rule = VerdictRule::new(settings(), Task::Binary, false).unwrap();
         assert_eq!((rule.metric.as_str(), rule.baseline), ("pr_auc", None));
-        let rule = VerdictRule::new(settings(), Task::Regression).unwrap();
+        let rule = VerdictRule::new(settings(), Task::Regression, false).unwrap();
         assert_eq!(rule.metric, "mae");
         let mut s = settings();
         s.metric = Some("auc".into());
-        let err = VerdictRule::new(s, Task::Binary).unwrap_err().to_string();
+        let err = VerdictRule::new(s, Task::Binary, false)
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("--metric auc is not known"), "{err}");
     }
 
@@ -156,21 +205,21 @@ mod tests {
     fn a_baseline_and_an_allowed_drop_go_together() {
         let mut s = settings();
         s.baseline_metrics = Some("b.json".into());
-        let err = VerdictRule::new(s.clone(), Task::Binary).unwrap_err();
+        let err = VerdictRule::new(s.clone(), Task::Binary, false).unwrap_err();
         assert!(err.to_string().contains("go together"));
         s.max_drop_rel = Some(0.1);
-        let rule = VerdictRule::new(s.clone(), Task::Binary).unwrap();
+        let rule = VerdictRule::new(s.clone(), Task::Binary, false).unwrap();
         assert_eq!(rule.baseline.unwrap().limit, DropLimit::Relative(0.1));
         s.max_drop = Some(0.2);
-        let rule = VerdictRule::new(s.clone(), Task::Binary).unwrap();
+        let rule = VerdictRule::new(s.clone(), Task::Binary, false).unwrap();
         assert_eq!(rule.baseline.unwrap().limit, DropLimit::Absolute(0.2));
         s.baseline_metrics = None;
-        assert!(VerdictRule::new(s, Task::Binary).is_err());
+        assert!(VerdictRule::new(s, Task::Binary, false).is_err());
     }
 
     #[test]
     fn without_a_baseline_enough_rows_are_ok_and_name_the_value() {
-        let rule = VerdictRule::new(settings(), Task::Regression).unwrap();
+        let rule = VerdictRule::new(settings(), Task::Regression, false).unwrap();
         let v = rule.judge(&usable(3, Some(2.0)), None);
         assert_eq!(
             (v.status, v.reasons),

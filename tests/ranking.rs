@@ -1,0 +1,240 @@
+//! Ranking metrics end to end: score-proxy with --group on the recommendations and graded
+//! outcomes fixtures/ranking/make_golden.py writes, against the values ranx, trec_eval and
+//! scikit-learn give for the same rows (fixtures/ranking/golden.json, case random_users).
+
+mod common;
+
+use common::{fixture, run, run_json, Workdir};
+use serde_json::Value;
+
+fn golden_metrics() -> Value {
+    let text = std::fs::read_to_string(fixture("ranking/golden.json")).unwrap();
+    let golden: Value = serde_json::from_str(&text).unwrap();
+    golden["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "random_users")
+        .unwrap()
+        .clone()
+}
+
+fn proxy_args<'a>(label: &'a [&'a str], metric: &'a str) -> Vec<&'a str> {
+    let mut args = vec![
+        "score-proxy",
+        "--on",
+        "user_id,item_id",
+        "--group",
+        "user_id",
+        "--score",
+        "score",
+        "--metric",
+        metric,
+    ];
+    args.extend_from_slice(label);
+    args
+}
+
+fn with_inputs(
+    mut args: Vec<&str>,
+    predictions: &'static str,
+    outcomes: &'static str,
+) -> Vec<String> {
+    let mut all: Vec<String> = args.drain(..).map(String::from).collect();
+    all.extend([
+        "--predictions".into(),
+        fixture(predictions),
+        "--outcomes".into(),
+        fixture(outcomes),
+    ]);
+    all
+}
+
+fn strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
+#[test]
+fn graded_relevance_equals_ranx_trec_eval_and_sklearn() {
+    let golden = golden_metrics();
+    for k in ["5", "10"] {
+        let metric = format!("ndcg_at_{k}");
+        let args = with_inputs(
+            proxy_args(&["--label", "grade", "--task", "regression"], &metric),
+            "ranking/predictions.csv",
+            "ranking/outcomes.csv",
+        );
+        let (code, report, stderr) = run_json(&strs(&args));
+        assert_eq!(code, 0, "{stderr}");
+        let metrics = &report["result"]["metrics"];
+        for kind in ["precision", "recall", "ndcg", "map", "hit_rate", "mrr"] {
+            let name = format!("{kind}_at_{k}");
+            let got = metrics[&name].as_f64().unwrap();
+            let want = golden["metrics"][&name].as_f64().unwrap();
+            assert!((got - want).abs() < 1e-12, "{name}: {got} vs {want}");
+        }
+        let mrr = metrics["mrr"].as_f64().unwrap();
+        assert!((mrr - golden["metrics"]["mrr"].as_f64().unwrap()).abs() < 1e-12);
+        assert_eq!(
+            metrics["groups_without_relevant"],
+            golden["groups_without_relevant"]
+        );
+        assert_eq!(metrics["groups_evaluated"], golden["groups_evaluated"]);
+        assert_eq!(metrics["groups"], 40);
+    }
+}
+
+/// Binary relevance (a rule over the grade): every metric but NDCG only asks "relevant or
+/// not", so they equal the graded golden values; NDCG's gains become 1.
+#[test]
+fn binary_relevance_from_a_label_rule() {
+    let golden = golden_metrics();
+    let args = with_inputs(
+        proxy_args(&["--label-rule", "grade > 0"], "precision_at_10"),
+        "ranking/predictions.csv",
+        "ranking/outcomes.csv",
+    );
+    let (code, report, stderr) = run_json(&strs(&args));
+    assert_eq!(code, 0, "{stderr}");
+    let metrics = &report["result"]["metrics"];
+    for name in [
+        "precision_at_10",
+        "recall_at_10",
+        "map_at_10",
+        "hit_rate_at_10",
+        "mrr",
+    ] {
+        let got = metrics[name].as_f64().unwrap();
+        let want = golden["metrics"][name].as_f64().unwrap();
+        assert!((got - want).abs() < 1e-12, "{name}: {got} vs {want}");
+    }
+    let ndcg = metrics["ndcg_at_10"].as_f64().unwrap();
+    assert!(ndcg != golden["metrics"]["ndcg_at_10"].as_f64().unwrap());
+}
+
+/// Seed 003's gate: keep the old model when precision@10 falls; a drop beyond --max-drop is
+/// FAIL (exit 2) and the metrics file carries each ranking metric and the skipped groups.
+#[test]
+fn a_precision_drop_beyond_the_limit_fails() {
+    let w = Workdir::new();
+    std::fs::write(w.path("baseline.json"), r#"{"precision_at_10": 0.40}"#).unwrap();
+    let mut args = with_inputs(
+        proxy_args(
+            &["--label", "grade", "--task", "regression"],
+            "precision_at_10",
+        ),
+        "ranking/predictions.csv",
+        "ranking/outcomes.csv",
+    );
+    args.extend([
+        "--baseline-metrics".into(),
+        w.path("baseline.json"),
+        "--max-drop".into(),
+        "0.05".into(),
+        "--metrics-file".into(),
+        w.path("m.prom"),
+        "--min-samples".into(),
+        "10".into(),
+    ]);
+    let (code, stdout, stderr) = run(&strs(&args));
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stdout.contains("precision_at_10 dropped by"), "{stdout}");
+    assert!(
+        stdout.contains("groups: 36 ranked, 4 without a relevant item"),
+        "{stdout}"
+    );
+    let metrics = w.read("m.prom");
+    assert!(
+        metrics.contains("refit_score_proxy_metric{metric=\"ndcg_at_10\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("refit_score_proxy_groups_without_relevant 4"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn ranking_metrics_and_groups_go_together() {
+    let base = [
+        "--predictions",
+        "x.csv",
+        "--outcomes",
+        "y.csv",
+        "--on",
+        "user_id",
+        "--label",
+        "grade",
+    ];
+    let (code, _, stderr) =
+        run(&[&["score-proxy"][..], &base, &["--metric", "ndcg_at_10"]].concat());
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("is a ranking metric: pass --group COL"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(&[
+        &["score-proxy"][..],
+        &base,
+        &["--group", "user_id", "--metric", "roc_auc"],
+    ]
+    .concat());
+    assert_eq!(code, 1);
+    assert!(stderr.contains("choose a ranking metric"), "{stderr}");
+    let (code, _, stderr) = run(&[
+        &["score-proxy"][..],
+        &base,
+        &["--group", "user_id", "--metric", "precision"],
+    ]
+    .concat());
+    assert_eq!(code, 1, "precision needs a k with --group");
+    assert!(stderr.contains("precision_at_K"), "{stderr}");
+}
+
+#[test]
+fn negative_grades_and_rows_without_a_group_are_refused() {
+    let w = Workdir::new();
+    std::fs::write(
+        w.path("p.csv"),
+        "user_id,item_id,score\nu1,a,0.9\nu1,b,0.1\n,c,0.5\n",
+    )
+    .unwrap();
+    std::fs::write(
+        w.path("o.csv"),
+        "user_id,item_id,grade\nu1,a,1\nu1,b,0\n,c,0\n",
+    )
+    .unwrap();
+    let args = |p: &str, o: &str| -> Vec<String> {
+        let mut args: Vec<String> =
+            proxy_args(&["--label", "grade", "--task", "regression"], "ndcg_at_3")
+                .into_iter()
+                .map(String::from)
+                .collect();
+        args.extend([
+            "--predictions".into(),
+            w.path(p),
+            "--outcomes".into(),
+            w.path(o),
+        ]);
+        args
+    };
+    let (code, _, stderr) = run(&strs(&args("p.csv", "o.csv")));
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("1 prediction rows have no value in the group column `user_id`"),
+        "{stderr}"
+    );
+    std::fs::write(
+        w.path("p.csv"),
+        "user_id,item_id,score\nu1,a,0.9\nu1,b,0.1\n",
+    )
+    .unwrap();
+    std::fs::write(w.path("o.csv"), "user_id,item_id,grade\nu1,a,1\nu1,b,-1\n").unwrap();
+    let (code, _, stderr) = run(&strs(&args("p.csv", "o.csv")));
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("graded relevance for ranking metrics must be >= 0"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("o.csv"), "names the file: {stderr}");
+}
