@@ -238,3 +238,119 @@ fn negative_grades_and_rows_without_a_group_are_refused() {
     );
     assert!(stderr.contains("o.csv"), "names the file: {stderr}");
 }
+
+/// shadow-test --group on the golden users: the champion scores as in the golden case, the
+/// challenger ranks every relevant item first. Binary relevance (label > 0), so every metric
+/// but NDCG equals the golden value for the champion.
+fn shadow_data(w: &Workdir) -> String {
+    let golden = golden_metrics();
+    let mut csv = String::from("user_id,churned,champion_score,challenger_score,ts\n");
+    let rows = golden["groups"].as_array().unwrap().len();
+    for i in 0..rows {
+        let relevant = golden["relevance"][i].as_f64().unwrap() > 0.0;
+        let score = golden["scores"][i].as_f64().unwrap();
+        let perfect = if relevant { 0.9 } else { 0.1 } + score / 100.0;
+        csv.push_str(&format!(
+            "{},{},{score},{perfect},2026-11-{:02}\n",
+            golden["groups"][i].as_str().unwrap(),
+            u8::from(relevant),
+            1 + i % 20
+        ));
+    }
+    let path = w.path("impressions.csv");
+    std::fs::write(&path, csv).unwrap();
+    path
+}
+
+fn shadow_args(data: &str, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "shadow-test",
+        "--champion",
+        &fixture("shadow/champion"),
+        "--challenger",
+        &fixture("shadow/challenger"),
+        "--data",
+        data,
+        "--label",
+        "churned",
+        "--champion-scores",
+        "champion_score",
+        "--challenger-scores",
+        "challenger_score",
+        "--group",
+        "user_id",
+        "--min-samples",
+        "50",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+#[test]
+fn shadow_test_ranks_per_group_and_bootstraps_over_groups() {
+    let w = Workdir::new();
+    let data = shadow_data(&w);
+    let golden = golden_metrics();
+    let args = shadow_args(&data, &["--metric", "precision_at_5", "--bootstrap", "300"]);
+    let (code, report, stderr) = run_json(&strs(&args));
+    assert_eq!(code, 0, "{stderr}");
+    let r = &report["result"];
+    assert_eq!(r["verdict"], "PASS");
+    for name in [
+        "precision_at_5",
+        "recall_at_5",
+        "map_at_5",
+        "hit_rate_at_5",
+        "mrr",
+    ] {
+        let got = r["champion"]["metrics"][name].as_f64().unwrap();
+        let want = golden["metrics"][name].as_f64().unwrap();
+        assert!(
+            (got - want).abs() < 1e-12,
+            "champion {name}: {got} vs {want}"
+        );
+    }
+    assert_eq!(r["challenger"]["metrics"]["ndcg_at_5"], 1.0);
+    assert_eq!(r["challenger"]["metrics"]["groups_evaluated"], 36);
+    assert_eq!(r["challenger"]["metrics"]["groups_without_relevant"], 4);
+    let bootstrap = &r["bootstrap"];
+    assert_eq!(bootstrap["resamples"], 300);
+    let low = bootstrap["improvement_low"].as_f64().unwrap();
+    let observed = r["comparison"]["improvement"].as_f64().unwrap();
+    assert!(low > 0.0 && low <= observed, "{bootstrap}");
+    assert!(
+        r["delong"].is_null(),
+        "DeLong is a row-level classifier test"
+    );
+}
+
+/// Seed 003's gate as a floor: the challenger must reach precision@10 >= the floor.
+#[test]
+fn a_ranking_floor_fails_a_challenger_below_it() {
+    let w = Workdir::new();
+    let data = shadow_data(&w);
+    let pass = shadow_args(
+        &data,
+        &["--min-metric", "precision_at_10=0.05", "--bootstrap", "0"],
+    );
+    let (code, _, stderr) = run_json(&strs(&pass));
+    assert_eq!(code, 0, "{stderr}");
+    let fail = shadow_args(
+        &data,
+        &["--min-metric", "precision_at_10=0.9", "--bootstrap", "0"],
+    );
+    let (code, report, stderr) = run_json(&strs(&fail));
+    assert_eq!(code, 2, "{stderr}");
+    let reasons = report["result"]["reasons"].to_string();
+    assert!(reasons.contains("precision_at_10"), "{reasons}");
+    let wrong = shadow_args(&data, &["--min-metric", "pr_auc=0.5"]);
+    let (code, _, stderr) = run(&strs(&wrong));
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("--min-metric pr_auc: with --group"),
+        "{stderr}"
+    );
+}

@@ -10,11 +10,13 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::args::{floor, metric, non_negative, probability, resamples, share};
+use crate::data::keys::KeyInterner;
 use crate::data::labels::{binary_labels, finite_values};
 use crate::data::read::LoadedTable;
 use crate::data::time::{parse_timestamp, table_timestamps};
 use crate::data::Table;
-use crate::metrics::bootstrap::{paired_bootstrap, ScoredModel};
+use crate::metrics::bootstrap::{paired_bootstrap, paired_group_bootstrap, ScoredModel};
+use crate::metrics::ranking::{RankedGroups, RankingMetric};
 use crate::metrics::{binary_metrics, regression_metrics, Metric, MetricValues};
 use crate::model::directory::{model_fingerprint, ModelDir, METADATA_FILE};
 use crate::model::encode::encode_features;
@@ -24,8 +26,8 @@ use crate::report::prometheus::Gauges;
 use crate::shadow::champion::resolve_champion;
 use crate::shadow::rows::select_recent;
 use crate::shadow::{
-    deciding_metric, entity_coverage, judge, parse_floors, render_text, Coverage, Evidence,
-    Judgement, Rule, Tolerance,
+    check_grouping, deciding_metric, entity_coverage, judge, parse_floors, render_text, Coverage,
+    Evidence, Judgement, Rule, Tolerance,
 };
 use crate::stats::delong::delong_paired_test;
 use crate::stats::mcnemar::mcnemar_test;
@@ -40,6 +42,10 @@ Examples:
   refit shadow-test --champion models/current --challenger cand --data week.parquet \\
       --label kwh --time ts --since 2026-11-16 --metric mae --tolerance-rel 0.10 \\
       --bootstrap 2000 --require-significant
+
+  # seed 003: a recommender must keep precision@10 >= 0.05 and not lose NDCG@10, per user
+  refit shadow-test --champion models/current --challenger cand --data impressions.parquet \
+      --label clicked --group user_id --metric ndcg_at_10 --min-metric precision_at_10=0.05
 
   # scores already in the data (external models), every device must be known to the challenger
   refit shadow-test --champion models/current --challenger cand --data scored.parquet \\
@@ -125,6 +131,12 @@ pub struct ShadowTestArgs {
     /// (repeatable; "at least as good as" in the metric's direction).
     #[arg(long, value_name = "NAME=VALUE", value_parser = floor)]
     pub min_metric: Vec<String>,
+    /// Query/user column: rank each group's rows by each model's scores and decide on a
+    /// ranking metric (default ndcg_at_10; precision_at_K, recall_at_K, map_at_K, mrr,
+    /// hit_rate_at_K); the paired bootstrap resamples groups, not rows. Labels are relevance:
+    /// 0/1, or grades >= 0 for a regression model (NDCG's gain).
+    #[arg(long, value_name = "COL")]
+    pub group: Option<String>,
 }
 
 pub fn run(args: &ShadowTestArgs, _printer: &Printer) -> Result<CommandReport> {
@@ -137,6 +149,10 @@ pub fn run(args: &ShadowTestArgs, _printer: &Printer) -> Result<CommandReport> {
     let data = load_data(args, champion.as_ref(), &challenger)?;
     let rows = select_rows(args, &data)?;
     let targets = labels(&data, &args.label, task, &rows)?;
+    let grouping = match &args.group {
+        Some(group) => Some(Grouping::new(&data, group, &rows, &targets, &rule)?),
+        None => None,
+    };
     let scored = |model, column: &Option<String>| {
         Contender::score(
             model,
@@ -145,6 +161,7 @@ pub fn run(args: &ShadowTestArgs, _printer: &Printer) -> Result<CommandReport> {
             &rows,
             &targets,
             args.threshold,
+            grouping.as_ref(),
         )
     };
     let challenger = scored(&challenger, &args.challenger_scores)?;
@@ -183,14 +200,92 @@ pub fn run(args: &ShadowTestArgs, _printer: &Printer) -> Result<CommandReport> {
 }
 
 fn rule(args: &ShadowTestArgs, task: Task) -> Result<Rule> {
+    let grouped = args.group.is_some();
+    let floors = parse_floors(&args.min_metric)?;
+    for floor in &floors {
+        check_grouping(floor.metric, grouped, "--min-metric")?;
+    }
     Ok(Rule {
-        metric: deciding_metric(args.metric.map(Metric::name), task)?,
+        metric: deciding_metric(args.metric, task, grouped)?,
         tolerance: Tolerance::from_flags(args.tolerance, args.tolerance_rel),
         require_significant: args.require_significant,
         min_samples: args.min_samples,
         min_coverage: args.min_coverage,
-        floors: parse_floors(&args.min_metric)?,
+        floors,
     })
+}
+
+/// With --group: each selected row's group, and the ranking metrics to compute (each kind
+/// at the deciding metric's K, MRR, the deciding metric and every floor's).
+struct Grouping {
+    groups: Vec<u32>,
+    metrics: Vec<RankingMetric>,
+    deciding: RankingMetric,
+}
+
+impl Grouping {
+    fn new(
+        data: &LoadedTable,
+        column: &str,
+        rows: &[usize],
+        targets: &[f64],
+        rule: &Rule,
+    ) -> Result<Grouping> {
+        let mut interner = KeyInterner::default();
+        let all = data.map_columns(&[column.to_string()], |parts| {
+            interner.intern_columns(parts)
+        })?;
+        let groups: Vec<Option<u32>> = rows.iter().map(|&i| all[i]).collect();
+        let missing = groups.iter().filter(|g| g.is_none()).count();
+        if missing > 0 {
+            bail!(
+                "group column `{column}` in {}: {missing} of the selected rows have no group",
+                data.source
+            );
+        }
+        let negative = targets.iter().filter(|&&y| y < 0.0).count();
+        if negative > 0 {
+            bail!(
+                "label in {}: {negative} of the selected rows are negative; relevance for ranking \
+                 metrics must be >= 0 (0 = not relevant)",
+                data.source
+            );
+        }
+        let deciding = rule
+            .metric
+            .ranking()
+            .context("--group needs a ranking metric")?;
+        let mut metrics = RankingMetric::standard_set(deciding.k.unwrap_or(10));
+        metrics.extend(RankingMetric::parse("mrr"));
+        metrics.push(deciding);
+        metrics.extend(rule.floors.iter().filter_map(|f| f.metric.ranking()));
+        metrics.sort();
+        metrics.dedup();
+        Ok(Grouping {
+            groups: groups.into_iter().flatten().collect(),
+            metrics,
+            deciding,
+        })
+    }
+
+    /// The ranking metrics of one model's scores, and each evaluated group's value of the
+    /// deciding metric (what the bootstrap resamples).
+    fn evaluate(&self, targets: &[f64], scores: &[f64]) -> (Value, Vec<f64>) {
+        let ranked = RankedGroups::new(&self.groups, targets, scores);
+        let mut metrics = serde_json::Map::new();
+        for &metric in &self.metrics {
+            if let Some(value) = ranked.mean(metric) {
+                metrics.insert(metric.name(), json!(value));
+            }
+        }
+        metrics.insert("groups".into(), json!(ranked.groups));
+        metrics.insert("groups_evaluated".into(), json!(ranked.evaluated.len()));
+        metrics.insert(
+            "groups_without_relevant".into(),
+            json!(ranked.groups_without_relevant),
+        );
+        (Value::Object(metrics), ranked.per_group(self.deciding))
+    }
 }
 
 /// The live model, if there is one; it must predict what the challenger predicts.
@@ -238,6 +333,7 @@ fn load_data(
     let mut columns = vec![args.label.clone()];
     columns.extend(args.time.iter().cloned());
     columns.extend(args.entity.iter().cloned());
+    columns.extend(args.group.iter().cloned());
     columns.extend(args.champion_scores.iter().cloned());
     columns.extend(args.challenger_scores.iter().cloned());
     let scored_by_refit = [
@@ -317,6 +413,8 @@ struct Contender<'a> {
     scores: Vec<f64>,
     threshold: f64,
     metrics: Value,
+    /// With --group: the deciding ranking metric of each evaluated group.
+    per_group: Vec<f64>,
 }
 
 impl<'a> Contender<'a> {
@@ -327,18 +425,23 @@ impl<'a> Contender<'a> {
         rows: &[usize],
         targets: &[f64],
         threshold: Option<f64>,
+        grouping: Option<&Grouping>,
     ) -> Result<Contender<'a>> {
         let task = model.metadata.task;
         let scores = scores(model, data, column, rows, task)?;
         let threshold = threshold
             .or(model.metadata.decision_threshold)
             .unwrap_or(0.5);
-        let metrics = full_metrics(task, targets, &scores, threshold)?;
+        let (metrics, per_group) = match grouping {
+            Some(grouping) => grouping.evaluate(targets, &scores),
+            None => (full_metrics(task, targets, &scores, threshold)?, Vec::new()),
+        };
         Ok(Contender {
             model,
             scores,
             threshold,
             metrics,
+            per_group,
         })
     }
 
@@ -391,6 +494,18 @@ fn paired_tests(
     let (Some(champion), Some(_)) = (champion, evidence.comparable(rule.metric)) else {
         return Ok(tests);
     };
+    if rule.metric.ranking().is_some() {
+        // Rows of one user are not independent: resample groups. DeLong and McNemar are
+        // row-level tests of classifiers, not of rankings.
+        evidence.interval = paired_group_bootstrap(
+            &champion.per_group,
+            &challenger.per_group,
+            args.bootstrap,
+            args.seed,
+        );
+        tests.bootstrap = serde_json::to_value(&evidence.interval)?;
+        return Ok(tests);
+    }
     evidence.interval = paired_bootstrap(
         rule.metric,
         targets,
@@ -435,6 +550,7 @@ fn result_json(
 
 fn gauges(rule: &Rule, evidence: &Evidence, judgement: &Judgement) -> Gauges {
     let metric = rule.metric.name();
+    let metric = metric.as_ref();
     let mut gauges = Gauges::default();
     gauges.gauge(
         "refit_shadow_rows",

@@ -241,8 +241,9 @@ fn metric_table(metrics: &[Metric], columns: &[(&str, &Value)]) -> String {
     let rows: Vec<Vec<String>> = metrics
         .iter()
         .map(|m| {
-            let mut row = vec![escape(m.name())];
-            row.extend(columns.iter().map(|(_, v)| num(&v[m.name()], 4)));
+            let name = m.name();
+            let mut row = vec![escape(&name)];
+            row.extend(columns.iter().map(|(_, v)| num(&v[name.as_ref()], 4)));
             row
         })
         .collect();
@@ -585,7 +586,7 @@ fn registry(result: &Value) -> String {
     let versions = result["versions"].as_array().cloned().unwrap_or_default();
     let headline = |v: &Value| {
         [Metric::RocAuc, Metric::Mae].iter().find_map(|m| {
-            let value = v["holdout_metrics"][m.name()].as_f64()?;
+            let value = v["holdout_metrics"][m.name().as_ref()].as_f64()?;
             Some((m.name(), value))
         })
     };

@@ -1,16 +1,17 @@
 //! The one `Metric` type: each model metric's name, direction and task, and the orders reports
 //! show them in, so score-proxy, shadow-test, train-candidate and the HTML report agree.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
+use super::ranking::{RankingMetric, RANKING_CHOICES};
 use super::task::Task;
 
 /// A model metric, serialized (and parsed) by its snake_case name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Metric {
     RocAuc,
     PrAuc,
@@ -25,6 +26,15 @@ pub enum Metric {
     R2,
     /// Mean absolute percentage error over rows with a non-zero target (a fraction).
     Mape,
+    /// A ranking metric over groups of rows (precision_at_10, ndcg_at_5, mrr, ...): needs the
+    /// query/user column (`--group`).
+    Ranking(RankingMetric),
+}
+
+impl Serialize for Metric {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.name())
+    }
 }
 
 /// Names of [`Metric::ALL`] for error messages (a unit test keeps the two in step).
@@ -84,12 +94,24 @@ impl Metric {
 
     /// The metric named `name` (as in reports and flags), if there is one.
     pub fn parse(name: &str) -> Option<Metric> {
-        Metric::ALL.into_iter().find(|m| m.name() == name)
+        Metric::ALL
+            .into_iter()
+            .find(|m| m.name() == name)
+            .or_else(|| RankingMetric::parse(name).map(Metric::Ranking))
     }
 
     /// The name reports, flags, gauges and metadata.json use.
-    pub const fn name(self) -> &'static str {
+    pub fn name(self) -> Cow<'static, str> {
         match self {
+            Metric::Ranking(metric) => Cow::Owned(metric.name()),
+            fixed => Cow::Borrowed(fixed.fixed_name()),
+        }
+    }
+
+    /// The name of a metric that is not a ranking one (those carry their k).
+    const fn fixed_name(self) -> &'static str {
+        match self {
+            Metric::Ranking(_) => "ranking",
             Metric::RocAuc => "roc_auc",
             Metric::PrAuc => "pr_auc",
             Metric::LogLoss => "log_loss",
@@ -102,6 +124,14 @@ impl Metric {
             Metric::Rmse => "rmse",
             Metric::R2 => "r2",
             Metric::Mape => "mape",
+        }
+    }
+
+    /// The ranking metric, if this is one (it needs rows grouped by query/user).
+    pub fn ranking(self) -> Option<RankingMetric> {
+        match self {
+            Metric::Ranking(metric) => Some(metric),
+            _ => None,
         }
     }
 
@@ -123,8 +153,8 @@ impl Metric {
         matches!(self, Metric::Mae | Metric::Rmse | Metric::R2 | Metric::Mape)
     }
 
-    /// Ranking metrics need the rows sorted by score; the others read rows in any order.
-    pub fn is_ranking(self) -> bool {
+    /// ROC-AUC and PR-AUC need the rows sorted by score; the others read rows in any order.
+    pub fn sorts_by_score(self) -> bool {
         matches!(self, Metric::RocAuc | Metric::PrAuc)
     }
 
@@ -168,7 +198,7 @@ pub const fn names<const N: usize>(metrics: [Metric; N]) -> [&'static str; N] {
     let mut out = [""; N];
     let mut i = 0;
     while i < N {
-        out[i] = metrics[i].name();
+        out[i] = metrics[i].fixed_name();
         i += 1;
     }
     out
@@ -176,7 +206,7 @@ pub const fn names<const N: usize>(metrics: [Metric; N]) -> [&'static str; N] {
 
 impl fmt::Display for Metric {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.write_str(&self.name())
     }
 }
 
@@ -185,8 +215,12 @@ impl FromStr for Metric {
     type Err = String;
 
     fn from_str(name: &str) -> Result<Metric, String> {
-        Metric::parse(name)
-            .ok_or_else(|| format!("unknown metric `{name}`; choose one of {METRIC_CHOICES}"))
+        Metric::parse(name).ok_or_else(|| {
+            format!(
+                "unknown metric `{name}`; choose one of {METRIC_CHOICES}, or a ranking metric \
+                 ({RANKING_CHOICES})"
+            )
+        })
     }
 }
 
@@ -205,10 +239,10 @@ mod tests {
     #[test]
     fn names_round_trip_through_parse_display_and_serde() {
         for metric in Metric::ALL {
-            assert_eq!(Metric::parse(metric.name()), Some(metric));
+            assert_eq!(Metric::parse(&metric.name()), Some(metric));
             assert_eq!(metric.name().parse::<Metric>(), Ok(metric));
             assert_eq!(metric.to_string(), metric.name());
-            assert_eq!(serde_json::to_value(metric).unwrap(), metric.name());
+            assert_eq!(serde_json::to_value(metric).unwrap(), *metric.name());
         }
         assert_eq!(Metric::parse("auc"), None);
     }
@@ -219,7 +253,8 @@ mod tests {
         assert_eq!(
             err,
             "unknown metric `auc`; choose one of roc_auc, pr_auc, log_loss, brier, accuracy, \
-             precision, recall, f1, mae, rmse, r2, mape"
+             precision, recall, f1, mae, rmse, r2, mape, or a ranking metric (precision_at_K, \
+             recall_at_K, ndcg_at_K, map_at_K, hit_rate_at_K, mrr_at_K, ndcg, map, mrr)"
         );
     }
 
@@ -263,7 +298,10 @@ mod tests {
         assert_eq!(Metric::default_for(Task::Binary), Metric::PrAuc);
         assert_eq!(Metric::default_for(Task::Regression), Metric::Mae);
         assert_eq!(Metric::for_task(Task::Regression), &Metric::REGRESSION);
-        let ranking: Vec<Metric> = Metric::ALL.into_iter().filter(|m| m.is_ranking()).collect();
+        let ranking: Vec<Metric> = Metric::ALL
+            .into_iter()
+            .filter(|m| m.sorts_by_score())
+            .collect();
         assert_eq!(ranking, [Metric::RocAuc, Metric::PrAuc]);
     }
 }

@@ -17,12 +17,21 @@ impl MetricValues {
         self.0.get(&metric).copied()
     }
 
-    /// The metrics found as numbers in a flat metrics object (a report's `metrics`).
+    /// The metrics found as numbers in a flat metrics object (a report's `metrics`), ranking
+    /// metrics (precision_at_10, ...) included; other keys are ignored.
     pub fn from_json(metrics: &Value) -> MetricValues {
-        Metric::ALL
-            .into_iter()
-            .filter_map(|m| Some((m, metrics.get(m.name())?.as_f64()?)))
+        let Some(object) = metrics.as_object() else {
+            return MetricValues::default();
+        };
+        object
+            .iter()
+            .filter_map(|(name, value)| Some((Metric::parse(name)?, value.as_f64()?)))
             .collect()
+    }
+
+    /// The metrics that have a value, in order.
+    pub fn metrics(&self) -> impl Iterator<Item = Metric> + '_ {
+        self.0.keys().copied()
     }
 }
 

@@ -11,6 +11,6 @@ pub mod verdict;
 
 pub use coverage::{entity_coverage, Coverage};
 pub use decide::Tolerance;
-pub use rule::{deciding_metric, parse_floors, Floor, Rule};
+pub use rule::{check_grouping, deciding_metric, parse_floors, Floor, Rule};
 pub use text::render_text;
 pub use verdict::{judge, Evidence, Judgement};

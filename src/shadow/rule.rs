@@ -10,6 +10,7 @@ use serde::{Serialize, Serializer};
 
 use super::decide::{describe_rule, meets_floor, Tolerance};
 use crate::metrics::metric::DECISION_METRICS;
+use crate::metrics::ranking::RANKING_CHOICES;
 use crate::metrics::Metric;
 use crate::model::Task;
 
@@ -35,17 +36,46 @@ impl Rule {
     }
 }
 
-/// The metric to decide on: --metric, else the task's default; it must be one the paired
-/// bootstrap computes and fit the model's task.
-pub fn deciding_metric(name: Option<&str>, task: Task) -> Result<Metric> {
-    let name = name.unwrap_or(Metric::default_for(task).name());
-    let metric = Metric::parse(name)
-        .filter(|m| Metric::DECISION.contains(m))
-        .with_context(|| format!("--metric {name}: choose one of {DECISION_METRICS}"))?;
+/// The metric to decide on: --metric, else the default (ndcg_at_10 with `grouped` rows, the
+/// task's otherwise); a ranking metric exactly when rows are grouped, else one the paired
+/// bootstrap computes that fits the model's task.
+pub fn deciding_metric(metric: Option<Metric>, task: Task, grouped: bool) -> Result<Metric> {
+    let metric = match (metric, grouped) {
+        (Some(metric), _) => metric,
+        (None, true) => {
+            Metric::parse(DEFAULT_RANKING_METRIC).context("the default ranking metric")?
+        }
+        (None, false) => Metric::default_for(task),
+    };
+    check_grouping(metric, grouped, "--metric")?;
+    if metric.ranking().is_some() {
+        return Ok(metric);
+    }
+    if !Metric::DECISION.contains(&metric) {
+        bail!("--metric {metric}: choose one of {DECISION_METRICS}");
+    }
     if metric.task() != task {
-        bail!("--metric {name} does not fit a {} model", task.name());
+        bail!("--metric {metric} does not fit a {} model", task.name());
     }
     Ok(metric)
+}
+
+/// The metric that decides with --group when --metric is not given.
+pub const DEFAULT_RANKING_METRIC: &str = "ndcg_at_10";
+
+/// Ranking metrics need --group, and with --group only ranking metrics are computed.
+pub fn check_grouping(metric: Metric, grouped: bool, flag: &str) -> Result<()> {
+    match (metric.ranking().is_some(), grouped) {
+        (true, false) => bail!(
+            "{flag} {metric} is a ranking metric: pass --group COL, the query/user column whose \
+             rows are ranked by score"
+        ),
+        (false, true) => bail!(
+            "{flag} {metric}: with --group rows are ranked per group; choose a ranking metric \
+             ({RANKING_CHOICES})"
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// A --min-metric floor, `NAME=VALUE`: at least `value` in the metric's direction.
@@ -80,7 +110,11 @@ impl fmt::Display for FloorError {
         match self {
             FloorError::NotNameValue => f.write_str("expected NAME=VALUE, e.g. pr_auc=0.4"),
             FloorError::UnknownMetric => {
-                write!(f, "unknown metric; choose one of {DECISION_METRICS}")
+                write!(
+                    f,
+                    "unknown metric; choose one of {DECISION_METRICS}, or with --group \
+                     {RANKING_CHOICES}"
+                )
             }
             FloorError::NotANumber { text, .. } => write!(f, "`{text}` is not a number"),
             FloorError::NotFinite(text) => write!(f, "`{text}` is not a finite number"),
@@ -104,7 +138,7 @@ impl FromStr for Floor {
     fn from_str(spec: &str) -> Result<Floor, FloorError> {
         let (name, value) = spec.split_once('=').ok_or(FloorError::NotNameValue)?;
         let metric = Metric::parse(name.trim())
-            .filter(|m| Metric::DECISION.contains(m))
+            .filter(|m| Metric::DECISION.contains(m) || m.ranking().is_some())
             .ok_or(FloorError::UnknownMetric)?;
         let value = value
             .trim()
@@ -182,11 +216,17 @@ mod tests {
         );
         assert_eq!(
             floors_error("auc=0.4"),
-            format!("--min-metric auc=0.4: unknown metric; choose one of {DECISION_METRICS}")
+            format!(
+                "--min-metric auc=0.4: unknown metric; choose one of {DECISION_METRICS}, or with \
+                 --group {RANKING_CHOICES}"
+            )
         );
         assert_eq!(
             floors_error("mape=0.1"),
-            format!("--min-metric mape=0.1: unknown metric; choose one of {DECISION_METRICS}")
+            format!(
+                "--min-metric mape=0.1: unknown metric; choose one of {DECISION_METRICS}, or \
+                 with --group {RANKING_CHOICES}"
+            )
         );
         assert_eq!(
             floors_error("pr_auc=high"),
@@ -196,23 +236,38 @@ mod tests {
 
     #[test]
     fn the_deciding_metric_defaults_by_task_and_must_fit_it() {
-        assert_eq!(deciding_metric(None, Task::Binary).unwrap(), Metric::PrAuc);
+        let pick = |name: Option<&str>, task, grouped| {
+            deciding_metric(name.map(|n| Metric::parse(n).unwrap()), task, grouped)
+        };
+        assert_eq!(pick(None, Task::Binary, false).unwrap(), Metric::PrAuc);
+        assert_eq!(pick(None, Task::Regression, false).unwrap(), Metric::Mae);
         assert_eq!(
-            deciding_metric(None, Task::Regression).unwrap(),
-            Metric::Mae
-        );
-        assert_eq!(
-            deciding_metric(Some("r2"), Task::Regression).unwrap(),
+            pick(Some("r2"), Task::Regression, false).unwrap(),
             Metric::R2
         );
-        let err = deciding_metric(Some("mae"), Task::Binary).unwrap_err();
+        let err = pick(Some("mae"), Task::Binary, false).unwrap_err();
         assert_eq!(err.to_string(), "--metric mae does not fit a binary model");
-        for unknown in ["auc", "mape"] {
-            let err = deciding_metric(Some(unknown), Task::Regression).unwrap_err();
-            assert_eq!(
-                err.to_string(),
-                format!("--metric {unknown}: choose one of {DECISION_METRICS}")
-            );
-        }
+        let err = pick(Some("mape"), Task::Regression, false).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("--metric mape: choose one of {DECISION_METRICS}")
+        );
+    }
+
+    #[test]
+    fn ranking_metrics_go_with_groups_for_either_task() {
+        let pick = |name: Option<&str>, task, grouped| {
+            deciding_metric(name.map(|n| Metric::parse(n).unwrap()), task, grouped)
+        };
+        assert_eq!(
+            pick(None, Task::Binary, true).unwrap().to_string(),
+            "ndcg_at_10"
+        );
+        let graded = pick(Some("ndcg_at_5"), Task::Regression, true).unwrap();
+        assert_eq!(graded.to_string(), "ndcg_at_5");
+        let err = pick(Some("precision_at_10"), Task::Binary, false).unwrap_err();
+        assert!(err.to_string().contains("pass --group COL"), "{err}");
+        let err = pick(Some("pr_auc"), Task::Binary, true).unwrap_err();
+        assert!(err.to_string().contains("choose a ranking metric"), "{err}");
     }
 }

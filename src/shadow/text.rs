@@ -13,7 +13,12 @@ pub fn render_text(rule: &Rule, evidence: &Evidence, judgement: &Judgement) -> S
             .and_then(|v| v.get(metric))
             .map_or("-".to_string(), |v| format!("{v:.4}"))
     };
-    let table: Vec<Vec<String>> = Metric::for_task(rule.metric.task())
+    // Ranking metrics are the ones computed for this run (their K follows the flags).
+    let metrics: Vec<Metric> = match rule.metric.ranking() {
+        Some(_) => evidence.challenger.metrics().collect(),
+        None => Metric::for_task(rule.metric.task()).to_vec(),
+    };
+    let table: Vec<Vec<String>> = metrics
         .iter()
         .map(|&metric| {
             let marker = if metric == rule.metric { " *" } else { "" };
