@@ -662,7 +662,13 @@ fn recsys_scenario_retrains_every_run_and_notifies_serving() {
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(last.join("shadow-test.json")).unwrap())
             .unwrap();
-    assert_eq!(report["params"]["min_metric"][0], "roc_auc=0.6");
+    // Seed 003's gate, judged per user.
+    assert_eq!(report["params"]["min_metric"][0], "precision_at_10=0.05");
+    assert_eq!(report["params"]["group"], "user_id");
+    let precision = report["result"]["challenger"]["metrics"]["precision_at_10"]
+        .as_f64()
+        .unwrap();
+    assert!(precision >= 0.05, "{precision}");
 }
 
 /// A Python with numpy, pandas and pyarrow for the external trainer, if this machine has one.
