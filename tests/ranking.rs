@@ -354,3 +354,76 @@ fn a_ranking_floor_fails_a_challenger_below_it() {
         "{stderr}"
     );
 }
+
+/// train-candidate --group: metadata.json's holdout metrics gain ranking metrics, and they are
+/// what score-proxy computes from the model's own holdout.parquet (which keeps the group).
+#[test]
+fn train_candidate_records_holdout_ranking_metrics_score_proxy_agrees_with() {
+    let w = Workdir::new();
+    let out = w.path("model");
+    let (code, _, stderr) = run(&[
+        "train-candidate",
+        "--data",
+        &fixture("loop/recsys/history.parquet"),
+        "--target",
+        "clicked",
+        "--time",
+        "ts",
+        "--exclude",
+        "impression_id,user_id",
+        "--id",
+        "impression_id",
+        "--group",
+        "user_id",
+        "--out",
+        &out,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let metadata: Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{out}/metadata.json")).unwrap())
+            .unwrap();
+    let holdout = &metadata["holdout_metrics"];
+    assert_eq!(holdout["ranking_groups"], 50);
+    assert!(holdout["roc_auc"].is_f64(), "the classifier metrics stay");
+    assert!(
+        !metadata["features"].to_string().contains("user_id"),
+        "the group is not a feature"
+    );
+    let holdout_file = format!("{out}/holdout.parquet");
+    let (code, report, stderr) = run_json(&[
+        "score-proxy",
+        "--predictions",
+        &holdout_file,
+        "--outcomes",
+        &holdout_file,
+        "--on",
+        "impression_id",
+        "--group",
+        "user_id",
+        "--label",
+        "label",
+        "--metric",
+        "precision_at_10",
+        "--baseline-metrics",
+        &format!("{out}/metadata.json"),
+        "--max-drop",
+        "0",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    for name in [
+        "precision_at_10",
+        "ndcg_at_10",
+        "map_at_10",
+        "mrr",
+        "hit_rate_at_10",
+    ] {
+        let live = report["result"]["metrics"][name].as_f64().unwrap();
+        let recorded = holdout[name].as_f64().unwrap();
+        assert!(
+            (live - recorded).abs() < 1e-12,
+            "{name}: {live} vs {recorded}"
+        );
+    }
+    let drop = report["result"]["comparison"]["drop"].as_f64().unwrap();
+    assert!(drop.abs() < 1e-12, "{drop}");
+}

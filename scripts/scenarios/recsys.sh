@@ -11,7 +11,7 @@ scenario_setup recsys
 FIX=fixtures/loop/recsys
 export TARGET=clicked TIME=ts LABEL=clicked
 export ALWAYS_RETRAIN=1
-export TRAIN_ARGS="--exclude impression_id,user_id --id impression_id"
+export TRAIN_ARGS="--exclude impression_id,user_id --id impression_id --group user_id"
 export SHADOW_ARGS="--time ts --last 800 --group user_id --metric ndcg_at_10 --min-metric precision_at_10=0.05 --tolerance 0.01 --bootstrap 200"
 export PROMOTE_ARGS="--keep 3 --actor recsys-loop"
 

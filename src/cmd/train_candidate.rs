@@ -82,6 +82,12 @@ pub struct TrainCandidateArgs {
     /// fleet-diff, whether or not it is a feature.
     #[arg(long, value_name = "COL")]
     pub entity: Option<String>,
+    /// Query/user column of a ranking model (a recommender's user): not a feature unless
+    /// named, and the holdout metrics in metadata.json add precision, recall, NDCG, MAP and
+    /// hit rate at 5 and 10, NDCG, MAP and MRR over each group's holdout rows, so score-proxy
+    /// and shadow-test can compare with them.
+    #[arg(long, value_name = "COL", conflicts_with = "command")]
+    pub group: Option<String>,
     /// Share of the latest rows held out for evaluation.
     #[arg(long, default_value_t = 0.2, value_name = "FRACTION", value_parser = open_fraction)]
     pub holdout: f64,
@@ -264,6 +270,7 @@ fn settings(args: &TrainCandidateArgs) -> TrainingSettings {
         categorical,
         ids,
         entity,
+        group,
         holdout,
         out,
         force,
@@ -291,6 +298,7 @@ fn settings(args: &TrainCandidateArgs) -> TrainingSettings {
         categorical,
         ids,
         entity,
+        group,
         holdout,
         out,
         force,

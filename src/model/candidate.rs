@@ -22,7 +22,7 @@ use super::metadata::{
     DataFingerprint, ModelMetadata, RowCounts, Trainer as TrainerRecord, TrainingWindow,
     METADATA_FORMAT,
 };
-use super::plan::{EntityReport, PlannedRows, Selection, TrainerChoice, TrainingPlan};
+use super::plan::{entity_ids, EntityReport, PlannedRows, Selection, TrainerChoice, TrainingPlan};
 use super::train::{
     data_fingerprint, fit_candidate, holdout_frame, trainer_params, training_window, PreparedRows,
     Trainer, UsableRows,
@@ -36,6 +36,7 @@ use crate::drift::profile::{
     profile_feature, FeatureProfile, FeatureSummary, NumericProfile, Profile, PROFILE_FORMAT,
     PROFILE_SCHEMA,
 };
+use crate::metrics::ranking::{RankedGroups, RankingMetric};
 use crate::report::Status;
 
 /// Quantile bins in the profile.json written beside the model (drift-check's default).
@@ -331,6 +332,16 @@ fn fit_built_in(
     )?;
     staged.write(MODEL_FILE, candidate.model.to_json()?.as_bytes())?;
     write_holdout(staged, plan, rows, &candidate.holdout_scores)?;
+    let mut holdout_metrics = candidate.holdout_metrics;
+    if let Some(group) = &settings.group {
+        add_ranking_metrics(
+            &mut holdout_metrics,
+            plan,
+            group,
+            rows,
+            &candidate.holdout_scores,
+        )?;
+    }
     let (engine, engine_version) = candidate.model.engine();
     Ok(Fitted {
         trainer: TrainerRecord {
@@ -341,9 +352,61 @@ fn fit_built_in(
             command: None,
         },
         vocabularies: candidate.vocabularies,
-        holdout_metrics: candidate.holdout_metrics,
+        holdout_metrics,
         decision_threshold: candidate.decision_threshold,
     })
+}
+
+/// The ranking metrics of the holdout rows grouped by `group` (relevance: the target, which
+/// must be >= 0), added to the holdout metrics with the group counts.
+fn add_ranking_metrics(
+    metrics: &mut Value,
+    plan: &TrainingPlan,
+    group: &str,
+    rows: &PreparedRows,
+    scores: &[f64],
+) -> Result<()> {
+    let (ids, _) = entity_ids(&plan.data, group)?;
+    let holdout = rows.holdout_table_rows();
+    let groups: Vec<Option<u32>> = holdout.iter().map(|&i| ids[i]).collect();
+    let missing = groups.iter().filter(|g| g.is_none()).count();
+    if missing > 0 {
+        anyhow::bail!(
+            "group column `{group}` in {}: {missing} holdout rows have no group",
+            plan.data.source
+        );
+    }
+    let targets = rows.holdout_targets();
+    if targets.iter().any(|&t| t < 0.0) {
+        anyhow::bail!(
+            "target `{}` in {}: negative values cannot be relevance for ranking metrics (--group)",
+            plan.settings.target,
+            plan.data.source
+        );
+    }
+    let groups: Vec<u32> = groups.into_iter().flatten().collect();
+    let ranked = RankedGroups::new(&groups, &targets, scores);
+    let mut ranking = RankingMetric::standard_set(5);
+    ranking.extend(RankingMetric::standard_set(10));
+    ranking.extend(
+        ["ndcg", "map", "mrr"]
+            .iter()
+            .filter_map(|n| RankingMetric::parse(n)),
+    );
+    let Some(object) = metrics.as_object_mut() else {
+        anyhow::bail!("holdout metrics are not an object");
+    };
+    for metric in ranking {
+        if let Some(value) = ranked.mean(metric) {
+            object.insert(metric.name(), serde_json::json!(value));
+        }
+    }
+    object.insert("ranking_groups".into(), serde_json::json!(ranked.groups));
+    object.insert(
+        "ranking_groups_without_relevant".into(),
+        serde_json::json!(ranked.groups_without_relevant),
+    );
+    Ok(())
 }
 
 /// The user's trainer writes its own files; refit checks them and scores its holdout.
@@ -408,14 +471,18 @@ fn fit_external(
     })
 }
 
-/// holdout.parquet: the held-out rows' ids and time, then label and score.
+/// holdout.parquet: the held-out rows' ids, time and group, then label and score.
 fn write_holdout(
     staged: &StagedDir,
     plan: &TrainingPlan,
     rows: &PreparedRows,
     scores: &[f64],
 ) -> Result<()> {
-    let columns = holdout_columns(&plan.settings.ids, &plan.settings.time);
+    let columns = holdout_columns(
+        &plan.settings.ids,
+        &plan.settings.time,
+        plan.settings.group.as_deref(),
+    );
     let mut frame = holdout_frame(
         &plan.data,
         &columns,
@@ -428,10 +495,12 @@ fn write_holdout(
 }
 
 /// The id columns, then the time column unless it is one of them.
-fn holdout_columns(ids: &[String], time: &str) -> Vec<String> {
+fn holdout_columns(ids: &[String], time: &str, group: Option<&str>) -> Vec<String> {
     let mut columns = ids.to_vec();
-    if !columns.iter().any(|c| c == time) {
-        columns.push(time.to_string());
+    for column in std::iter::once(time).chain(group) {
+        if !columns.iter().any(|c| c == column) {
+            columns.push(column.to_string());
+        }
     }
     columns
 }
@@ -764,9 +833,13 @@ mod tests {
     #[test]
     fn the_time_column_follows_the_ids_once() {
         let ids = vec!["customer_id".to_string()];
-        assert_eq!(holdout_columns(&ids, "ts"), ["customer_id", "ts"]);
-        assert_eq!(holdout_columns(&ids, "customer_id"), ["customer_id"]);
-        assert_eq!(holdout_columns(&[], "ts"), ["ts"]);
+        assert_eq!(holdout_columns(&ids, "ts", None), ["customer_id", "ts"]);
+        assert_eq!(holdout_columns(&ids, "customer_id", None), ["customer_id"]);
+        assert_eq!(holdout_columns(&[], "ts", None), ["ts"]);
+        assert_eq!(
+            holdout_columns(&ids, "ts", Some("user_id")),
+            ["customer_id", "ts", "user_id"]
+        );
     }
 
     fn window() -> TrainingWindow {

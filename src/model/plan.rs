@@ -40,6 +40,8 @@ pub struct TrainingSettings {
     pub categorical: Vec<String>,
     pub ids: Vec<String>,
     pub entity: Option<String>,
+    /// Query/user column: the holdout metrics add ranking metrics per group.
+    pub group: Option<String>,
     /// Share of the latest rows held out, in (0, 1).
     pub holdout: f64,
     pub out: PathBuf,
@@ -220,6 +222,7 @@ pub fn reserved_columns(settings: &TrainingSettings) -> Vec<String> {
     let mut reserved = vec![settings.target.clone(), settings.time.clone()];
     reserved.extend(settings.ids.iter().cloned());
     reserved.extend(settings.entity.iter().cloned());
+    reserved.extend(settings.group.iter().cloned());
     reserved
 }
 
@@ -386,6 +389,7 @@ mod tests {
             categorical: vec![],
             ids: vec![],
             entity: None,
+            group: None,
             holdout: 0.2,
             out: "cand".into(),
             force: false,
