@@ -4,6 +4,7 @@
 
 pub mod binary;
 pub mod bootstrap;
+pub mod cbpe;
 pub mod metric;
 pub mod ranking;
 pub mod regression;
