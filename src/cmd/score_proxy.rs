@@ -2,20 +2,24 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use chrono::Utc;
 use clap::Args;
 use serde::Serialize;
 
 use super::args::{choice, duration, non_negative, probability, task_values, DurationArg};
+use crate::data::labels::probability_scores;
 use crate::data::Table;
+use crate::metrics::cbpe::Calibration;
 use crate::model::Task;
+use crate::proxy::estimate::{reference_path, EstimateReport, EstimateSettings};
 use crate::proxy::matched::Matched;
 use crate::proxy::plan::{JoinPlan, JoinSettings};
 use crate::proxy::result::ScoreProxyResult;
 use crate::proxy::threshold::decision_threshold;
 use crate::proxy::verdict::{VerdictRule, VerdictSettings};
 use crate::report::output::{CommandReport, Printer};
+use crate::report::prometheus::Gauges;
 
 pub const EXAMPLES: &str = "\
 Examples:
@@ -46,10 +50,16 @@ pub struct ScoreProxyArgs {
     #[arg(long, required = true, value_name = "PATH")]
     pub predictions: Vec<String>,
     /// Outcomes that arrived later: key column(s), the label and, for a horizon join, a time.
-    #[arg(long, required = true, value_name = "PATH")]
+    /// Optional with --estimate (then every prediction is estimated on).
+    #[arg(long, required_unless_present = "estimate", value_name = "PATH")]
     pub outcomes: Vec<String>,
     /// Join key column(s), present on both sides (comma-separated).
-    #[arg(long, required = true, value_delimiter = ',', value_name = "KEYS")]
+    #[arg(
+        long,
+        required_unless_present = "estimate",
+        value_delimiter = ',',
+        value_name = "KEYS"
+    )]
     pub on: Vec<String>,
     /// Score column in the predictions (a probability for --task binary).
     #[arg(long, default_value = "score", value_name = "COL")]
@@ -58,7 +68,7 @@ pub struct ScoreProxyArgs {
     #[arg(
         long,
         value_name = "COL",
-        required_unless_present = "label_rule",
+        required_unless_present_any = ["label_rule", "estimate"],
         conflicts_with = "label_rule"
     )]
     pub label: Option<String>,
@@ -111,11 +121,29 @@ pub struct ScoreProxyArgs {
     /// (NDCG's gain). Scores may be any numbers.
     #[arg(long, value_name = "COL")]
     pub group: Option<String>,
+    /// Also estimate the metrics of the predictions whose outcomes have not arrived (all of
+    /// them without --outcomes) by confidence-based performance estimation (NannyML's CBPE):
+    /// ROC-AUC, PR-AUC, F1, precision, recall and accuracy with a +-3 sampling-error band,
+    /// judged by --metric/--max-drop like realized ones and marked "estimated". Binary models.
+    #[arg(long, conflicts_with = "group")]
+    pub estimate: bool,
+    /// The labelled reference for --estimate: a file with `label` and `score` columns.
+    /// Default: --model DIR's holdout.parquet.
+    #[arg(long, value_name = "PATH", requires = "estimate")]
+    pub reference: Option<String>,
+    /// Recalibrate the scores on the reference before estimating (isotonic): when it lowers
+    /// the calibration error (auto), always or never.
+    #[arg(long, default_value = "auto", value_name = "WHEN", requires = "estimate",
+          value_parser = ["auto", "always", "never"])]
+    pub calibration: String,
 }
 
 pub fn run(args: &ScoreProxyArgs, _printer: &Printer) -> Result<CommandReport> {
     let started_at = Utc::now();
     let rule = VerdictRule::new(args.verdict_settings(), args.task, args.group.is_some())?;
+    if args.estimate {
+        return run_estimate(args, &rule, started_at);
+    }
     let plan = JoinPlan::new(args.join_settings())?;
     let threshold = decision_threshold(args.threshold, args.model.as_deref())?;
     let predictions = Table::open(&args.predictions)?;
@@ -136,6 +164,106 @@ pub fn run(args: &ScoreProxyArgs, _printer: &Printer) -> Result<CommandReport> {
     .resolve("outcome_time", horizon.map(|h| &h.outcome_time))
     .resolve("threshold", threshold)
     .resolve("metric", &rule.metric))
+}
+
+/// --estimate: realized metrics on the predictions that met an outcome (when --outcomes is
+/// given), estimated ones on the rest, one verdict over both.
+fn run_estimate(
+    args: &ScoreProxyArgs,
+    rule: &VerdictRule,
+    started_at: chrono::DateTime<Utc>,
+) -> Result<CommandReport> {
+    if args.task != Task::Binary {
+        bail!("--estimate estimates a binary model's metrics (CBPE); --task regression has none");
+    }
+    let threshold = decision_threshold(args.threshold, args.model.as_deref())?;
+    let reference = reference_path(args.reference.as_deref(), args.model.as_deref())?;
+    let settings = EstimateSettings {
+        reference: &reference,
+        calibration: match args.calibration.as_str() {
+            "always" => Calibration::Always,
+            "never" => Calibration::Never,
+            _ => Calibration::Auto,
+        },
+        threshold,
+    };
+    let predictions = Table::open(&args.predictions)?;
+    if args.outcomes.is_empty() {
+        let loaded = predictions.load(std::slice::from_ref(&args.score))?;
+        let scores: Vec<f64> = loaded
+            .map_column(&args.score, |c| probability_scores(c, &loaded.source))?
+            .into_iter()
+            .flatten()
+            .collect();
+        let estimate = EstimateReport::compute(&settings, &scores, rule)?;
+        let mut gauges = Gauges::default();
+        estimate.add_gauges(&mut gauges);
+        let text = format!(
+            "score-proxy {}: {}\n{}",
+            estimate.status.as_str(),
+            estimate.reasons.join("; "),
+            estimate.render_text()
+        );
+        let result = serde_json::json!({ "estimated": &estimate, "reasons": &estimate.reasons });
+        return Ok(
+            CommandReport::new("score-proxy", started_at, estimate.status, result, text)
+                .with_inputs(loaded.inputs()?)
+                .with_gauges(gauges)
+                .resolve("threshold", threshold)
+                .resolve("metric", &rule.metric)
+                .resolve("reference", &reference),
+        );
+    }
+    if args.on.is_empty() || (args.label.is_none() && args.label_rule.is_none()) {
+        bail!("--outcomes needs --on KEYS and --label COL (or --label-rule)");
+    }
+    let plan = JoinPlan::new(args.join_settings())?;
+    let outcomes = Table::open(&args.outcomes)?;
+    let matched = Matched::load(&plan, &predictions, &outcomes)?;
+    let realized = ScoreProxyResult::compute(&matched, threshold, rule)?;
+    let mut met = vec![false; matched.scores.len()];
+    for &(p, _) in &matched.joined.pairs {
+        met[p] = true;
+    }
+    let waiting: Vec<f64> = matched
+        .scores
+        .iter()
+        .zip(&met)
+        .filter_map(|(score, &met)| score.filter(|_| !met))
+        .collect();
+    let estimate = EstimateReport::compute(&settings, &waiting, rule)?;
+    let status = realized.status.max(estimate.status);
+    let mut reasons: Vec<String> = realized
+        .reasons
+        .iter()
+        .map(|r| format!("realized {r}"))
+        .collect();
+    reasons.extend(estimate.reasons.iter().cloned());
+    let mut result = serde_json::to_value(&realized)?;
+    result["estimated"] = serde_json::to_value(&estimate)?;
+    result["reasons"] = serde_json::to_value(&reasons)?;
+    let mut gauges = realized.gauges();
+    estimate.add_gauges(&mut gauges);
+    // The realized block without its own verdict line: the combined one comes first.
+    let realized_text = realized.render_text();
+    let realized_body = realized_text.split_once('\n').map_or("", |(_, body)| body);
+    let text = format!(
+        "score-proxy {}: {}\n{realized_body}\n{}",
+        status.as_str(),
+        reasons.join("; "),
+        estimate.render_text()
+    );
+    let horizon = plan.horizon();
+    Ok(
+        CommandReport::new("score-proxy", started_at, status, result, text)
+            .with_inputs(matched.inputs()?)
+            .with_gauges(gauges)
+            .resolve("prediction_time", horizon.map(|h| &h.prediction_time))
+            .resolve("outcome_time", horizon.map(|h| &h.outcome_time))
+            .resolve("threshold", threshold)
+            .resolve("metric", &rule.metric)
+            .resolve("reference", &reference),
+    )
 }
 
 impl ScoreProxyArgs {

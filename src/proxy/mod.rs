@@ -6,6 +6,7 @@
 //! [`result::ScoreProxyResult::compute`], which renders itself as text and gauges.
 
 pub mod compare;
+pub mod estimate;
 pub mod evaluate;
 pub mod join;
 pub mod matched;
