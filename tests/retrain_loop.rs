@@ -162,6 +162,12 @@ fn churn_scenario_five_days_in_the_ledger_and_the_metrics() {
         .as_str()
         .unwrap()
         .starts_with("drift-check FAIL"));
+    // Before any label of the batch: CBPE's estimated PR-AUC drop fires too.
+    let estimated = runs[3]["triggers"][1].as_str().unwrap();
+    assert!(
+        estimated.starts_with("score-proxy FAIL: estimated pr_auc dropped by"),
+        "{estimated}"
+    );
     let drift = runs[3]["steps"]
         .as_array()
         .unwrap()

@@ -5,7 +5,8 @@
 #   day 1  empty registry: bootstrap on the history                         -> promoted
 #   day 2  the landed data looks like the training data                     -> nothing to do
 #   day 3  the feed delivers only 150 drifted rows: drift fires, too few    -> insufficient data
-#   day 4  today's full batch: drift fires, retrain on history + batch      -> promoted/rejected
+#   day 4  today's full batch: drift fires, and so does the PR-AUC estimated from the live
+#          model's scores before any label (CBPE); retrain on history + batch -> promoted/rejected
 #   day 44 40 days on, the model-age trigger fires; the landing zone holds only the history
 #          (the batch's partition went to cold storage): the challenger is worse -> rejected
 #   OUT (default out/churn): registry, run folders and metrics go there; it is recreated.
@@ -33,7 +34,15 @@ day 3 "the feed delivered 150 rows"
 TRAIN_DATA="$FIX/trickle.parquet" CURRENT_DATA="$FIX/trickle.parquet" \
     SHADOW_DATA="$FIX/trickle.parquet" loop
 
-day 4 "today's batch arrives"
+day 4 "today's batch arrives; its churn labels are 30 days away"
+# Serving logged the live model's scores of today's customers; their outcomes come in 30
+# days (seed 004's label delay), so score-proxy estimates PR-AUC from the scores (CBPE,
+# against the live model's holdout) and fails on an estimated drop beyond 0.05.
+"$REFIT" --quiet predict --model "$REFIT_REGISTRY/latest" --data "$FIX/batch.parquet" \
+    --id customer_id --out "$OUT/batch-scores.parquet"
+PROXY_ARGS="--estimate --predictions $OUT/batch-scores.parquet --score score \
+    --model $REFIT_REGISTRY/latest --baseline-metrics $REFIT_REGISTRY/latest/metadata.json \
+    --metric pr_auc --max-drop 0.05" \
 TRAIN_DATA="$FIX/history.parquet $FIX/batch.parquet" CURRENT_DATA="$FIX/batch.parquet" \
     SHADOW_DATA="$FIX/batch.parquet" loop
 
