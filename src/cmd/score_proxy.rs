@@ -8,18 +8,16 @@ use clap::Args;
 use serde::Serialize;
 
 use super::args::{choice, duration, non_negative, probability, task_values, DurationArg};
-use crate::data::labels::probability_scores;
 use crate::data::Table;
 use crate::metrics::cbpe::Calibration;
 use crate::model::Task;
-use crate::proxy::estimate::{reference_path, EstimateReport, EstimateSettings};
+use crate::proxy::estimate::{estimate_beside, estimate_only, reference_path, EstimateSettings};
 use crate::proxy::matched::Matched;
 use crate::proxy::plan::{JoinPlan, JoinSettings};
 use crate::proxy::result::ScoreProxyResult;
 use crate::proxy::threshold::decision_threshold;
 use crate::proxy::verdict::{VerdictRule, VerdictSettings};
 use crate::report::output::{CommandReport, Printer};
-use crate::report::prometheus::Gauges;
 
 pub const EXAMPLES: &str = "\
 Examples:
@@ -188,78 +186,30 @@ fn run_estimate(
         threshold,
     };
     let predictions = Table::open(&args.predictions)?;
-    if args.outcomes.is_empty() {
-        let loaded = predictions.load(std::slice::from_ref(&args.score))?;
-        let scores: Vec<f64> = loaded
-            .map_column(&args.score, |c| probability_scores(c, &loaded.source))?
-            .into_iter()
-            .flatten()
-            .collect();
-        let estimate = EstimateReport::compute(&settings, &scores, rule)?;
-        let mut gauges = Gauges::default();
-        estimate.add_gauges(&mut gauges);
-        let text = format!(
-            "score-proxy {}: {}\n{}",
-            estimate.status.as_str(),
-            estimate.reasons.join("; "),
-            estimate.render_text()
-        );
-        let result = serde_json::json!({ "estimated": &estimate, "reasons": &estimate.reasons });
-        return Ok(
-            CommandReport::new("score-proxy", started_at, estimate.status, result, text)
-                .with_inputs(loaded.inputs()?)
-                .with_gauges(gauges)
-                .resolve("threshold", threshold)
-                .resolve("metric", &rule.metric)
-                .resolve("reference", &reference),
-        );
-    }
-    if args.on.is_empty() || (args.label.is_none() && args.label_rule.is_none()) {
-        bail!("--outcomes needs --on KEYS and --label COL (or --label-rule)");
-    }
-    let plan = JoinPlan::new(args.join_settings())?;
-    let outcomes = Table::open(&args.outcomes)?;
-    let matched = Matched::load(&plan, &predictions, &outcomes)?;
-    let realized = ScoreProxyResult::compute(&matched, threshold, rule)?;
-    let mut met = vec![false; matched.scores.len()];
-    for &(p, _) in &matched.joined.pairs {
-        met[p] = true;
-    }
-    let waiting: Vec<f64> = matched
-        .scores
-        .iter()
-        .zip(&met)
-        .filter_map(|(score, &met)| score.filter(|_| !met))
-        .collect();
-    let estimate = EstimateReport::compute(&settings, &waiting, rule)?;
-    let status = realized.status.max(estimate.status);
-    let mut reasons: Vec<String> = realized
-        .reasons
-        .iter()
-        .map(|r| format!("realized {r}"))
-        .collect();
-    reasons.extend(estimate.reasons.iter().cloned());
-    let mut result = serde_json::to_value(&realized)?;
-    result["estimated"] = serde_json::to_value(&estimate)?;
-    result["reasons"] = serde_json::to_value(&reasons)?;
-    let mut gauges = realized.gauges();
-    estimate.add_gauges(&mut gauges);
-    // The realized block without its own verdict line: the combined one comes first.
-    let realized_text = realized.render_text();
-    let realized_body = realized_text.split_once('\n').map_or("", |(_, body)| body);
-    let text = format!(
-        "score-proxy {}: {}\n{realized_body}\n{}",
-        status.as_str(),
-        reasons.join("; "),
-        estimate.render_text()
-    );
-    let horizon = plan.horizon();
+    let (run, horizon) = if args.outcomes.is_empty() {
+        (
+            estimate_only(&settings, &predictions, &args.score, rule)?,
+            None,
+        )
+    } else {
+        if args.on.is_empty() || (args.label.is_none() && args.label_rule.is_none()) {
+            bail!("--outcomes needs --on KEYS and --label COL (or --label-rule)");
+        }
+        let plan = JoinPlan::new(args.join_settings())?;
+        let matched = Matched::load(&plan, &predictions, &Table::open(&args.outcomes)?)?;
+        let realized = ScoreProxyResult::compute(&matched, threshold, rule)?;
+        let run = estimate_beside(&settings, &matched, &realized, rule)?;
+        (run, plan.horizon().cloned())
+    };
     Ok(
-        CommandReport::new("score-proxy", started_at, status, result, text)
-            .with_inputs(matched.inputs()?)
-            .with_gauges(gauges)
-            .resolve("prediction_time", horizon.map(|h| &h.prediction_time))
-            .resolve("outcome_time", horizon.map(|h| &h.outcome_time))
+        CommandReport::new("score-proxy", started_at, run.status, run.result, run.text)
+            .with_inputs(run.inputs)
+            .with_gauges(run.gauges)
+            .resolve(
+                "prediction_time",
+                horizon.as_ref().map(|h| &h.prediction_time),
+            )
+            .resolve("outcome_time", horizon.as_ref().map(|h| &h.outcome_time))
             .resolve("threshold", threshold)
             .resolve("metric", &rule.metric)
             .resolve("reference", &reference),

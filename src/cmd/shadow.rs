@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::args::{floor, metric, non_negative, probability, resamples, share};
-use crate::data::keys::KeyInterner;
+use crate::data::keys::column_ids;
 use crate::data::labels::{binary_labels, finite_values};
 use crate::data::read::LoadedTable;
 use crate::data::time::{parse_timestamp, table_timestamps};
@@ -231,10 +231,7 @@ impl Grouping {
         targets: &[f64],
         rule: &Rule,
     ) -> Result<Grouping> {
-        let mut interner = KeyInterner::default();
-        let all = data.map_columns(&[column.to_string()], |parts| {
-            interner.intern_columns(parts)
-        })?;
+        let (all, _) = column_ids(data, column)?;
         let groups: Vec<Option<u32>> = rows.iter().map(|&i| all[i]).collect();
         let missing = groups.iter().filter(|g| g.is_none()).count();
         if missing > 0 {

@@ -13,6 +13,17 @@ const PART_SEPARATOR: char = '\u{1f}';
 /// (foldhash, already in Polars' dependency tree) beats SipHash several-fold here.
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
+/// Each row's value of `column` as a dense id (its text form, as vocabularies read it), and
+/// the names of the ids: entities, ranking groups.
+pub fn column_ids(
+    data: &crate::data::read::LoadedTable,
+    column: &str,
+) -> Result<(Vec<Option<u32>>, KeyInterner)> {
+    let mut names = KeyInterner::default();
+    let ids = data.map_column(column, |c| names.intern_columns(&[c]))?;
+    Ok((ids, names))
+}
+
 #[derive(Debug, Default)]
 pub struct KeyInterner {
     ids: FastMap<String, u32>,

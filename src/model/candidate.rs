@@ -22,13 +22,14 @@ use super::metadata::{
     DataFingerprint, ModelMetadata, RowCounts, Trainer as TrainerRecord, TrainingWindow,
     METADATA_FORMAT,
 };
-use super::plan::{entity_ids, EntityReport, PlannedRows, Selection, TrainerChoice, TrainingPlan};
+use super::plan::{EntityReport, PlannedRows, Selection, TrainerChoice, TrainingPlan};
 use super::train::{
     data_fingerprint, fit_candidate, holdout_frame, trainer_params, training_window, PreparedRows,
     Trainer, UsableRows,
 };
 use super::window::{RequestedWindow, WindowBounds};
 use super::Task;
+use crate::data::keys::column_ids;
 use crate::data::read::LoadedTable;
 use crate::data::{CategoryCounts, ColumnKind, InputInfo, NumericValues};
 use crate::drift::plan::PlannedFeature;
@@ -366,7 +367,7 @@ fn add_ranking_metrics(
     rows: &PreparedRows,
     scores: &[f64],
 ) -> Result<()> {
-    let (ids, _) = entity_ids(&plan.data, group)?;
+    let (ids, _) = column_ids(&plan.data, group)?;
     let holdout = rows.holdout_table_rows();
     let groups: Vec<Option<u32>> = holdout.iter().map(|&i| ids[i]).collect();
     let missing = groups.iter().filter(|g| g.is_none()).count();

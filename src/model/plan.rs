@@ -18,7 +18,7 @@ use super::window::{
     WindowBounds,
 };
 use super::{ModelKind, Task};
-use crate::data::keys::KeyInterner;
+use crate::data::keys::{column_ids, KeyInterner};
 use crate::data::read::LoadedTable;
 use crate::data::Table;
 use crate::drift::plan::ColumnSource;
@@ -184,7 +184,7 @@ impl TrainingPlan {
             settings.drop_null_target,
         )?;
         let entities = match (&settings.entity, settings.entity_rules.is_set()) {
-            (Some(column), true) => Some(entity_ids(&data, column)?),
+            (Some(column), true) => Some(column_ids(&data, column)?),
             _ => None,
         };
         let (usable, selection) = select_rows(usable, &times, entities.as_ref(), &settings)?;
@@ -256,14 +256,6 @@ fn columns_to_load(chosen: &ChosenFeatures, reserved: &[String]) -> Vec<String> 
         }
     }
     columns
-}
-
-/// Each row's entity as a dense id (its text form, as the vocabulary reads it), and the
-/// names of the ids.
-pub fn entity_ids(data: &LoadedTable, column: &str) -> Result<(Vec<Option<u32>>, KeyInterner)> {
-    let mut names = KeyInterner::default();
-    let ids = data.map_column(column, |c| names.intern_columns(&[c]))?;
-    Ok((ids, names))
 }
 
 /// Applies the window, then the entity rules, to the usable rows: silence is judged on every

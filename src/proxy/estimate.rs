@@ -8,9 +8,11 @@ use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
 use super::compare::{compare_metric, Comparison};
+use super::matched::Matched;
+use super::result::ScoreProxyResult;
 use super::verdict::VerdictRule;
 use crate::data::labels::{binary_labels, probability_scores};
-use crate::data::Table;
+use crate::data::{InputInfo, Table};
 use crate::metrics::cbpe::{Calibration, Estimated, Estimator, ESTIMATED};
 use crate::report::prometheus::Gauges;
 use crate::report::table::render_table;
@@ -199,4 +201,91 @@ impl EstimateReport {
             self.rows as f64,
         );
     }
+}
+
+/// What an --estimate run hands the report writer.
+pub struct EstimatedRun {
+    pub status: Status,
+    pub result: serde_json::Value,
+    pub text: String,
+    pub gauges: Gauges,
+    pub inputs: Vec<InputInfo>,
+}
+
+/// No outcomes yet: every prediction with a score is estimated on.
+pub fn estimate_only(
+    settings: &EstimateSettings,
+    predictions: &Table,
+    score: &str,
+    rule: &VerdictRule,
+) -> Result<EstimatedRun> {
+    let loaded = predictions.load(&[score.to_string()])?;
+    let scores: Vec<f64> = loaded
+        .map_column(score, |c| probability_scores(c, &loaded.source))?
+        .into_iter()
+        .flatten()
+        .collect();
+    let estimate = EstimateReport::compute(settings, &scores, rule)?;
+    let mut gauges = Gauges::default();
+    estimate.add_gauges(&mut gauges);
+    Ok(EstimatedRun {
+        status: estimate.status,
+        text: format!(
+            "score-proxy {}: {}\n{}",
+            estimate.status.as_str(),
+            estimate.reasons.join("; "),
+            estimate.render_text()
+        ),
+        result: serde_json::json!({ "estimated": &estimate, "reasons": &estimate.reasons }),
+        gauges,
+        inputs: loaded.inputs()?,
+    })
+}
+
+/// Some outcomes arrived: realized metrics on the matched predictions, estimates on the ones
+/// still waiting, and the worse of the two verdicts.
+pub fn estimate_beside(
+    settings: &EstimateSettings,
+    matched: &Matched,
+    realized: &ScoreProxyResult,
+    rule: &VerdictRule,
+) -> Result<EstimatedRun> {
+    let mut met = vec![false; matched.scores.len()];
+    for &(p, _) in &matched.joined.pairs {
+        met[p] = true;
+    }
+    let waiting: Vec<f64> = matched
+        .scores
+        .iter()
+        .zip(&met)
+        .filter_map(|(score, &met)| score.filter(|_| !met))
+        .collect();
+    let estimate = EstimateReport::compute(settings, &waiting, rule)?;
+    let status = realized.status.max(estimate.status);
+    let mut reasons: Vec<String> = realized
+        .reasons
+        .iter()
+        .map(|r| format!("realized {r}"))
+        .collect();
+    reasons.extend(estimate.reasons.iter().cloned());
+    let mut result = serde_json::to_value(realized)?;
+    result["estimated"] = serde_json::to_value(&estimate)?;
+    result["reasons"] = serde_json::to_value(&reasons)?;
+    let mut gauges = realized.gauges();
+    estimate.add_gauges(&mut gauges);
+    // The realized block without its own verdict line: the combined one comes first.
+    let realized_text = realized.render_text();
+    let realized_body = realized_text.split_once('\n').map_or("", |(_, body)| body);
+    Ok(EstimatedRun {
+        status,
+        text: format!(
+            "score-proxy {}: {}\n{realized_body}\n{}",
+            status.as_str(),
+            reasons.join("; "),
+            estimate.render_text()
+        ),
+        result,
+        gauges,
+        inputs: matched.inputs()?,
+    })
 }

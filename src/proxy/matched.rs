@@ -6,7 +6,7 @@ use anyhow::{anyhow, Context, Result};
 use super::evaluate::Labels;
 use super::join::{horizon_join, key_join, AmbiguousOutcomes, Joined};
 use super::plan::{JoinKind, JoinPlan, LabelSource};
-use crate::data::keys::KeyInterner;
+use crate::data::keys::{column_ids, KeyInterner};
 use crate::data::labels::{
     binary_labels, check_key_types, finite_values, probability_scores, rule_labels,
 };
@@ -122,9 +122,7 @@ fn decode_scores(plan: &JoinPlan, predictions: &LoadedTable) -> Result<Vec<Optio
 /// Each prediction row's group as a dense id; a row without one is an error (it could not be
 /// ranked with anything).
 fn decode_groups(group: &str, predictions: &LoadedTable) -> Result<Vec<u32>> {
-    let mut groups = KeyInterner::default();
-    let ids =
-        predictions.map_columns(&[group.to_string()], |parts| groups.intern_columns(parts))?;
+    let (ids, _) = column_ids(predictions, group)?;
     let missing = ids.iter().filter(|id| id.is_none()).count();
     if missing > 0 {
         anyhow::bail!(
