@@ -392,6 +392,7 @@ fn help_of_every_command_is_snapshotted() {
         vec![],
         vec!["drift-check"],
         vec!["profile"],
+        vec!["profile", "merge"],
         vec!["score-proxy"],
         vec!["fleet-diff"],
         vec!["train-candidate"],

@@ -2,35 +2,48 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
 use chrono::Utc;
-use clap::Args;
+use clap::{Args, Subcommand};
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::json;
 
 use super::args::check_output;
+use crate::data::ColumnKind;
 use crate::data::{write_atomic, Table};
-use crate::drift::plan::{plan_features, FeaturePlan, FeatureSelection};
-use crate::drift::profile::{profile_feature, Profile, PROFILE_FORMAT, PROFILE_SCHEMA};
+use crate::drift::plan::{plan_features, FeaturePlan, FeatureSelection, PlannedFeature};
+use crate::drift::profile::{
+    merge_profiles, profile_feature, FeatureSummary, Profile, PROFILE_FORMAT, PROFILE_SCHEMA,
+};
 use crate::report::envelope::rfc3339;
 use crate::report::output::{CommandReport, Printer};
 use crate::report::Status;
+use crate::stats::binning::BinEdges;
 
 pub const EXAMPLES: &str = "\
 Examples:
   refit profile --data train.parquet --out model/profile.json
-  refit drift-check --baseline model/profile.json --current today.parquet";
+  refit drift-check --baseline model/profile.json --current today.parquet
+
+  # a dataset too large for one process: profile each partition against the baseline's bins,
+  # then add the profiles (exact counts)
+  refit profile --data 'lake/day=2026-11-23/part-00*.parquet' --edges-from model/profile.json \\
+      --out parts/00.json
+  refit profile merge parts/*.json --out day.json";
 
 #[derive(Debug, Clone, Args, Serialize)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct ProfileArgs {
+    #[command(subcommand)]
+    pub action: Option<ProfileAction>,
     /// Data to profile: a file, a glob of shards (quote it) or an object URL. Repeat for
     /// several files.
     #[arg(long, required = true, value_name = "PATH")]
     pub data: Vec<String>,
     /// Where to write the profile JSON.
-    #[arg(long, value_name = "PATH")]
-    pub out: PathBuf,
+    #[arg(long, required = true, value_name = "PATH")]
+    pub out: Option<PathBuf>,
     /// Features to profile (comma-separated). Default: every comparable column.
     #[arg(long, value_delimiter = ',', value_name = "COLS")]
     pub features: Vec<String>,
@@ -43,11 +56,42 @@ pub struct ProfileArgs {
     /// Number of quantile bins for numeric features (2 to 1000: one bin cannot show a shift).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(2..=1000))]
     pub buckets: u16,
+    /// Count numeric features against this profile's bin edges instead of the data's own
+    /// quantiles, so that profiles of the parts of a dataset can be merged exactly.
+    #[arg(long, value_name = "PROFILE", conflicts_with = "buckets")]
+    pub edges_from: Option<PathBuf>,
 }
 
-pub fn run(args: &ProfileArgs, _printer: &Printer) -> Result<CommandReport> {
+#[derive(Debug, Clone, Subcommand, Serialize)]
+pub enum ProfileAction {
+    /// Add profiles of disjoint parts of one dataset (shards, partitions, days) into the
+    /// profile of all of them: exact counts, in any order. Numeric features need the same bin
+    /// edges (profile the parts with --edges-from).
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct MergeArgs {
+    /// Profiles to add (at least one).
+    #[arg(required = true, value_name = "PROFILE")]
+    pub profiles: Vec<PathBuf>,
+    /// Where to write the merged profile JSON.
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
+}
+
+pub fn run(args: &ProfileArgs, printer: &Printer) -> Result<CommandReport> {
+    match &args.action {
+        Some(ProfileAction::Merge(merge)) => run_merge(merge, printer),
+        None => run_profile(args),
+    }
+}
+
+fn run_profile(args: &ProfileArgs) -> Result<CommandReport> {
     let started_at = Utc::now();
-    check_output("--out", &args.out)?;
+    let out = args.out.as_ref().context("--out is required")?;
+    check_output("--out", out)?;
+    let baseline = args.edges_from.as_deref().map(Profile::load).transpose()?;
     let table = Table::open(&args.data)?;
     let selection = FeatureSelection {
         requested: &args.features,
@@ -62,12 +106,18 @@ pub fn run(args: &ProfileArgs, _printer: &Printer) -> Result<CommandReport> {
     // One feature decoded at a time per worker thread: memory holds what a feature needs.
     let rows = table.shard_rows()?;
     let fingerprints = table.fingerprint();
-    let buckets = usize::from(args.buckets);
+    let buckets = baseline
+        .as_ref()
+        .map_or(usize::from(args.buckets), |b| b.buckets);
     let profiled = features
         .par_iter()
         .map(|f| {
+            let edges = match &baseline {
+                Some(baseline) => baseline_edges(baseline, f)?,
+                None => None,
+            };
             let data = table.load_fingerprinted(std::slice::from_ref(&f.name), &fingerprints)?;
-            profile_feature(f, &data, buckets)
+            profile_feature(f, &data, buckets, edges)
         })
         .collect::<Result<Vec<_>>>()?;
     let inputs = table.inputs(&rows, &fingerprints)?;
@@ -82,7 +132,7 @@ pub fn run(args: &ProfileArgs, _printer: &Printer) -> Result<CommandReport> {
         features: profiled,
     };
     write_atomic(
-        &args.out,
+        out,
         (serde_json::to_string_pretty(&profile)? + "\n").as_bytes(),
     )?;
 
@@ -90,14 +140,72 @@ pub fn run(args: &ProfileArgs, _printer: &Printer) -> Result<CommandReport> {
         "profile OK: {} features, {} rows -> {}\n",
         profile.features.len(),
         profile.rows,
-        args.out.display()
+        out.display()
     );
-    let result =
-        json!({ "out": args.out, "features": profile.features.len(), "rows": profile.rows });
+    let result = json!({ "out": out, "features": profile.features.len(), "rows": profile.rows });
     Ok(
         CommandReport::new("profile", started_at, Status::Ok, result, text)
             .with_inputs(inputs)
             .with_messages(messages)
             .resolve("features", names),
+    )
+}
+
+/// The bin edges `--edges-from` gives a numeric feature; a feature the baseline does not
+/// profile as numeric is an error (its counts could not be merged with the baseline's).
+fn baseline_edges<'a>(
+    baseline: &'a Profile,
+    feature: &PlannedFeature,
+) -> Result<Option<&'a BinEdges>> {
+    if feature.kind != ColumnKind::Numeric {
+        return Ok(None);
+    }
+    match baseline.feature(&feature.name) {
+        Some(FeatureSummary::Numeric(numeric)) => Ok(Some(&numeric.edges)),
+        Some(_) => bail!(
+            "--edges-from: feature `{}` is categorical in the baseline profile and numeric here",
+            feature.name
+        ),
+        None => bail!(
+            "--edges-from: the baseline profile has no feature `{}`; profile the same features",
+            feature.name
+        ),
+    }
+}
+
+fn run_merge(args: &MergeArgs, _printer: &Printer) -> Result<CommandReport> {
+    let started_at = Utc::now();
+    check_output("--out", &args.out)?;
+    let profiles = args
+        .profiles
+        .iter()
+        .map(|p| Profile::load(p))
+        .collect::<Result<Vec<_>>>()?;
+    let names: Vec<String> = args
+        .profiles
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let merged = merge_profiles(&profiles, &names, rfc3339(started_at))?;
+    write_atomic(
+        &args.out,
+        (serde_json::to_string_pretty(&merged)? + "\n").as_bytes(),
+    )?;
+    let text = format!(
+        "profile merge OK: {} profiles, {} features, {} rows -> {}\n",
+        profiles.len(),
+        merged.features.len(),
+        merged.rows,
+        args.out.display()
+    );
+    let result = json!({
+        "out": args.out,
+        "profiles": names,
+        "features": merged.features.len(),
+        "rows": merged.rows,
+    });
+    Ok(
+        CommandReport::new("profile", started_at, Status::Ok, result, text)
+            .with_inputs(merged.sources.clone()),
     )
 }

@@ -68,6 +68,12 @@ impl NumericProfile {
     pub fn from_values(values: &NumericValues, buckets: usize) -> NumericProfile {
         let edges = BinEdges::from_sorted_baseline(&values.sorted, buckets)
             .unwrap_or(BinEdges { cuts: Vec::new() });
+        NumericProfile::with_edges(values, edges)
+    }
+
+    /// Counts against given edges (another profile's): profiles of shards counted against the
+    /// same edges add up exactly to the profile of all of them.
+    pub fn with_edges(values: &NumericValues, edges: BinEdges) -> NumericProfile {
         let counts = edges.count_sorted(&values.sorted);
         NumericProfile {
             edges,
@@ -135,19 +141,24 @@ pub fn is_profile_path(path: &str) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
-/// Profiles one planned feature of a loaded table.
+/// Profiles one planned feature of a loaded table: numeric bins from its own quantiles, or
+/// against `edges` when given (`--edges-from`).
 pub fn profile_feature(
     feature: &super::plan::PlannedFeature,
     data: &crate::data::read::LoadedTable,
     buckets: usize,
+    edges: Option<&BinEdges>,
 ) -> Result<FeatureProfile> {
     let parts = data.column_parts(&feature.name)?;
     let dtype = parts.first().map(|c| c.dtype().to_string());
     let summary = match feature.kind {
-        crate::data::ColumnKind::Numeric => FeatureSummary::Numeric(NumericProfile::from_values(
-            &NumericValues::from_columns(&parts)?,
-            buckets,
-        )),
+        crate::data::ColumnKind::Numeric => {
+            let values = NumericValues::from_columns(&parts)?;
+            FeatureSummary::Numeric(match edges {
+                Some(edges) => NumericProfile::with_edges(&values, edges.clone()),
+                None => NumericProfile::from_values(&values, buckets),
+            })
+        }
         crate::data::ColumnKind::Categorical => {
             FeatureSummary::Categorical(CategoryCounts::from_columns(&parts)?)
         }
@@ -157,4 +168,237 @@ pub fn profile_feature(
         dtype,
         summary,
     })
+}
+
+/// Adds profiles of disjoint parts of one dataset (shards, partitions, days) into the profile
+/// of all of them: exact, associative and commutative for every count. Each must have the
+/// same features of the same kinds, and numeric features the same bin edges (profile the
+/// parts with `--edges-from` one baseline profile); `names` say which file is which.
+pub fn merge_profiles(
+    profiles: &[Profile],
+    names: &[String],
+    created_at: String,
+) -> Result<Profile> {
+    let Some(first) = profiles.first() else {
+        bail!("nothing to merge: give at least one profile");
+    };
+    let mut merged = first.clone();
+    merged.created_at = created_at;
+    for (profile, name) in profiles.iter().zip(names).skip(1) {
+        if profile.buckets != merged.buckets {
+            bail!(
+                "{name}: {} buckets, {} has {}; profiles merge only with the same bins",
+                profile.buckets,
+                names[0],
+                merged.buckets
+            );
+        }
+        let theirs: Vec<&str> = profile.features.iter().map(|f| f.name.as_str()).collect();
+        let ours: Vec<&str> = merged.features.iter().map(|f| f.name.as_str()).collect();
+        let mut sorted_theirs = theirs.clone();
+        let mut sorted_ours = ours.clone();
+        sorted_theirs.sort_unstable();
+        sorted_ours.sort_unstable();
+        if sorted_theirs != sorted_ours {
+            bail!(
+                "{name}: features {} differ from {}'s {}; profile every part with the same \
+                 --features",
+                theirs.join(", "),
+                names[0],
+                ours.join(", ")
+            );
+        }
+        for feature in &mut merged.features {
+            let other = profile
+                .feature(&feature.name)
+                .context("features were checked to match")?;
+            add_summary(&mut feature.summary, other)
+                .with_context(|| format!("{name}: feature `{}`", feature.name))?;
+        }
+        merged.rows += profile.rows;
+        merged.sources.extend(profile.sources.iter().cloned());
+    }
+    Ok(merged)
+}
+
+fn add_summary(ours: &mut FeatureSummary, theirs: &FeatureSummary) -> Result<()> {
+    match (ours, theirs) {
+        (FeatureSummary::Numeric(a), FeatureSummary::Numeric(b)) => {
+            if a.edges.cuts.len() != b.edges.cuts.len()
+                || a.edges
+                    .cuts
+                    .iter()
+                    .zip(&b.edges.cuts)
+                    .any(|(x, y)| x.to_bits() != y.to_bits())
+            {
+                bail!(
+                    "its bin edges differ; profile every part with --edges-from the same \
+                     baseline profile so that counts can be added"
+                );
+            }
+            for (count, more) in a.counts.iter_mut().zip(&b.counts) {
+                *count += more;
+            }
+            add_missing(&mut a.missing, &b.missing);
+            a.min = extreme(a.min, b.min, f64::min);
+            a.max = extreme(a.max, b.max, f64::max);
+        }
+        (FeatureSummary::Categorical(a), FeatureSummary::Categorical(b)) => {
+            for (category, count) in &b.counts {
+                *a.counts.entry(category.clone()).or_insert(0) += count;
+            }
+            add_missing(&mut a.missing, &b.missing);
+        }
+        (ours, theirs) => bail!(
+            "is {:?} in one profile and {:?} in the other",
+            ours.kind(),
+            theirs.kind()
+        ),
+    }
+    Ok(())
+}
+
+fn add_missing(a: &mut MissingCounts, b: &MissingCounts) {
+    a.rows += b.rows;
+    a.null += b.null;
+    a.nan += b.nan;
+    a.pos_inf += b.pos_inf;
+    a.neg_inf += b.neg_inf;
+}
+
+fn extreme(a: Option<f64>, b: Option<f64>, pick: fn(f64, f64) -> f64) -> Option<f64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(pick(x, y)),
+        (x, y) => x.or(y),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// splitmix64: a reproducible stream for the property tests.
+    struct Stream(u64);
+
+    impl Stream {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+        fn unit(&mut self) -> f64 {
+            (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    /// A profile of `values` (numbers, with NaN and inf among them) and `categories` against
+    /// `edges`, as `refit profile --edges-from` writes it.
+    fn profile_of(values: &[f64], categories: &[&str], edges: &BinEdges) -> Profile {
+        let numeric =
+            NumericProfile::with_edges(&NumericValues::from_values(values), edges.clone());
+        let mut counts = CategoryCounts::default();
+        for c in categories {
+            *counts.counts.entry(c.to_string()).or_insert(0) += 1;
+        }
+        counts.missing.rows = categories.len() as u64;
+        Profile {
+            format: PROFILE_FORMAT.into(),
+            schema: PROFILE_SCHEMA,
+            refit_version: "test".into(),
+            created_at: "t".into(),
+            rows: values.len() as u64,
+            buckets: 10,
+            sources: Vec::new(),
+            features: vec![
+                FeatureProfile {
+                    name: "x".into(),
+                    dtype: None,
+                    summary: FeatureSummary::Numeric(numeric),
+                },
+                FeatureProfile {
+                    name: "c".into(),
+                    dtype: None,
+                    summary: FeatureSummary::Categorical(counts),
+                },
+            ],
+        }
+    }
+
+    fn counts(profile: &Profile) -> String {
+        serde_json::to_string(&profile.features).unwrap() + &profile.rows.to_string()
+    }
+
+    fn merged(parts: &[&Profile]) -> Profile {
+        let owned: Vec<Profile> = parts.iter().map(|p| (*p).clone()).collect();
+        let names: Vec<String> = (0..owned.len()).map(|i| format!("p{i}")).collect();
+        merge_profiles(&owned, &names, "t".into()).unwrap()
+    }
+
+    #[test]
+    fn merging_the_parts_of_random_splits_gives_the_whole_in_any_order_and_grouping() {
+        let mut stream = Stream(20);
+        let labels = ["a", "b", "c", "d"];
+        for _ in 0..50 {
+            let n = 1 + (stream.next() % 400) as usize;
+            let values: Vec<f64> = (0..n)
+                .map(|_| match stream.next() % 50 {
+                    0 => f64::NAN,
+                    1 => f64::INFINITY,
+                    _ => (stream.unit() * 100.0).floor() / 4.0,
+                })
+                .collect();
+            let categories: Vec<&str> = (0..n)
+                .map(|_| labels[(stream.next() % 4) as usize])
+                .collect();
+            let edges = BinEdges {
+                cuts: vec![2.5, 10.0, 10.25, 17.0, 24.75],
+            };
+            let whole = profile_of(&values, &categories, &edges);
+            let (i, j) = {
+                let mut cut = [
+                    (stream.next() as usize) % (n + 1),
+                    (stream.next() as usize) % (n + 1),
+                ];
+                cut.sort_unstable();
+                (cut[0], cut[1])
+            };
+            let parts: Vec<Profile> = [(0, i), (i, j), (j, n)]
+                .iter()
+                .map(|&(a, b)| profile_of(&values[a..b], &categories[a..b], &edges))
+                .collect();
+            let (a, b, c) = (&parts[0], &parts[1], &parts[2]);
+            let expected = counts(&whole);
+            assert_eq!(counts(&merged(&[a, b, c])), expected, "the concatenation");
+            assert_eq!(counts(&merged(&[c, a, b])), expected, "commutative");
+            assert_eq!(
+                counts(&merged(&[&merged(&[a, b]), c])),
+                expected,
+                "associative"
+            );
+            assert_eq!(
+                counts(&merged(&[a, &merged(&[b, c])])),
+                expected,
+                "associative"
+            );
+        }
+    }
+
+    #[test]
+    fn different_edges_or_features_do_not_merge() {
+        let a = profile_of(&[1.0, 2.0], &["a", "b"], &BinEdges { cuts: vec![1.5] });
+        let b = profile_of(&[1.0, 2.0], &["a", "b"], &BinEdges { cuts: vec![1.6] });
+        let names = vec!["a.json".to_string(), "b.json".to_string()];
+        let err = merge_profiles(&[a.clone(), b], &names, "t".into()).unwrap_err();
+        let message = format!("{err:#}");
+        assert!(
+            message.contains("b.json: feature `x`") && message.contains("--edges-from"),
+            "{message}"
+        );
+        let mut fewer = a.clone();
+        fewer.features.pop();
+        let err = merge_profiles(&[a, fewer], &names, "t".into()).unwrap_err();
+        assert!(err.to_string().contains("features x differ"), "{err}");
+    }
 }

@@ -522,7 +522,7 @@ fn training_profile(plan: &TrainingPlan, started_at: DateTime<Utc>) -> Result<Pr
                     name: f.name.clone(),
                     kind: f.role,
                 };
-                profile_feature(&planned, data, PROFILE_BUCKETS)
+                profile_feature(&planned, data, PROFILE_BUCKETS, None)
             }
         })
         .collect::<Result<Vec<_>>>()?;
@@ -549,7 +549,7 @@ fn profile_rows(
         name: feature.name.clone(),
         kind: feature.role,
     };
-    let mut profile = profile_feature(&planned, data, PROFILE_BUCKETS)?;
+    let mut profile = profile_feature(&planned, data, PROFILE_BUCKETS, None)?;
     let indices = IdxCa::from_vec("row".into(), rows.iter().map(|&i| i as IdxSize).collect());
     let column: Column = data.whole_column(&feature.name)?.take(&indices)?.into();
     let summary = match feature.role {
