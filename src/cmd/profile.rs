@@ -1,6 +1,7 @@
 //! `refit profile`: a baseline profile that drift-check accepts instead of the raw data.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use chrono::Utc;
@@ -11,10 +12,11 @@ use serde_json::json;
 
 use super::args::check_output;
 use crate::data::ColumnKind;
-use crate::data::{write_atomic, Table};
+use crate::data::{write_atomic, Fingerprints, Table};
 use crate::drift::plan::{plan_features, FeaturePlan, FeatureSelection, PlannedFeature};
 use crate::drift::profile::{
-    merge_profiles, profile_feature, FeatureSummary, Profile, PROFILE_FORMAT, PROFILE_SCHEMA,
+    merge_profiles, profile_feature, FeatureProfile, FeatureSummary, Profile, PROFILE_FORMAT,
+    PROFILE_SCHEMA,
 };
 use crate::report::envelope::rfc3339;
 use crate::report::output::{CommandReport, Printer};
@@ -103,23 +105,12 @@ fn run_profile(args: &ProfileArgs) -> Result<CommandReport> {
         features, messages, ..
     } = plan_features(&table, &table, &selection)?;
     let names: Vec<String> = features.iter().map(|f| f.name.clone()).collect();
-    // One feature decoded at a time per worker thread: memory holds what a feature needs.
     let rows = table.shard_rows()?;
     let fingerprints = table.fingerprint();
     let buckets = baseline
         .as_ref()
         .map_or(usize::from(args.buckets), |b| b.buckets);
-    let profiled = features
-        .par_iter()
-        .map(|f| {
-            let edges = match &baseline {
-                Some(baseline) => baseline_edges(baseline, f)?,
-                None => None,
-            };
-            let data = table.load_fingerprinted(std::slice::from_ref(&f.name), &fingerprints)?;
-            profile_feature(f, &data, buckets, edges)
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let profiled = profile_features(&table, &fingerprints, &features, baseline.as_ref(), buckets)?;
     let inputs = table.inputs(&rows, &fingerprints)?;
     let profile = Profile {
         format: PROFILE_FORMAT.to_string(),
@@ -149,6 +140,28 @@ fn run_profile(args: &ProfileArgs) -> Result<CommandReport> {
             .with_messages(messages)
             .resolve("features", names),
     )
+}
+
+/// Each feature's summary, one feature decoded at a time per worker thread so that memory
+/// holds what one feature needs.
+fn profile_features(
+    table: &Table,
+    fingerprints: &Arc<Fingerprints>,
+    features: &[PlannedFeature],
+    baseline: Option<&Profile>,
+    buckets: usize,
+) -> Result<Vec<FeatureProfile>> {
+    features
+        .par_iter()
+        .map(|f| {
+            let edges = match baseline {
+                Some(baseline) => baseline_edges(baseline, f)?,
+                None => None,
+            };
+            let data = table.load_fingerprinted(std::slice::from_ref(&f.name), fingerprints)?;
+            profile_feature(f, &data, buckets, edges)
+        })
+        .collect()
 }
 
 /// The bin edges `--edges-from` gives a numeric feature; a feature the baseline does not
