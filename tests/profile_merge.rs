@@ -13,10 +13,36 @@ const PARTS: [&str; 3] = [
     "drift/current.parquet",
 ];
 
-/// The features and rows of a profile: what must be equal (sources and times differ).
+/// The features' counts and the rows of a profile: what must be equal (sources and times
+/// differ, and sketches are equal only within their bound).
 fn counts(w: &Workdir, name: &str) -> (Value, Value) {
-    let profile: Value = serde_json::from_str(&w.read(name)).unwrap();
+    let mut profile: Value = serde_json::from_str(&w.read(name)).unwrap();
+    for feature in profile["features"].as_array_mut().unwrap() {
+        feature.as_object_mut().unwrap().remove("sketch");
+    }
     (profile["features"].clone(), profile["rows"].clone())
+}
+
+/// Each numeric feature's sketch: its row count and stated rank-error bound.
+fn sketches(w: &Workdir, name: &str) -> Vec<(String, u64, u64)> {
+    let profile: Value = serde_json::from_str(&w.read(name)).unwrap();
+    profile["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "numeric")
+        .map(|f| {
+            let sketch = &f["sketch"];
+            let rows = sketch["weights"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|w| w.as_u64().unwrap())
+                .sum();
+            let bound = sketch["max_rank_error"].as_u64().unwrap();
+            (f["name"].as_str().unwrap().to_string(), rows, bound)
+        })
+        .collect()
 }
 
 fn profiled_parts(w: &Workdir) {
@@ -81,7 +107,37 @@ fn merged_parts_equal_the_profile_of_all_of_them_in_any_grouping() {
     assert_eq!(expected.1, 8000);
     for merged in ["abc.json", "cab.json", "a_bc.json"] {
         assert_eq!(counts(&w, merged), expected, "{merged}");
+        for (name, rows, bound) in sketches(&w, merged) {
+            let finite = expected
+                .0
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["name"] == name.as_str())
+                .map(|f| {
+                    f["counts"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|c| c.as_u64().unwrap())
+                        .sum::<u64>()
+                })
+                .unwrap();
+            assert_eq!(
+                rows, finite,
+                "{merged} {name}: the sketch stands for every finite value"
+            );
+            assert!(
+                bound * 500 <= rows,
+                "{merged} {name}: rank error {bound} of {rows} rows"
+            );
+        }
     }
+    // A merge of sketches is a function of the parts, whatever their order.
+    assert_eq!(
+        w.read("abc.json").split("\"features\"").nth(1),
+        w.read("cab.json").split("\"features\"").nth(1)
+    );
     // drift-check reads a merged profile as its baseline, with the same verdict and figures as
     // the profile of the whole.
     let current = fixture("drift/current.parquet");
@@ -97,7 +153,14 @@ fn merged_parts_equal_the_profile_of_all_of_them_in_any_grouping() {
             "--current",
             &current,
         ]);
-        let report = run.json();
+        let mut report = run.json();
+        // KS and Wasserstein come from the sketches: equal within their bound (tested below).
+        for feature in report["result"]["features"].as_array_mut().unwrap() {
+            let statistics = feature["statistics"].as_object_mut().unwrap();
+            for approximate in ["ks", "wasserstein", "approximate"] {
+                statistics.remove(approximate);
+            }
+        }
         (
             report["exit_code"].clone(),
             report["result"]["features"].clone(),
@@ -121,4 +184,100 @@ fn parts_profiled_on_their_own_bins_do_not_merge() {
     );
     assert!(run.stderr.contains("--edges-from"), "{}", run.stderr);
     assert!(!w.exists("x.json"), "nothing written");
+}
+
+/// drift-check of the merged profile of the current shards against the baseline, as raw data
+/// or as its profile: PSI, JS and chi-square equal the raw run's; KS and Wasserstein are within
+/// the bound each feature states.
+#[test]
+fn a_merged_current_profile_checks_like_the_raw_current_data() {
+    let w = Workdir::new();
+    profiled_parts(&w);
+    w.run(&[
+        "profile",
+        "merge",
+        "p0.json",
+        "p1.json",
+        "p2.json",
+        "--out",
+        "current.json",
+    ])
+    .assert_exit(0);
+    let check = |baseline: &str, current: &[&str]| {
+        let mut args = vec![
+            "--format",
+            "json",
+            "drift-check",
+            "--exclude",
+            "customer_id",
+            "--baseline",
+            baseline,
+        ];
+        for c in current {
+            args.extend(["--current", c]);
+        }
+        w.run(&args).json()
+    };
+    let raw_files: Vec<String> = PARTS.iter().map(|p| fixture(p)).collect();
+    let raw_refs: Vec<&str> = raw_files.iter().map(String::as_str).collect();
+    let baseline = fixture("drift/baseline.parquet");
+    let raw = check(&baseline, &raw_refs);
+    for baseline in [baseline.as_str(), "base.json"] {
+        let profiled = check(baseline, &["current.json"]);
+        assert_eq!(profiled["exit_code"], raw["exit_code"], "{baseline}");
+        assert_eq!(profiled["result"]["summary"]["current_kind"], "profile");
+        let features = raw["result"]["features"].as_array().unwrap();
+        for (got, want) in profiled["result"]["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(features)
+        {
+            let (got, want) = (&got["statistics"], &want["statistics"]);
+            let name = &want["name"];
+            for exact in [
+                "psi",
+                "js_distance",
+                "chi2",
+                "current_counts",
+                "current_missing",
+            ] {
+                assert_eq!(got[exact], want[exact], "{baseline} {name} {exact}");
+            }
+            if got["ks"].is_null() {
+                continue;
+            }
+            let bound = &got["approximate"];
+            let ks = got["ks"]["statistic"].as_f64().unwrap();
+            let exact_ks = want["ks"]["statistic"].as_f64().unwrap();
+            assert!(
+                (ks - exact_ks).abs() <= bound["ks_statistic_max_error"].as_f64().unwrap() + 1e-12,
+                "{baseline} {name}: ks {ks} vs {exact_ks}, {bound}"
+            );
+            let wd = got["wasserstein"].as_f64().unwrap();
+            let exact_wd = want["wasserstein"].as_f64().unwrap();
+            assert!(
+                (wd - exact_wd).abs()
+                    <= bound["wasserstein_max_error"].as_f64().unwrap() * (1.0 + 1e-12),
+                "{baseline} {name}: wasserstein {wd} vs {exact_wd}, {bound}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_current_profile_on_other_bins_is_refused_naming_the_feature() {
+    let w = Workdir::new();
+    w.run(&["profile", "--data", &fixture(PARTS[0]), "--out", "own.json"])
+        .assert_exit(0);
+    let run = w.run(&[
+        "drift-check",
+        "--baseline",
+        &fixture("drift/baseline.parquet"),
+        "--current",
+        "own.json",
+    ]);
+    run.assert_exit(1);
+    assert!(run.stderr.contains("error: feature `"), "{}", run.stderr);
+    assert!(run.stderr.contains("--edges-from"), "{}", run.stderr);
 }

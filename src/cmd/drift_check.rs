@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::args::{choice, correction_values, method_values, non_negative, positive_share};
 use crate::data::Table;
 use crate::drift::config::DriftConfig;
-use crate::drift::feature::{Baseline, FeatureDrift, SideRows, Sides};
+use crate::drift::feature::{FeatureDrift, Side, SideRows, Sides};
 use crate::drift::plan::{plan_features, ColumnSource, FeaturePlan, FeatureSelection};
 use crate::drift::profile::{is_profile_path, Profile};
 use crate::drift::render::{drift_result, gauges, render_text, Summary};
@@ -34,6 +34,10 @@ Examples:
   # against a profile made once by `refit profile`, failing on WARN too
   refit drift-check --baseline profile.json --current today.parquet --fail-on warn
 
+  # both sides as profiles (today's merged from its partitions): PSI, JS and chi-square exact,
+  # KS and Wasserstein from the profiles' quantile sketches, within the error they state
+  refit drift-check --baseline profile.json --current today.json
+
 Numeric features are binned on the baseline's quantiles (numpy's linear interpolation), with
 the outer bins open to -inf/+inf so values beyond the baseline's range are counted (a plain
 np.histogram drops them). Nulls, NaN and +/-inf are counted per side and left out of every
@@ -50,8 +54,9 @@ pub struct DriftCheckArgs {
     /// for several files.
     #[arg(long, required = true, value_name = "PATH")]
     pub baseline: Vec<String>,
-    /// Current data: a file, a glob of shards (quote it) or an s3://, gs:// or az:// URL
-    /// (globs too). Repeat for several files.
+    /// Current data: a file, a glob of shards (quote it), an s3://, gs:// or az:// URL (globs
+    /// too), or a profile.json counted with --edges-from the baseline's profile (e.g. merged
+    /// from partitions by `refit profile merge`). Repeat for several files.
     #[arg(long, required = true, value_name = "PATH")]
     pub current: Vec<String>,
     /// Features to compare (comma-separated). Default: every column of the baseline.
@@ -113,9 +118,9 @@ pub fn run(args: &DriftCheckArgs, printer: &Printer) -> Result<CommandReport> {
         Some(path) => DriftConfig::load(path)?,
         None => DriftConfig::default(),
     };
-    let baseline = open_baseline(&args.baseline)?;
-    let current = Table::open(&args.current)?;
-    let mut messages = profile_messages(&baseline, args)?;
+    let baseline = open_side("--baseline", &args.baseline)?;
+    let current = open_side("--current", &args.current)?;
+    let mut messages = profile_messages(&baseline, &current, args)?;
     let categorical = merged(&args.categorical, config.flagged(|f| f.categorical));
     let plan = plan(&baseline, &current, args, &config, &categorical)?;
     messages.extend(plan.messages.iter().cloned());
@@ -128,13 +133,13 @@ pub fn run(args: &DriftCheckArgs, printer: &Printer) -> Result<CommandReport> {
         fail_share: args.fail_share,
     };
     let status = rule.overall(&statuses);
-    let summary = summarize(&statuses, &rule, args, &baseline, &rows);
+    let summary = summarize(&statuses, &rule, args, &sides, &rows);
     let result = drift_result(summary, &drifts, &verdicts);
     let text = render_text(
         &result,
         status,
         &baseline.source_for_text(),
-        &current.source,
+        &current.source_for_text(),
         &drifts,
     );
     let result = serde_json::to_value(&result)?;
@@ -151,8 +156,8 @@ pub fn run(args: &DriftCheckArgs, printer: &Printer) -> Result<CommandReport> {
 
 /// The features to check, from the flags and --config.
 fn plan(
-    baseline: &Baseline,
-    current: &Table,
+    baseline: &Side,
+    current: &Side,
     args: &DriftCheckArgs,
     config: &DriftConfig,
     categorical: &[String],
@@ -172,26 +177,37 @@ fn plan(
     )
 }
 
-/// What a profile baseline cannot give, said once; methods that need raw values are refused.
-fn profile_messages(baseline: &Baseline, args: &DriftCheckArgs) -> Result<Vec<String>> {
-    let Baseline::Profile { path, profile } = baseline else {
-        return Ok(Vec::new());
-    };
-    if args.method.needs_raw_baseline() {
-        bail!(
-            "--method {} compares raw values, but {path} is a profile (binned counts only); \
-             pass the raw baseline data or use --method psi|js|chi2",
-            args.method.name()
-        );
-    }
-    let mut messages = vec![format!(
-        "baseline {path} is a profile: KS and Wasserstein need raw baseline values and are null"
-    )];
-    if profile.buckets != usize::from(args.buckets) {
+/// What profiles cannot give, said once. KS and Wasserstein come from their quantile
+/// sketches, approximately; the text names the bound per feature.
+fn profile_messages(baseline: &Side, current: &Side, args: &DriftCheckArgs) -> Result<Vec<String>> {
+    let profiles: Vec<&str> = [baseline, current]
+        .iter()
+        .filter_map(|side| match side {
+            Side::Profile { path, .. } => Some(path.as_str()),
+            Side::Data(_) => None,
+        })
+        .collect();
+    let mut messages = Vec::new();
+    if !profiles.is_empty() {
         messages.push(format!(
-            "baseline profile has {} buckets; --buckets {} ignored",
-            profile.buckets, args.buckets
+            "{} {}: PSI, JS and chi-square are exact on the bins; KS and Wasserstein come from \
+             quantile sketches and are approximate (each feature's `approximate` gives the \
+             largest possible error)",
+            profiles.join(" and "),
+            if profiles.len() == 1 {
+                "is a profile"
+            } else {
+                "are profiles"
+            },
         ));
+    }
+    if let Side::Profile { profile, .. } = baseline {
+        if profile.buckets != usize::from(args.buckets) {
+            messages.push(format!(
+                "baseline profile has {} buckets; --buckets {} ignored",
+                profile.buckets, args.buckets
+            ));
+        }
     }
     Ok(messages)
 }
@@ -254,7 +270,7 @@ fn summarize(
     statuses: &[Status],
     rule: &DatasetRule,
     args: &DriftCheckArgs,
-    baseline: &Baseline,
+    sides: &Sides<'_>,
     rows: &SideRows,
 ) -> Summary {
     let count = |s: Status| statuses.iter().filter(|x| **x == s).count();
@@ -266,25 +282,26 @@ fn summarize(
         rule: rule.describe(),
         method: args.method,
         js_base: 2,
-        baseline_kind: match baseline {
-            Baseline::Data(_) => "data",
-            Baseline::Profile { .. } => "profile",
-        },
-        baseline_rows: rows.baseline_total(baseline),
-        current_rows: rows.current_total(),
+        baseline_kind: sides.baseline.kind_name(),
+        baseline_rows: sides.baseline_total(rows),
+        current_kind: sides.current.kind_name(),
+        current_rows: sides.current_total(rows),
     }
 }
 
-fn open_baseline(specs: &[String]) -> Result<Baseline> {
+/// A side's data files, or the one profile.json standing for them.
+fn open_side(flag: &str, specs: &[String]) -> Result<Side> {
     match specs {
-        [single] if is_profile_path(single) => Ok(Baseline::Profile {
+        [single] if is_profile_path(single) => Ok(Side::Profile {
             path: single.clone(),
             profile: Profile::load(std::path::Path::new(single))?,
         }),
         _ if specs.iter().any(|s| is_profile_path(s)) => {
-            bail!("a profile.json baseline must be the only --baseline")
+            bail!(
+                "a profile.json must be the only {flag}; merge profiles with `refit profile merge`"
+            )
         }
-        _ => Ok(Baseline::Data(Table::open(specs)?)),
+        _ => Ok(Side::Data(Table::open(specs)?)),
     }
 }
 

@@ -6,16 +6,16 @@ use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
 use super::categorical::{analyze_categorical, CategoricalDrift};
-use super::numeric::{analyze_numeric, NumericBaseline, NumericDrift};
+use super::numeric::{analyze_numeric, NumericDrift, NumericSide};
 use super::plan::{ColumnSource, PlannedFeature};
-use super::profile::{FeatureSummary, Profile};
+use super::profile::{FeatureSummary, NumericProfile, Profile};
 use super::schema::{type_change, ColumnType, SchemaChange};
 use super::verdict::Statistic;
 use crate::data::read::{Fingerprints, LoadedTable};
 use crate::data::{CategoryCounts, ColumnKind, InputInfo, NumericValues, Table};
 
-/// The baseline of a drift check: raw data, or a profile.json.
-pub enum Baseline {
+/// A side of a drift check (baseline or current): raw data, or a profile.json.
+pub enum Side {
     Data(Table),
     Profile { path: String, profile: Profile },
 }
@@ -38,25 +38,25 @@ impl ColumnSource for Table {
     }
 }
 
-impl ColumnSource for Baseline {
+impl ColumnSource for Side {
     fn source(&self) -> String {
         match self {
-            Baseline::Data(t) => t.source.clone(),
-            Baseline::Profile { path, .. } => path.clone(),
+            Side::Data(t) => t.source.clone(),
+            Side::Profile { path, .. } => path.clone(),
         }
     }
     fn names(&self) -> Vec<String> {
         match self {
-            Baseline::Data(t) => t.column_names(),
-            Baseline::Profile { profile, .. } => {
+            Side::Data(t) => t.column_names(),
+            Side::Profile { profile, .. } => {
                 profile.features.iter().map(|f| f.name.clone()).collect()
             }
         }
     }
     fn kind(&self, column: &str) -> Result<ColumnKind> {
         match self {
-            Baseline::Data(t) => t.column_kind(column),
-            Baseline::Profile { path, profile } => match profile.feature(column) {
+            Side::Data(t) => t.column_kind(column),
+            Side::Profile { path, profile } => match profile.feature(column) {
                 Some(summary) => Ok(summary.kind()),
                 None => bail!(
                     "column `{column}` not found in {path}; columns are: {}",
@@ -66,34 +66,93 @@ impl ColumnSource for Baseline {
         }
     }
     fn is_empty(&self, column: &str) -> bool {
-        matches!(self, Baseline::Data(t) if t.column_is_empty(column))
+        matches!(self, Side::Data(t) if t.column_is_empty(column))
     }
     fn require(&self, column: &str) -> Result<()> {
         match self {
-            Baseline::Data(t) => t.require_column(column),
-            Baseline::Profile { .. } => Ok(()),
+            Side::Data(t) => t.require_column(column),
+            Side::Profile { .. } => Ok(()),
         }
     }
 }
 
-impl Baseline {
+impl Side {
     pub fn source_for_text(&self) -> String {
         ColumnSource::source(self)
+    }
+
+    /// "data" or "profile", as the report's summary says.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Side::Data(_) => "data",
+            Side::Profile { .. } => "profile",
+        }
+    }
+
+    /// Starts hashing the files of a data side; a profile has none.
+    fn fingerprint(&self) -> Option<Arc<Fingerprints>> {
+        match self {
+            Side::Data(table) => Some(table.fingerprint()),
+            Side::Profile { .. } => None,
+        }
+    }
+
+    /// Rows per file of a data side, counted before any decoding; `None` for a profile.
+    fn shard_rows(&self) -> Result<Option<Vec<usize>>> {
+        match self {
+            Side::Data(table) => Ok(Some(table.shard_rows()?)),
+            Side::Profile { .. } => Ok(None),
+        }
+    }
+
+    /// Rows in all: the files' sum, or what the profile counted.
+    fn total_rows(&self, rows: &Option<Vec<usize>>) -> u64 {
+        match (self, rows) {
+            (Side::Profile { profile, .. }, _) => profile.rows,
+            (_, Some(rows)) => rows.iter().sum::<usize>() as u64,
+            (_, None) => 0,
+        }
+    }
+
+    fn inputs(
+        &self,
+        rows: &Option<Vec<usize>>,
+        fingerprints: &Option<Arc<Fingerprints>>,
+    ) -> Result<Vec<InputInfo>> {
+        match (self, fingerprints, rows) {
+            (Side::Data(table), Some(prints), Some(rows)) => table.inputs(rows, prints),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// One feature's data: decoded from the files, or the profile's summaries.
+    fn load(
+        &self,
+        feature: &PlannedFeature,
+        fingerprints: &Option<Arc<Fingerprints>>,
+    ) -> Result<SideData<'_>> {
+        Ok(match (self, fingerprints) {
+            (Side::Data(table), Some(prints)) => SideData::Data(
+                table.load_fingerprinted(std::slice::from_ref(&feature.name), prints)?,
+            ),
+            (Side::Profile { path, profile }, _) => SideData::Profile { path, profile },
+            (Side::Data(_), None) => bail!("data files were not opened for hashing"),
+        })
     }
 }
 
 /// One feature's decoded baseline column, or the profile's summaries.
-pub enum BaselineData<'a> {
+pub enum SideData<'a> {
     Data(LoadedTable),
     Profile { path: &'a str, profile: &'a Profile },
 }
 
-impl BaselineData<'_> {
+impl SideData<'_> {
     /// The type of a planned feature: the decoded column's, or what the profile recorded.
     fn column_type(&self, feature: &PlannedFeature, empty: bool) -> Result<ColumnType> {
         match self {
-            BaselineData::Data(table) => decoded_type(table, &feature.name, empty),
-            BaselineData::Profile { path, profile } => {
+            SideData::Data(table) => decoded_type(table, &feature.name, empty),
+            SideData::Profile { path, profile } => {
                 let profiled = profile
                     .features
                     .iter()
@@ -121,43 +180,25 @@ fn decoded_type(table: &LoadedTable, column: &str, empty: bool) -> Result<Column
 /// checked and dropped after, so memory holds the features being checked (one per worker
 /// thread), never the whole table. The files are hashed once, on a background thread.
 pub struct Sides<'a> {
-    pub baseline: &'a Baseline,
-    pub current: &'a Table,
+    pub baseline: &'a Side,
+    pub current: &'a Side,
     baseline_fingerprints: Option<Arc<Fingerprints>>,
-    current_fingerprints: Arc<Fingerprints>,
+    current_fingerprints: Option<Arc<Fingerprints>>,
 }
 
-/// Each side's rows per file, counted before any column is decoded.
+/// Each side's rows per file, counted before any column is decoded (`None` for a profile).
 pub struct SideRows {
-    /// Per baseline file; `None` for a profile.
     pub baseline: Option<Vec<usize>>,
-    pub current: Vec<usize>,
-}
-
-impl SideRows {
-    pub fn baseline_total(&self, baseline: &Baseline) -> u64 {
-        match (baseline, &self.baseline) {
-            (Baseline::Profile { profile, .. }, _) => profile.rows,
-            (_, Some(rows)) => rows.iter().sum::<usize>() as u64,
-            (_, None) => 0,
-        }
-    }
-
-    pub fn current_total(&self) -> u64 {
-        self.current.iter().sum::<usize>() as u64
-    }
+    pub current: Option<Vec<usize>>,
 }
 
 impl<'a> Sides<'a> {
     /// Starts hashing both sides' files.
-    pub fn open(baseline: &'a Baseline, current: &'a Table) -> Sides<'a> {
+    pub fn open(baseline: &'a Side, current: &'a Side) -> Sides<'a> {
         Sides {
             baseline,
             current,
-            baseline_fingerprints: match baseline {
-                Baseline::Data(table) => Some(table.fingerprint()),
-                Baseline::Profile { .. } => None,
-            },
+            baseline_fingerprints: baseline.fingerprint(),
             current_fingerprints: current.fingerprint(),
         }
     }
@@ -165,20 +206,24 @@ impl<'a> Sides<'a> {
     /// Rows per file on each side; an empty side is an error, found before any decoding.
     pub fn rows(&self) -> Result<SideRows> {
         Ok(SideRows {
-            baseline: match self.baseline {
-                Baseline::Data(table) => Some(table.shard_rows()?),
-                Baseline::Profile { .. } => None,
-            },
+            baseline: self.baseline.shard_rows()?,
             current: self.current.shard_rows()?,
         })
     }
 
+    pub fn baseline_total(&self, rows: &SideRows) -> u64 {
+        self.baseline.total_rows(&rows.baseline)
+    }
+
+    pub fn current_total(&self, rows: &SideRows) -> u64 {
+        self.current.total_rows(&rows.current)
+    }
+
     /// What the report records about every input file (waits for the digests).
     pub fn inputs(&self, rows: &SideRows) -> Result<Vec<InputInfo>> {
-        let mut inputs = match (self.baseline, &self.baseline_fingerprints, &rows.baseline) {
-            (Baseline::Data(table), Some(prints), Some(rows)) => table.inputs(rows, prints)?,
-            _ => Vec::new(),
-        };
+        let mut inputs = self
+            .baseline
+            .inputs(&rows.baseline, &self.baseline_fingerprints)?;
         inputs.extend(
             self.current
                 .inputs(&rows.current, &self.current_fingerprints)?,
@@ -202,19 +247,10 @@ impl<'a> Sides<'a> {
             ));
         }
         let name = feature.name.as_str();
-        let columns = [feature.name.clone()];
-        let baseline = match (self.baseline, &self.baseline_fingerprints) {
-            (Baseline::Data(table), Some(prints)) => {
-                BaselineData::Data(table.load_fingerprinted(&columns, prints)?)
-            }
-            (Baseline::Profile { path, profile }, _) => BaselineData::Profile { path, profile },
-            (Baseline::Data(_), None) => bail!("baseline files were not opened for hashing"),
-        };
-        let current = self
-            .current
-            .load_fingerprinted(&columns, &self.current_fingerprints)?;
+        let baseline = self.baseline.load(feature, &self.baseline_fingerprints)?;
+        let current = self.current.load(feature, &self.current_fingerprints)?;
         let baseline_type = baseline.column_type(feature, self.baseline.is_empty(name))?;
-        let current_type = decoded_type(&current, name, self.current.is_empty(name))?;
+        let current_type = current.column_type(feature, self.current.is_empty(name))?;
         Ok(
             match type_change(&baseline_type, &current_type, as_categories) {
                 Some(change) => FeatureDrift::unmeasured(feature, change),
@@ -304,55 +340,71 @@ impl FeatureDrift {
 /// as their values are extracted (a feature's memory peak is its values, not two copies).
 pub fn analyze_feature(
     feature: &PlannedFeature,
-    baseline: BaselineData<'_>,
-    current: LoadedTable,
+    baseline: SideData<'_>,
+    current: SideData<'_>,
     buckets: usize,
 ) -> Result<FeatureDrift> {
     let name = feature.name.as_str();
-    let statistics =
-        match feature.kind {
-            ColumnKind::Numeric => {
-                let current_values = NumericValues::from_columns(&current.column_parts(name)?)?;
-                drop(current);
-                match baseline {
-                    BaselineData::Data(table) => {
-                        let base = NumericValues::from_columns(&table.column_parts(name)?)?;
-                        drop(table);
-                        FeatureDetail::Numeric(analyze_numeric(
-                            NumericBaseline::Raw(&base),
-                            &current_values,
-                            buckets,
-                        ))
-                    }
-                    BaselineData::Profile { path, profile } => match profile.feature(name) {
-                        Some(FeatureSummary::Numeric(p)) => FeatureDetail::Numeric(
-                            analyze_numeric(NumericBaseline::Profile(p), &current_values, buckets),
-                        ),
-                        _ => bail!("column `{name}` is not numeric in {path}"),
-                    },
-                }
-            }
-            ColumnKind::Categorical => {
-                let current_counts = CategoryCounts::from_columns(&current.column_parts(name)?)?;
-                drop(current);
-                let base = match baseline {
-                    BaselineData::Data(table) => {
-                        CategoryCounts::from_columns(&table.column_parts(name)?)?
-                    }
-                    BaselineData::Profile { path, profile } => match profile.feature(name) {
-                        Some(FeatureSummary::Categorical(c)) => c.clone(),
-                        _ => bail!(
-                        "column `{name}` is profiled as numeric in {path}; re-run `refit profile \
-                         --categorical {name}` to compare it as categories"
-                    ),
-                    },
-                };
-                FeatureDetail::Categorical(analyze_categorical(&base, &current_counts))
-            }
-        };
+    let statistics = match feature.kind {
+        ColumnKind::Numeric => {
+            let current = current.numeric(name)?;
+            let baseline = baseline.numeric(name)?;
+            FeatureDetail::Numeric(
+                analyze_numeric(baseline.side(), current.side(), buckets)
+                    .with_context(|| format!("feature `{name}`"))?,
+            )
+        }
+        ColumnKind::Categorical => {
+            let current = current.categories(name)?;
+            let baseline = baseline.categories(name)?;
+            FeatureDetail::Categorical(analyze_categorical(&baseline, &current))
+        }
+    };
     Ok(FeatureDrift {
         name: name.to_string(),
         kind: feature.kind,
         measurement: Measurement::Statistics(Box::new(statistics)),
     })
+}
+
+/// A numeric feature's values, extracted (and the decoded column dropped), or its profile.
+enum NumericData<'a> {
+    Values(NumericValues),
+    Profile(&'a NumericProfile),
+}
+
+impl NumericData<'_> {
+    fn side(&self) -> NumericSide<'_> {
+        match self {
+            NumericData::Values(values) => NumericSide::Raw(values),
+            NumericData::Profile(profile) => NumericSide::Profile(profile),
+        }
+    }
+}
+
+impl<'a> SideData<'a> {
+    fn numeric(self, name: &str) -> Result<NumericData<'a>> {
+        match self {
+            SideData::Data(table) => Ok(NumericData::Values(NumericValues::from_columns(
+                &table.column_parts(name)?,
+            )?)),
+            SideData::Profile { path, profile } => match profile.feature(name) {
+                Some(FeatureSummary::Numeric(p)) => Ok(NumericData::Profile(p)),
+                _ => bail!("column `{name}` is not profiled as numeric in {path}"),
+            },
+        }
+    }
+
+    fn categories(self, name: &str) -> Result<CategoryCounts> {
+        match self {
+            SideData::Data(table) => CategoryCounts::from_columns(&table.column_parts(name)?),
+            SideData::Profile { path, profile } => match profile.feature(name) {
+                Some(FeatureSummary::Categorical(c)) => Ok(c.clone()),
+                _ => bail!(
+                    "column `{name}` is profiled as numeric in {path}; re-run `refit profile \
+                     --categorical {name}` to compare it as categories"
+                ),
+            },
+        }
+    }
 }

@@ -7,7 +7,7 @@ pub mod profile;
 pub mod verdict;
 
 pub use categorical::{analyze_categorical, CategoricalDrift};
-pub use numeric::{analyze_numeric, NumericBaseline, NumericDrift};
+pub use numeric::{analyze_numeric, NumericDrift, NumericSide};
 pub use profile::{FeatureProfile, NumericProfile, Profile};
 pub use verdict::{
     decide_features, DatasetRule, FeatureDecisionInput, FeatureVerdict, Method, Statistic,

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::columns::MissingCounts;
 use crate::data::{CategoryCounts, InputInfo, NumericValues};
 use crate::stats::binning::BinEdges;
+use crate::stats::quantile_sketch::QuantileSketch;
 
 pub const PROFILE_FORMAT: &str = "refit-profile";
 pub const PROFILE_SCHEMA: u32 = 1;
@@ -62,6 +63,10 @@ pub struct NumericProfile {
     pub missing: MissingCounts,
     pub min: Option<f64>,
     pub max: Option<f64>,
+    /// The finite values' distribution for KS and Wasserstein (approximate, with its bound);
+    /// absent from profiles written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sketch: Option<QuantileSketch>,
 }
 
 impl NumericProfile {
@@ -81,6 +86,7 @@ impl NumericProfile {
             missing: values.missing,
             min: values.sorted.first().copied(),
             max: values.sorted.last().copied(),
+            sketch: Some(QuantileSketch::from_sorted(&values.sorted)),
         }
     }
 }
@@ -218,19 +224,26 @@ pub fn merge_profiles(
         merged.rows += profile.rows;
         merged.sources.extend(profile.sources.iter().cloned());
     }
+    // All parts' sketches at once: one compaction, where pairwise merges would add one each.
+    for feature in &mut merged.features {
+        if let FeatureSummary::Numeric(numeric) = &mut feature.summary {
+            let parts: Option<Vec<&QuantileSketch>> = profiles
+                .iter()
+                .map(|p| match p.feature(&feature.name) {
+                    Some(FeatureSummary::Numeric(n)) => n.sketch.as_ref(),
+                    _ => None,
+                })
+                .collect();
+            numeric.sketch = parts.map(|parts| QuantileSketch::merge(&parts));
+        }
+    }
     Ok(merged)
 }
 
 fn add_summary(ours: &mut FeatureSummary, theirs: &FeatureSummary) -> Result<()> {
     match (ours, theirs) {
         (FeatureSummary::Numeric(a), FeatureSummary::Numeric(b)) => {
-            if a.edges.cuts.len() != b.edges.cuts.len()
-                || a.edges
-                    .cuts
-                    .iter()
-                    .zip(&b.edges.cuts)
-                    .any(|(x, y)| x.to_bits() != y.to_bits())
-            {
+            if !a.edges.same_as(&b.edges) {
                 bail!(
                     "its bin edges differ; profile every part with --edges-from the same \
                      baseline profile so that counts can be added"

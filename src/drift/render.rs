@@ -35,6 +35,7 @@ pub struct Summary {
     pub js_base: u32,
     pub baseline_kind: &'static str,
     pub baseline_rows: u64,
+    pub current_kind: &'static str,
     pub current_rows: u64,
 }
 
@@ -184,7 +185,7 @@ pub fn render_text(
     let s = &result.summary;
     let mut out = format!(
         "drift-check {}: {} of {} features FAIL, {} WARN ({}; method {})\n\
-         baseline {} ({} rows, {}), current {} ({} rows)\n\n",
+         baseline {} ({} rows, {}), current {} ({} rows{})\n\n",
         status.as_str(),
         s.fail,
         s.features,
@@ -196,6 +197,11 @@ pub fn render_text(
         s.baseline_kind,
         current_label,
         s.current_rows,
+        if s.current_kind == "profile" {
+            ", profile"
+        } else {
+            ""
+        },
     );
     let verdicts: Vec<FeatureVerdict> = result.features.iter().map(|f| f.verdict.clone()).collect();
     let rows: Vec<Vec<String>> = severity_order(&verdicts)

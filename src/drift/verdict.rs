@@ -53,11 +53,6 @@ impl Method {
             Method::Chi2 => "Chi-square homogeneity p-value on the PSI bins / category counts",
         }
     }
-
-    /// KS and Wasserstein compare raw values, which a profile does not keep.
-    pub fn needs_raw_baseline(self) -> bool {
-        matches!(self, Method::Ks | Method::Wasserstein)
-    }
 }
 
 impl std::str::FromStr for Method {

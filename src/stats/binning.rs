@@ -15,6 +15,16 @@ pub struct BinEdges {
 }
 
 impl BinEdges {
+    /// The very same cuts, bit for bit: counts against them can be added or compared.
+    pub fn same_as(&self, other: &BinEdges) -> bool {
+        self.cuts.len() == other.cuts.len()
+            && self
+                .cuts
+                .iter()
+                .zip(&other.cuts)
+                .all(|(x, y)| x.to_bits() == y.to_bits())
+    }
+
     pub fn bin_count(&self) -> usize {
         self.cuts.len() + 1
     }

@@ -12,6 +12,7 @@ pub mod ks;
 pub mod mcnemar;
 pub mod psi;
 pub mod quantile;
+pub mod quantile_sketch;
 pub mod special;
 pub mod wasserstein;
 

@@ -1,0 +1,370 @@
+//! A mergeable quantile sketch that carries its own rank-error bound.
+//!
+//! The sketch is a list of distinct values, ascending, each standing for a number of rows.
+//! Its rank of `x` is the weight at or below `x`; `max_rank_error` bounds, in rows, how far
+//! that is from the true count of values `<= x` for every `x`, and it is exact bookkeeping,
+//! not a probability: a sketch made from one shard starts at 0; merging adds the parts'
+//! bounds; each compaction to at most [`SKETCH_CAPACITY`] values adds the largest weight it
+//! moved across a value (at most `2n / capacity`, half that in practice). A merge of shard
+//! sketches (one compaction each, one for the merge) is therefore within about `4n / 2048`
+//! rows, 0.2% of the rank, and the profile states the bound it actually reached.
+//!
+//! The choice against KLL or t-digest: KLL bounds the error only with high probability and
+//! t-digest only in practice, and both depend on the merge order. This one is deterministic:
+//! a merge is a function of the multiset of its parts (commutative exactly, associative
+//! within the bound), and a Python port (scripts/spark/) follows the same rule.
+
+use serde::{Deserialize, Serialize};
+
+/// At most this many values per sketch: a numeric feature's sketch is ~50 KB of JSON.
+pub const SKETCH_CAPACITY: usize = 2048;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuantileSketch {
+    /// Distinct finite values, ascending; each is one of the data's values.
+    pub values: Vec<f64>,
+    /// Rows each value stands for (same length as `values`, all positive).
+    pub weights: Vec<u64>,
+    /// |rank estimate - true rank| <= this many rows, at every point.
+    pub max_rank_error: u64,
+    /// The smallest and largest value, exactly (compaction may not keep them as values):
+    /// outside them the estimate is exact, which bounds Wasserstein's error.
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl QuantileSketch {
+    /// The sketch of ascending finite values (one shard's), compacted to the capacity.
+    pub fn from_sorted(sorted: &[f64]) -> QuantileSketch {
+        let mut values = Vec::new();
+        let mut weights: Vec<u64> = Vec::new();
+        for &v in sorted {
+            match values.last() {
+                Some(&last) if last == v => *weights.last_mut().expect("same length") += 1,
+                _ => {
+                    values.push(v);
+                    weights.push(1);
+                }
+            }
+        }
+        let mut sketch = QuantileSketch {
+            min: values.first().copied(),
+            max: values.last().copied(),
+            values,
+            weights,
+            max_rank_error: 0,
+        };
+        sketch.compact(SKETCH_CAPACITY);
+        sketch
+    }
+
+    /// The exact weighted distribution of ascending values (no compaction, error 0): the
+    /// raw side of a comparison with a sketch.
+    pub fn exact(sorted: &[f64]) -> QuantileSketch {
+        let mut sketch = QuantileSketch::from_sorted(&[]);
+        for &v in sorted {
+            match sketch.values.last() {
+                Some(&last) if last == v => *sketch.weights.last_mut().expect("same length") += 1,
+                _ => {
+                    sketch.values.push(v);
+                    sketch.weights.push(1);
+                }
+            }
+        }
+        sketch.min = sorted.first().copied();
+        sketch.max = sorted.last().copied();
+        sketch
+    }
+
+    /// Rows the sketch stands for.
+    pub fn count(&self) -> u64 {
+        self.weights.iter().sum()
+    }
+
+    /// The bound as a share of the rows (the KS statistic's units).
+    pub fn rank_error(&self) -> f64 {
+        match self.count() {
+            0 => 0.0,
+            n => self.max_rank_error as f64 / n as f64,
+        }
+    }
+
+    /// The sketch of the union of the parts' rows: a function of the multiset of parts, so
+    /// the order they come in does not matter.
+    pub fn merge(parts: &[&QuantileSketch]) -> QuantileSketch {
+        let mut pairs: Vec<(f64, u64)> = parts
+            .iter()
+            .flat_map(|s| s.values.iter().copied().zip(s.weights.iter().copied()))
+            .collect();
+        pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut merged = QuantileSketch {
+            values: Vec::with_capacity(pairs.len()),
+            weights: Vec::with_capacity(pairs.len()),
+            max_rank_error: parts.iter().map(|s| s.max_rank_error).sum(),
+            min: parts.iter().filter_map(|s| s.min).reduce(f64::min),
+            max: parts.iter().filter_map(|s| s.max).reduce(f64::max),
+        };
+        for (v, w) in pairs {
+            match merged.values.last() {
+                Some(&last) if last == v => *merged.weights.last_mut().expect("same length") += w,
+                _ => {
+                    merged.values.push(v);
+                    merged.weights.push(w);
+                }
+            }
+        }
+        merged.compact(SKETCH_CAPACITY);
+        merged
+    }
+
+    /// Groups neighbouring values into at most `capacity` and keeps, per group, the value at
+    /// its weighted median with the group's weight. Moving a group's weight onto one of its
+    /// values changes the rank only inside the group, by at most the weight on either side
+    /// of that value, which is what the bound grows by.
+    fn compact(&mut self, capacity: usize) {
+        if self.values.len() <= capacity {
+            return;
+        }
+        let total = self.count();
+        // Two neighbouring groups together weigh more than `limit` (else the greedy walk would
+        // have joined them), so there are fewer than 2 * total / limit + 1 groups.
+        let mut limit = (2 * total).div_ceil(capacity as u64 - 1).max(1);
+        loop {
+            let groups = greedy_groups(&self.weights, limit);
+            if groups.len() <= capacity {
+                self.keep_medians(&groups);
+                return;
+            }
+            limit *= 2;
+        }
+    }
+
+    fn keep_medians(&mut self, groups: &[(usize, usize)]) {
+        let mut values = Vec::with_capacity(groups.len());
+        let mut weights = Vec::with_capacity(groups.len());
+        let mut added = 0u64;
+        for &(start, end) in groups {
+            let group = &self.weights[start..end];
+            let total: u64 = group.iter().sum();
+            // The value that leaves the least weight on its heavier side.
+            let (mut below, mut best, mut best_side) = (0u64, start, u64::MAX);
+            for (offset, &w) in group.iter().enumerate() {
+                let side = below.max(total - below - w);
+                if side < best_side {
+                    (best, best_side) = (start + offset, side);
+                }
+                below += w;
+            }
+            values.push(self.values[best]);
+            weights.push(total);
+            added = added.max(best_side);
+        }
+        self.values = values;
+        self.weights = weights;
+        self.max_rank_error += added;
+    }
+}
+
+/// Consecutive runs of weights, each as heavy as possible without passing `limit` (a single
+/// heavier weight is a run of its own): `(start, end)` index ranges.
+fn greedy_groups(weights: &[u64], limit: u64) -> Vec<(usize, usize)> {
+    let mut groups = Vec::new();
+    let (mut start, mut weight) = (0usize, 0u64);
+    for (i, &w) in weights.iter().enumerate() {
+        if i > start && weight + w > limit {
+            groups.push((start, i));
+            (start, weight) = (i, 0);
+        }
+        weight += w;
+    }
+    if start < weights.len() {
+        groups.push((start, weights.len()));
+    }
+    groups
+}
+
+/// The KS statistic and Wasserstein-1 distance between two weighted distributions, with how
+/// far each can be from the exact one given the sketches' rank errors.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SketchDistances {
+    pub ks_statistic: f64,
+    pub wasserstein: f64,
+    /// |KS - exact KS| <= this.
+    pub ks_max_error: f64,
+    /// |Wasserstein - exact Wasserstein| <= this, in the feature's units.
+    pub wasserstein_max_error: f64,
+}
+
+/// Both read |F_a - F_b| between consecutive distinct values of the union: KS takes its
+/// maximum, Wasserstein its integral. Each estimated CDF is within its rank error of the true
+/// one between the data's min and max and exact outside them, which bounds both statistics.
+pub fn sketch_distances(a: &QuantileSketch, b: &QuantileSketch) -> Option<SketchDistances> {
+    let (na, nb) = (a.count() as f64, b.count() as f64);
+    if na == 0.0 || nb == 0.0 {
+        return None;
+    }
+    let (mut i, mut j) = (0usize, 0usize);
+    let (mut ra, mut rb) = (0u64, 0u64);
+    let (mut ks, mut area) = (0.0f64, 0.0f64);
+    while i < a.values.len() || j < b.values.len() {
+        let x = match (a.values.get(i), b.values.get(j)) {
+            (Some(&u), Some(&v)) => u.min(v),
+            (Some(&u), None) => u,
+            (None, Some(&v)) => v,
+            (None, None) => break,
+        };
+        while a.values.get(i) == Some(&x) {
+            ra += a.weights[i];
+            i += 1;
+        }
+        while b.values.get(j) == Some(&x) {
+            rb += b.weights[j];
+            j += 1;
+        }
+        let diff = (ra as f64 / na - rb as f64 / nb).abs();
+        ks = ks.max(diff);
+        let next = match (a.values.get(i), b.values.get(j)) {
+            (Some(&u), Some(&v)) => Some(u.min(v)),
+            (Some(&u), None) => Some(u),
+            (None, Some(&v)) => Some(v),
+            (None, None) => None,
+        };
+        if let Some(next) = next {
+            area += diff * (next - x);
+        }
+    }
+    let span = |s: &QuantileSketch| match (s.min, s.max) {
+        (Some(lo), Some(hi)) => hi - lo,
+        _ => 0.0,
+    };
+    Some(SketchDistances {
+        ks_statistic: ks,
+        wasserstein: area,
+        ks_max_error: a.rank_error() + b.rank_error(),
+        wasserstein_max_error: a.rank_error() * span(a) + b.rank_error() * span(b),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::ecdf::two_sample_distances;
+
+    /// splitmix64: reproducible values for the property tests.
+    struct Stream(u64);
+
+    impl Stream {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+        fn unit(&mut self) -> f64 {
+            (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    fn sorted(mut values: Vec<f64>) -> Vec<f64> {
+        values.sort_by(f64::total_cmp);
+        values
+    }
+
+    /// The largest |sketch rank - true rank| over every data value and the points just below.
+    fn worst_rank_error(sketch: &QuantileSketch, sorted: &[f64]) -> u64 {
+        let estimate = |x: f64| -> u64 {
+            sketch
+                .values
+                .iter()
+                .zip(&sketch.weights)
+                .take_while(|(v, _)| **v <= x)
+                .map(|(_, w)| w)
+                .sum()
+        };
+        let truth = |x: f64| sorted.partition_point(|v| *v <= x) as u64;
+        let mut points: Vec<f64> = sketch.values.clone();
+        points.extend(sorted.iter().step_by(97).copied());
+        points
+            .iter()
+            .flat_map(|&x| [x, x - 1e-9])
+            .map(|x| estimate(x).abs_diff(truth(x)))
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn small_inputs_are_kept_exactly() {
+        let s = QuantileSketch::from_sorted(&[1.0, 1.0, 2.0, 5.0]);
+        assert_eq!(s.values, vec![1.0, 2.0, 5.0]);
+        assert_eq!(s.weights, vec![2, 1, 1]);
+        assert_eq!(s.max_rank_error, 0);
+    }
+
+    #[test]
+    fn the_stated_bound_holds_for_shards_and_their_merge_in_any_order() {
+        let mut stream = Stream(7);
+        for round in 0..6 {
+            let shards: Vec<Vec<f64>> = (0..4)
+                .map(|k| {
+                    let n = 3_000 + (stream.next() % 20_000) as usize;
+                    sorted(
+                        (0..n)
+                            .map(|_| match round % 3 {
+                                // heavy ties, a skewed tail, a shift per shard
+                                0 => (stream.unit() * 50.0).floor(),
+                                1 => (-stream.unit().ln()).powi(3),
+                                _ => stream.unit() + k as f64 * 0.3,
+                            })
+                            .collect(),
+                    )
+                })
+                .collect();
+            let sketches: Vec<QuantileSketch> = shards
+                .iter()
+                .map(|s| QuantileSketch::from_sorted(s))
+                .collect();
+            let all = sorted(shards.concat());
+            let refs: Vec<&QuantileSketch> = sketches.iter().collect();
+            let merged = QuantileSketch::merge(&refs);
+            assert!(merged.values.len() <= SKETCH_CAPACITY);
+            assert_eq!(merged.count(), all.len() as u64);
+            assert!(worst_rank_error(&merged, &all) <= merged.max_rank_error);
+            assert!(
+                merged.rank_error() < 4.0 / SKETCH_CAPACITY as f64,
+                "{merged:?}"
+            );
+            let reversed: Vec<&QuantileSketch> = sketches.iter().rev().collect();
+            assert_eq!(QuantileSketch::merge(&reversed), merged, "commutative");
+            let left =
+                QuantileSketch::merge(&[&QuantileSketch::merge(&refs[..2]), refs[2], refs[3]]);
+            assert!(
+                worst_rank_error(&left, &all) <= left.max_rank_error,
+                "regrouped"
+            );
+            let direct = QuantileSketch::from_sorted(&all);
+            assert!(worst_rank_error(&direct, &all) <= direct.max_rank_error);
+        }
+    }
+
+    #[test]
+    fn distances_equal_the_exact_ones_on_exact_sketches_and_stay_within_the_bound() {
+        let mut stream = Stream(11);
+        let a = sorted((0..30_000).map(|_| stream.unit()).collect());
+        let b = sorted((0..20_000).map(|_| stream.unit().powf(1.3)).collect());
+        let exact = two_sample_distances(&a, &b);
+        let same =
+            sketch_distances(&QuantileSketch::exact(&a), &QuantileSketch::exact(&b)).unwrap();
+        assert!((same.ks_statistic - exact.ks_statistic).abs() < 1e-12);
+        assert!((same.wasserstein - exact.wasserstein).abs() < 1e-12);
+        assert_eq!(same.ks_max_error, 0.0);
+        let approx =
+            sketch_distances(&QuantileSketch::from_sorted(&a), &QuantileSketch::exact(&b)).unwrap();
+        assert!(approx.ks_max_error > 0.0);
+        assert!((approx.ks_statistic - exact.ks_statistic).abs() <= approx.ks_max_error + 1e-12);
+        assert!(
+            (approx.wasserstein - exact.wasserstein).abs()
+                <= approx.wasserstein_max_error * (1.0 + 1e-12)
+        );
+    }
+}
