@@ -5,7 +5,8 @@
 # shell and as crond, node_exporter and the Pushgateway for the metrics, docker.io for
 # building and running the image (tests start their own daemons, not the packages'
 # services), musl-tools and rustup's musl target for the image's static binary, and a venv
-# with kubernetes-validate and croniter for the manifest checks and moto for the S3 tests. Tests
+# with kubernetes-validate and croniter for the manifest checks, moto for the S3 tests and
+# pyspark (with Java 17) for the Spark profile test. Tests
 # without them are skipped with a note, unless CI requires them (.ci/run sets
 # REFIT_REQUIRE_PROMTOOL=1 and REFIT_REQUIRE_DAEMONS=1). Never fails: a machine that cannot
 # install them still runs every other test.
@@ -36,6 +37,8 @@ ensure docker.io dockerd "the image and CronJob container test"
 # The static build the container test puts in the image: musl-gcc for the C parts (mimalloc,
 # ring) and rustup's musl target.
 ensure musl-tools musl-gcc "the static build for the image test"
+# Java for local-mode PySpark (the Spark profile test).
+ensure openjdk-17-jre-headless java "the Spark profile test"
 if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed 2>/dev/null | grep -qx x86_64-unknown-linux-musl; then
     echo "test-setup: adding rustup's x86_64-unknown-linux-musl target" >&2
     rustup target add x86_64-unknown-linux-musl >/dev/null 2>&1 \
@@ -43,10 +46,10 @@ if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed 2>/dev/
 fi
 # The manifest checks' Python packages (kubernetes-validate bundles the schemas: offline).
 DEPLOY_VENV="${REFIT_DEPLOY_VENV:-$HOME/.cache/refit-deploy-venv}"
-if ! "$DEPLOY_VENV/bin/python" -c "import kubernetes_validate, croniter, moto, boto3, flask" 2>/dev/null; then
-    echo "test-setup: installing kubernetes-validate, croniter and moto into $DEPLOY_VENV" >&2
+if ! "$DEPLOY_VENV/bin/python" -c "import kubernetes_validate, croniter, moto, boto3, flask, pyspark" 2>/dev/null; then
+    echo "test-setup: installing kubernetes-validate, croniter, moto and pyspark into $DEPLOY_VENV" >&2
     { python3 -m venv "$DEPLOY_VENV" && "$DEPLOY_VENV/bin/python" -m pip install --quiet \
         --disable-pip-version-check --retries 5 -r scripts/python/deploy-requirements.txt; } \
-        >/dev/null 2>&1 || echo "test-setup: could not install them; the manifest and S3 tests will be skipped" >&2
+        >/dev/null 2>&1 || echo "test-setup: could not install them; the manifest, S3 and Spark tests will be skipped" >&2
 fi
 exit 0

@@ -1,0 +1,204 @@
+//! scripts/spark/refit_profile.py run by local-mode PySpark (Java 17): its profile of the drift
+//! fixture's files equals refit's own profile of them in every count, its sketch keeps the
+//! bound it states, and refit reads it as the current side of drift-check and merges it with
+//! its own profiles.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{deploy_python, fixture, repo_path, required_tool, Workdir};
+use serde_json::Value;
+
+const FILES: [&str; 3] = [
+    "drift/shards/part-000.parquet",
+    "drift/shards/part-001.parquet",
+    "drift/current.parquet",
+];
+
+/// snappy-java picks its musl build when /lib/ld-musl-x86_64.so.1 exists, which the musl
+/// toolchain for the image test installs on a glibc machine; the JVM is pointed at the glibc
+/// build from the same jar instead.
+fn glibc_snappy(python: &Path, dir: &Path) -> String {
+    let script = r#"
+import glob, os, sys, zipfile, pyspark
+jar = glob.glob(os.path.join(os.path.dirname(pyspark.__file__), "jars", "snappy-java-*.jar"))[0]
+with zipfile.ZipFile(jar) as z, open(os.path.join(sys.argv[1], "libsnappyjava.so"), "wb") as out:
+    out.write(z.read("org/xerial/snappy/native/Linux/x86_64/libsnappyjava.so"))
+"#;
+    let out = Command::new(python)
+        .args(["-c", script])
+        .arg(dir)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    format!(
+        "-Dorg.xerial.snappy.lib.path={} -Dorg.xerial.snappy.lib.name=libsnappyjava.so",
+        dir.display()
+    )
+}
+
+fn features(w: &Workdir, name: &str) -> (Value, Vec<Value>) {
+    let profile: Value = serde_json::from_str(&w.read(name)).unwrap();
+    (
+        profile["rows"].clone(),
+        profile["features"].as_array().unwrap().clone(),
+    )
+}
+
+#[test]
+fn the_spark_profile_equals_refits_in_every_count() {
+    let (Some(python), Some(_java)) = (
+        deploy_python("pyspark"),
+        required_tool(&["java"], "openjdk-17-jre-headless"),
+    ) else {
+        return;
+    };
+    let w = Workdir::new();
+    w.run(&[
+        "profile",
+        "--data",
+        &fixture("drift/baseline.parquet"),
+        "--out",
+        "base.json",
+    ])
+    .assert_exit(0);
+    let files: Vec<String> = FILES.iter().map(|f| fixture(f)).collect();
+    let mut own = vec![
+        "profile",
+        "--edges-from",
+        "base.json",
+        "--out",
+        "refit.json",
+    ];
+    for f in &files {
+        own.extend(["--data", f.as_str()]);
+    }
+    w.run(&own).assert_exit(0);
+
+    let snappy_dir = tempfile::tempdir().unwrap();
+    let mut spark = Command::new(&python);
+    spark
+        .arg(repo_path("scripts/spark/refit_profile.py"))
+        .args(["--master", "local[2]", "--edges-from"])
+        .arg(w.path("base.json"))
+        .arg("--out")
+        .arg(w.path("spark.json"))
+        .env("JDK_JAVA_OPTIONS", glibc_snappy(&python, snappy_dir.path()))
+        .env("SPARK_LOCAL_IP", "127.0.0.1");
+    for f in &files {
+        spark.args(["--data", f]);
+    }
+    let out = spark.output().expect("spark job runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let (rows, refit_features) = features(&w, "refit.json");
+    let (spark_rows, spark_features) = features(&w, "spark.json");
+    assert_eq!(rows, 8000);
+    assert_eq!(spark_rows, rows);
+    assert_eq!(spark_features.len(), refit_features.len());
+    for (theirs, ours) in spark_features.iter().zip(&refit_features) {
+        let name = &ours["name"];
+        for key in [
+            "name", "dtype", "kind", "cuts", "counts", "missing", "min", "max",
+        ] {
+            assert_eq!(theirs[key], ours[key], "{name}: {key}");
+        }
+        if ours["kind"] == "numeric" {
+            let weight = |s: &Value| -> u64 {
+                s["weights"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|w| w.as_u64().unwrap())
+                    .sum()
+            };
+            assert_eq!(weight(&theirs["sketch"]), weight(&ours["sketch"]), "{name}");
+            for key in ["min", "max"] {
+                assert_eq!(
+                    theirs["sketch"][key], ours["sketch"][key],
+                    "{name}: sketch {key}"
+                );
+            }
+        }
+    }
+
+    // drift-check reads the Spark profile as its current side: the binned statistics equal the
+    // raw run's, KS and Wasserstein are within the bound the Spark sketch states.
+    let check = |current: &[&str]| {
+        let mut args = vec![
+            "--format",
+            "json",
+            "drift-check",
+            "--exclude",
+            "customer_id",
+            "--baseline",
+            "base.json",
+        ];
+        for c in current {
+            args.extend(["--current", c]);
+        }
+        w.run(&args).json()
+    };
+    let raw = check(&files.iter().map(String::as_str).collect::<Vec<_>>());
+    let sparked = check(&["spark.json"]);
+    assert_eq!(sparked["exit_code"], raw["exit_code"]);
+    let pairs = sparked["result"]["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(raw["result"]["features"].as_array().unwrap());
+    for (got, want) in pairs {
+        let (got, want) = (&got["statistics"], &want["statistics"]);
+        for exact in ["psi", "js_distance", "chi2", "current_counts"] {
+            assert_eq!(got[exact], want[exact], "{exact}");
+        }
+        if let (Some(ks), Some(exact)) = (
+            got["ks"]["statistic"].as_f64(),
+            want["ks"]["statistic"].as_f64(),
+        ) {
+            let bound = got["approximate"]["ks_statistic_max_error"]
+                .as_f64()
+                .unwrap();
+            let exact_bound = want["approximate"]["ks_statistic_max_error"]
+                .as_f64()
+                .unwrap();
+            // Both against the baseline's sketch: they differ by at most the current sides'
+            // errors, which are within the two bounds.
+            assert!(
+                (ks - exact).abs() <= bound + exact_bound + 1e-12,
+                "{ks} vs {exact}"
+            );
+        }
+    }
+
+    // And it merges with refit's own profiles of other parts.
+    w.run(&[
+        "profile",
+        "--data",
+        &fixture("drift/current_same.parquet"),
+        "--edges-from",
+        "base.json",
+        "--out",
+        "more.json",
+    ])
+    .assert_exit(0);
+    w.run(&[
+        "profile",
+        "merge",
+        "spark.json",
+        "more.json",
+        "--out",
+        "all.json",
+    ])
+    .assert_exit(0);
+}
