@@ -910,10 +910,11 @@ fn manifest_checker() -> Option<PathBuf> {
     common::deploy_python("kubernetes_validate, croniter")
 }
 
-const MANIFESTS: [&str; 3] = [
+const MANIFESTS: [&str; 4] = [
     "scripts/k8s/retrain-cronjob.yaml",
     "scripts/k8s/drift-check-cronjob.yaml",
     "scripts/k8s/pvc.yaml",
+    "scripts/k8s/profile-fanout.yaml",
 ];
 
 #[test]
@@ -1023,6 +1024,31 @@ fn a_broken_copy_of_each_manifest_fails_the_checks() {
             .path()
             .join(format!("pvc-{}.yaml", what.replace(' ', "-")));
         std::fs::write(&copy, pvc.replacen(from, to, 1)).unwrap();
+        broken.push((copy, what));
+    }
+    let fanout = std::fs::read_to_string(path("scripts/k8s/profile-fanout.yaml")).unwrap();
+    for (what, from, to) in [
+        (
+            "completionMode enum",
+            "completionMode: Indexed",
+            "completionMode: Indexd",
+        ),
+        ("Indexed without completions", "completions: 16\n", ""),
+        (
+            "second document's restart rule",
+            "backoffLimit: 0\n  activeDeadlineSeconds: 7200\n  ttlSecondsAfterFinished: 86400\n  template:\n    spec:\n      restartPolicy: Never",
+            "backoffLimit: 0\n  activeDeadlineSeconds: 7200\n  ttlSecondsAfterFinished: 86400\n  template:\n    spec:\n      restartPolicy: Always",
+        ),
+        ("wrong type", "parallelism: 16", "parallelism: all"),
+    ] {
+        assert!(
+            fanout.contains(from),
+            "profile-fanout.yaml: `{from}` not found for {what}"
+        );
+        let copy = tmp
+            .path()
+            .join(format!("fanout-{}.yaml", what.replace(' ', "-")));
+        std::fs::write(&copy, fanout.replacen(from, to, 1)).unwrap();
         broken.push((copy, what));
     }
     let out = Command::new(python)

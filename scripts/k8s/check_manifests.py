@@ -28,6 +28,7 @@ KUBERNETES = "1.33.0"
 
 CONCURRENCY = {"Allow", "Forbid", "Replace"}
 JOB_RESTART = {"Never", "OnFailure"}
+COMPLETION = {"NonIndexed", "Indexed"}
 PULL = {"Always", "IfNotPresent", "Never"}
 ACCESS = {"ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"}
 QUANTITY = re.compile(r"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$")
@@ -75,6 +76,11 @@ def check_job(job, problems):
         problems.append(f"a Job's pod must restart Never or OnFailure, not {restart!r}")
     if job.get("backoffLimit", 0) < 0:
         problems.append("backoffLimit must be 0 or more")
+    mode = job.get("completionMode", "NonIndexed")
+    if mode not in COMPLETION:
+        problems.append(f"completionMode {mode!r} is not one of {sorted(COMPLETION)}")
+    if mode == "Indexed" and not job.get("completions"):
+        problems.append("an Indexed Job needs completions (one index per completion)")
     deadline = job.get("activeDeadlineSeconds")
     if deadline is not None and deadline <= 0:
         problems.append("activeDeadlineSeconds must be positive")

@@ -1,0 +1,141 @@
+//! scripts/k8s/profile-fanout.yaml run as local processes: each index of the Indexed Job runs
+//! its container's script with JOB_COMPLETION_INDEX set, concurrently, while the merge Job's
+//! script waits for the parts, merges them and runs drift-check. The verdict and the binned
+//! statistics equal drift-check's over the raw partitions.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Command};
+
+use common::{fixture, repo_path, Workdir};
+use serde_json::Value;
+use yaml_rust2::{Yaml, YamlLoader};
+
+const PARTITIONS: [&str; 3] = [
+    "drift/shards/part-000.parquet",
+    "drift/shards/part-001.parquet",
+    "drift/current.parquet",
+];
+
+/// The container's script, started as Kubernetes would start it, with the volume at `data`
+/// instead of /data and `env` on top of the manifest's.
+fn start(job: &Yaml, data: &Path, env: &[(&str, &str)]) -> Child {
+    let container = &job["spec"]["template"]["spec"]["containers"][0];
+    let mount = container["volumeMounts"][0]["mountPath"].as_str().unwrap();
+    let command: Vec<&str> = container["command"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let mut cmd = Command::new(command[0]);
+    cmd.args(&command[1..])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin");
+    for var in container["env"].as_vec().unwrap() {
+        let value = var["value"].as_str().unwrap();
+        let value = match value.strip_prefix(mount) {
+            Some(rest) => format!("{}{rest}", data.display()),
+            None => value.to_string(),
+        };
+        cmd.env(var["name"].as_str().unwrap(), value);
+    }
+    cmd.env("REFIT", env!("CARGO_BIN_EXE_refit"));
+    for (name, value) in env {
+        cmd.env(name, value);
+    }
+    cmd.stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("starts the container's command")
+}
+
+#[test]
+fn the_indexed_job_and_its_merge_run_as_local_processes() {
+    let text = std::fs::read_to_string(repo_path("scripts/k8s/profile-fanout.yaml")).unwrap();
+    let jobs = YamlLoader::load_from_str(&text).unwrap();
+    let (partitions, merge) = (&jobs[0], &jobs[1]);
+    assert_eq!(
+        partitions["spec"]["completionMode"].as_str(),
+        Some("Indexed")
+    );
+
+    let w = Workdir::new();
+    let data = Path::new(&w.path("data")).to_path_buf();
+    let day = data.join("features/day=yesterday");
+    std::fs::create_dir_all(&day).unwrap();
+    for (i, part) in PARTITIONS.iter().enumerate() {
+        std::fs::copy(fixture(part), day.join(format!("part-{i:02}-0.parquet"))).unwrap();
+    }
+    std::fs::create_dir_all(data.join("registry/latest")).unwrap();
+    w.run(&[
+        "profile",
+        "--data",
+        &fixture("drift/baseline.parquet"),
+        "--out",
+        &data
+            .join("registry/latest/profile.json")
+            .display()
+            .to_string(),
+    ])
+    .assert_exit(0);
+
+    let parts = PARTITIONS.len().to_string();
+    let mut merging = start(merge, &data, &[("PARTS", &parts), ("POLL_SECONDS", "1")]);
+    let indexes: Vec<Child> = (0..PARTITIONS.len())
+        .map(|i| {
+            start(
+                partitions,
+                &data,
+                &[("JOB_COMPLETION_INDEX", &i.to_string())],
+            )
+        })
+        .collect();
+    for mut index in indexes {
+        assert!(index.wait().unwrap().success(), "an index failed");
+    }
+    let merged = merging.wait().unwrap();
+
+    let raw_files: Vec<String> = (0..PARTITIONS.len())
+        .map(|i| {
+            day.join(format!("part-{i:02}-0.parquet"))
+                .display()
+                .to_string()
+        })
+        .collect();
+    let baseline = data
+        .join("registry/latest/profile.json")
+        .display()
+        .to_string();
+    let mut args = vec![
+        "--format",
+        "json",
+        "drift-check",
+        "--exclude",
+        "customer_id",
+        "--baseline",
+        baseline.as_str(),
+    ];
+    for f in &raw_files {
+        args.extend(["--current", f.as_str()]);
+    }
+    let raw = w.run(&args).json();
+    assert_eq!(merged.code(), raw["exit_code"].as_i64().map(|c| c as i32));
+    let parts_dir = data.join("profiles/day=yesterday");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(parts_dir.join("drift.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["result"]["summary"]["current_kind"], "profile");
+    assert_eq!(report["result"]["summary"]["current_rows"], 8000);
+    let pairs = report["result"]["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(raw["result"]["features"].as_array().unwrap());
+    for (got, want) in pairs {
+        assert_eq!(got["status"], want["status"], "{}", want["name"]);
+        for exact in ["psi", "js_distance", "chi2"] {
+            assert_eq!(got["statistics"][exact], want["statistics"][exact]);
+        }
+    }
+}
