@@ -281,3 +281,39 @@ fn a_current_profile_on_other_bins_is_refused_naming_the_feature() {
     assert!(run.stderr.contains("error: feature `"), "{}", run.stderr);
     assert!(run.stderr.contains("--edges-from"), "{}", run.stderr);
 }
+
+/// validate and fleet-diff read rows a profile does not keep: each refuses one, saying why.
+#[test]
+fn validate_and_fleet_diff_refuse_a_profile_saying_why() {
+    let w = Workdir::new();
+    w.run(&["profile", "--data", &fixture(PARTS[0]), "--out", "p.json"])
+        .assert_exit(0);
+    std::fs::write(w.path("vocabulary.json"), "[\"100000\"]").unwrap();
+    let run = w.run(&["validate", "--infer", "--data", "p.json", "--out", "c.json"]);
+    run.assert_exit(1);
+    assert!(
+        run.stderr
+            .contains("--data p.json is a refit profile: a contract's checks read rows"),
+        "{}",
+        run.stderr
+    );
+    assert!(!w.exists("c.json"));
+    let run = w.run(&[
+        "fleet-diff",
+        "--data",
+        "p.json",
+        "--entity",
+        "customer_id",
+        "--time",
+        "ts",
+        "--vocabulary",
+        "vocabulary.json",
+    ]);
+    run.assert_exit(1);
+    assert!(
+        run.stderr
+            .contains("--data p.json is a refit profile: fleet-diff needs"),
+        "{}",
+        run.stderr
+    );
+}

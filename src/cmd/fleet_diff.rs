@@ -13,6 +13,7 @@ use crate::data::keys::KeyInterner;
 use crate::data::read::LoadedTable;
 use crate::data::time::{format_ms, table_timestamps};
 use crate::data::{InputInfo, Table};
+use crate::drift::profile::refuse_profiles;
 use crate::fleet::{
     self, vocabulary, Activity, FleetSettings, PredictionLog, PredictionWindow, Windows,
 };
@@ -214,6 +215,12 @@ fn read_activity(
     args: &FleetDiffArgs,
     explicit_now: Option<i64>,
 ) -> Result<Option<(LoadedTable, Activity)>> {
+    refuse_profiles(
+        "--data",
+        &args.data,
+        "fleet-diff needs each entity's last activity time, which a profile does not keep; \
+         pass the activity data",
+    )?;
     let Some(time) = args.time.as_deref().filter(|_| !args.data.is_empty()) else {
         return Ok(None);
     };

@@ -15,6 +15,7 @@ use crate::contract::{
 };
 use crate::data::time::{format_ms, parse_timestamp};
 use crate::data::{write_atomic, InputInfo, Table};
+use crate::drift::profile::refuse_profiles;
 use crate::report::output::{CommandReport, Printer};
 
 pub const EXAMPLES: &str = "\
@@ -148,11 +149,17 @@ pub fn run(args: &ValidateArgs, _printer: &Printer) -> Result<CommandReport> {
     }
 }
 
+/// Why validate reads rows, not profiles.
+const PROFILE_REFUSAL: &str = "a contract's checks read rows (unique keys, freshness, entity \
+     history and gaps, every column's type) that a profile does not keep; validate the data \
+     itself, e.g. each partition where it is profiled, and compare profiles with drift-check";
+
 /// Writes the contract the baseline keeps, and reports what the baseline breaks of the
 /// limits given explicitly.
 fn infer(args: &ValidateArgs, out: &Path, started_at: DateTime<Utc>) -> Result<CommandReport> {
     check_output("--out", out)?;
     let settings = infer_settings(args);
+    refuse_profiles("--data", &args.data, PROFILE_REFUSAL)?;
     let table = Table::open(&args.data)?;
     for column in settings.role_columns() {
         table.require_column(&column)?;
@@ -197,6 +204,7 @@ fn check(args: &ValidateArgs, started_at: DateTime<Utc>) -> Result<CommandReport
         })?,
         None => started_at.timestamp_millis(),
     };
+    refuse_profiles("--data", &args.data, PROFILE_REFUSAL)?;
     let table = Table::open(&args.data)?;
     let names = present_columns(&table);
     let roles = contract.roles(&names);

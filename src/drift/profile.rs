@@ -147,6 +147,15 @@ pub fn is_profile_path(path: &str) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
+/// An error when one of `specs` is a profile.json: for commands whose checks need rows that a
+/// profile does not keep; `why` names them.
+pub fn refuse_profiles(flag: &str, specs: &[String], why: &str) -> Result<()> {
+    match specs.iter().find(|s| is_profile_path(s)) {
+        Some(spec) => bail!("{flag} {spec} is a refit profile: {why}"),
+        None => Ok(()),
+    }
+}
+
 /// Profiles one planned feature of a loaded table: numeric bins from its own quantiles, or
 /// against `edges` when given (`--edges-from`).
 pub fn profile_feature(
