@@ -88,6 +88,18 @@ fn drift(out: &str, rows: usize, shards: usize) -> Result<()> {
     Ok(())
 }
 
+/// The current side only, as `shards` partitions of `rows / shards` rows: the data a fan-out
+/// of profile processes reads (`make bench`'s fanout run).
+fn partitions(out: &str, rows: usize, shards: usize) -> Result<()> {
+    for shard in 0..shards {
+        write(
+            &mut table(rows / shards, 2_000 + shard as u64, 1.0)?,
+            &format!("{out}/part-{shard:03}.parquet"),
+        )?;
+    }
+    Ok(())
+}
+
 fn proxy(out: &str, rows: usize) -> Result<()> {
     const DAYS: usize = 50;
     let customers = rows / DAYS;
@@ -209,11 +221,12 @@ fn main() -> Result<()> {
             .transpose()
             .map(|v| v.unwrap_or(default))
     };
-    let usage = "usage: bench_gen drift|proxy|fleet|train OUT_DIR [N [M]]";
+    let usage = "usage: bench_gen drift|partitions|proxy|fleet|train OUT_DIR [N [M]]";
     let out = args.get(1).context(usage)?;
     std::fs::create_dir_all(out)?;
     match args.first().map(String::as_str) {
         Some("drift") => drift(out, number(2, 5_000_000)?, number(3, 1)?),
+        Some("partitions") => partitions(out, number(2, 80_000_000)?, number(3, 16)?),
         Some("proxy") => proxy(out, number(2, 5_000_000)?),
         Some("fleet") => fleet(out, number(2, 50_000)?, number(3, 100)?),
         Some("train") => train(out, number(2, 1_000_000)?),

@@ -6,7 +6,11 @@
 #   BENCH_RUNS=3            repetitions; the fastest run of each counts
 #   BENCH_TRAIN_ROWS=1000000  train-candidate rows (vs LightGBM defaults, when installable)
 #   BENCH_SCALE_ROWS=50000000  rows per side for the scale run (10 shards a side; 0 skips it)
-#   BENCH_ONLY=drift|scale|proxy|fleet|train|shadow|registry  run one benchmark
+#   BENCH_FANOUT_SHARDS=16 BENCH_FANOUT_ROWS=5000000  the fan-out run: that many partitions of
+#                           that many rows, profiled by parallel processes and merged, next to
+#                           one process over all of them (0 shards skips it; ~100 MB per 1M rows)
+#   BENCH_FANOUT_PARALLEL=N  processes at a time (default: the cores, as pods would be)
+#   BENCH_ONLY=drift|scale|fanout|proxy|fleet|train|shadow|registry  run one benchmark
 set -eu
 ROWS="${BENCH_ROWS:-5000000}"
 ENTITIES="${BENCH_ENTITIES:-50000}"
@@ -26,7 +30,7 @@ REFIT="$TARGET/release/refit"
 GEN="$TARGET/release/examples/bench_gen"
 SCAN="$TARGET/release/examples/bench_scan"
 TMP="${TMPDIR:-/tmp}/refit-bench.$$"
-trap 'rm -f "$TMP".*' EXIT
+trap 'rm -rf "$TMP".*' EXIT
 
 # best_of CMD...: prints "seconds peak_kib" of the fastest of $RUNS runs.
 best_of() {
@@ -126,6 +130,51 @@ if { [ -z "$ONLY" ] || [ "$ONLY" = scale ]; } && [ "$SCALE_ROWS" != 0 ]; then
             printf "  %dM rows                 profile     %6.2f s (%.3f s per 1M rows)              peak %5.0f MiB (%.1fx one feature)\n", m, $7, $7 / m, $8 / 1024, $8 / 1024 / f
         }'
     done
+fi
+FANOUT_SHARDS="${BENCH_FANOUT_SHARDS:-16}"
+if { [ -z "$ONLY" ] || [ "$ONLY" = fanout ]; } && [ "$FANOUT_SHARDS" != 0 ]; then
+    # issue 20: profiles as the unit of distributed work. Each partition is profiled against
+    # the baseline's bins by its own process (a pod of an Indexed Job), the profiles are
+    # merged; one process over every partition is the comparison. Peak memory is per process.
+    FANOUT_ROWS="${BENCH_FANOUT_ROWS:-5000000}"
+    PARALLEL="${BENCH_FANOUT_PARALLEL:-$(nproc)}"
+    total=$((FANOUT_SHARDS * FANOUT_ROWS))
+    F="bench-data/fanout-$FANOUT_SHARDS-$FANOUT_ROWS"
+    last=$(printf '%s/part-%03d.parquet' "$F" $((FANOUT_SHARDS - 1)))
+    [ -f "$last" ] || "$GEN" partitions "$F" "$total" "$FANOUT_SHARDS"
+    D="bench-data/drift-$ROWS"
+    [ -f "$D/baseline.parquet" ] || "$GEN" drift "$D" "$ROWS"
+    echo "fanout: $FANOUT_SHARDS partitions x $FANOUT_ROWS rows x 15 features, $PARALLEL processes at a time, vs one process over $total rows"
+    "$REFIT" --quiet profile --data "$D/baseline.parquet" --out "$TMP.base.json"
+    mkdir -p "$TMP.parts"
+    # shellcheck disable=SC2086 # the scan takes the partitions as files
+    scan=$(best_of_n 2 "$SCAN" $F/part-*.parquet)
+    start=$(date +%s.%N)
+    seq 0 $((FANOUT_SHARDS - 1)) | xargs -P "$PARALLEL" -I{} sh -c '
+        part=$(printf "%03d" "{}")
+        /usr/bin/time -f "%e %M" -o "$3/part-$part.time" "$1" --quiet profile \
+            --data "$2/part-$part.parquet" --edges-from "$4" --out "$3/part-$part.json"
+    ' sh "$REFIT" "$F" "$TMP.parts" "$TMP.base.json"
+    profiled=$(date +%s.%N)
+    merge=$(best_of_n 1 "$REFIT" --quiet profile merge "$TMP.parts"/part-*.json --out "$TMP.merged.json")
+    finish=$(date +%s.%N)
+    single=$(best_of_n 1 "$REFIT" --quiet profile --data "$F/part-*.parquet" --edges-from "$TMP.base.json" --out "$TMP.single.json")
+    peak=$(cat "$TMP.parts"/part-*.time | awk '$2 > m { m = $2 } END { print m }')
+    cpu=$(cat "$TMP.parts"/part-*.time | awk '{ s += $1 } END { print s }')
+    same=$(python3 -c 'import json, sys
+def counts(path):
+    p = json.load(open(path))
+    return p["rows"], [{k: v for k, v in f.items() if k != "sketch"} for f in p["features"]]
+print("equal" if counts(sys.argv[1]) == counts(sys.argv[2]) else "DIFFERENT")' "$TMP.merged.json" "$TMP.single.json")
+    # Fields: 1 start, 2 profiled, 3 finished, 4-5 merge s/KiB, 6-7 single s/KiB, 8 peak KiB per
+    # process, 9 process seconds, 10-11 scan s/KiB.
+    echo "$start $profiled $finish $merge $single $peak $cpu $scan" | awk '{
+        printf "  parallel: %6.2f s wall (profiles %.2f s + merge %.2f s), peak %5.0f MiB per process, %.1f s of process time\n", $3 - $1, $2 - $1, $4, $8 / 1024, $9
+        printf "  single:   %6.2f s wall, peak %5.0f MiB (a scan of every partition: %.2f s)\n", $6, $7 / 1024, $10
+        printf "  parallel/single: %.2fx time, %.2fx peak memory per process\n", ($3 - $1) / $6, $8 / $7
+    }'
+    echo "  merged profile vs one process: counts $same"
+    rm -rf "$TMP.parts"
 fi
 if [ -z "$ONLY" ] || [ "$ONLY" = proxy ]; then
     P="bench-data/proxy-$ROWS"
