@@ -282,9 +282,10 @@ fn a_current_profile_on_other_bins_is_refused_naming_the_feature() {
     assert!(run.stderr.contains("--edges-from"), "{}", run.stderr);
 }
 
-/// validate and fleet-diff read rows a profile does not keep: each refuses one, saying why.
+/// Inferring a contract and fleet-diff read rows a profile does not keep: each refuses one,
+/// saying why.
 #[test]
-fn validate_and_fleet_diff_refuse_a_profile_saying_why() {
+fn validate_infer_and_fleet_diff_refuse_a_profile_saying_why() {
     let w = Workdir::new();
     w.run(&["profile", "--data", &fixture(PARTS[0]), "--out", "p.json"])
         .assert_exit(0);
@@ -293,7 +294,7 @@ fn validate_and_fleet_diff_refuse_a_profile_saying_why() {
     run.assert_exit(1);
     assert!(
         run.stderr
-            .contains("--data p.json is a refit profile: a contract's checks read rows"),
+            .contains("--data p.json is a refit profile: inferring a contract reads rows"),
         "{}",
         run.stderr
     );
@@ -315,5 +316,66 @@ fn validate_and_fleet_diff_refuse_a_profile_saying_why() {
             .contains("--data p.json is a refit profile: fleet-diff needs"),
         "{}",
         run.stderr
+    );
+}
+
+/// validate --contract against a profile decides the checks its counts allow with the raw
+/// data's verdicts, and names the ones it cannot evaluate.
+#[test]
+fn validate_checks_a_profile_where_its_counts_allow() {
+    let w = Workdir::new();
+    w.run(&[
+        "--quiet",
+        "validate",
+        "--infer",
+        "--data",
+        &fixture("drift/baseline.parquet"),
+        "--key",
+        "customer_id",
+        "--out",
+        "contract.json",
+    ])
+    .assert_exit(0);
+    let current = fixture("drift/current.parquet");
+    w.run(&["profile", "--data", &current, "--out", "current.json"])
+        .assert_exit(0);
+    let check = |data: &str| {
+        let run = w.run(&[
+            "--format",
+            "json",
+            "validate",
+            "--contract",
+            "contract.json",
+            "--data",
+            data,
+        ]);
+        let report = run.json();
+        let found: Vec<(Value, Value, Value)> = report["result"]["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                (
+                    v["column"].clone(),
+                    v["check"].clone(),
+                    v["severity"].clone(),
+                )
+            })
+            .collect();
+        (run.code, found, report["messages"].clone())
+    };
+    let (raw_code, raw, _) = check(&current);
+    let (code, profiled, messages) = check("current.json");
+    assert_eq!(code, raw_code);
+    assert_eq!(code, 2, "the fixture's current data breaks the contract");
+    assert_eq!(
+        profiled, raw,
+        "the same violations (the raw data has no duplicate key)"
+    );
+    assert!(
+        messages
+            .to_string()
+            .contains("not evaluated (they need rows): unique_key"),
+        "{messages}"
     );
 }

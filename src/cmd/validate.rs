@@ -9,13 +9,17 @@ use clap::Args;
 use serde::Serialize;
 
 use super::args::{check_output, choice, duration, non_negative, share, DurationArg};
+use crate::contract::observe::{ColumnFacts, Values};
 use crate::contract::render::{self, ValidateResult};
 use crate::contract::{
-    self, Check, Checked, Contract, Frames, InferSettings, Inferred, Limits, Span, CONTRACT_FILE,
+    self, Check, Checked, Contract, Frames, InferSettings, Inferred, Kind, Limits, Observed, Span,
+    CONTRACT_FILE,
 };
 use crate::data::time::{format_ms, parse_timestamp};
 use crate::data::{write_atomic, InputInfo, Table};
-use crate::drift::profile::refuse_profiles;
+use crate::drift::profile::{
+    is_profile_path, refuse_profiles, FeatureProfile, FeatureSummary, Profile,
+};
 use crate::report::output::{CommandReport, Printer};
 
 pub const EXAMPLES: &str = "\
@@ -39,7 +43,10 @@ the field are named). --infer also checks its baseline against the contract it w
 
 #[derive(Debug, Clone, Args, Serialize)]
 pub struct ValidateArgs {
-    /// Data to check, or to infer from: a file, a quoted glob of shards or an object URL; repeat for several.
+    /// Data to check, or to infer from: a file, a quoted glob of shards or an object URL; repeat
+    /// for several. To check, also one profile.json (`refit profile`, merged or from Spark):
+    /// columns, types, null shares, domains, out-of-range values and rows are decided from its
+    /// counts; key, freshness and entity checks need rows and are reported as not evaluated.
     #[arg(long, required = true, value_name = "PATH")]
     pub data: Vec<String>,
     /// The contract to check against: a contract file, or a model directory holding
@@ -150,9 +157,9 @@ pub fn run(args: &ValidateArgs, _printer: &Printer) -> Result<CommandReport> {
 }
 
 /// Why validate reads rows, not profiles.
-const PROFILE_REFUSAL: &str = "a contract's checks read rows (unique keys, freshness, entity \
-     history and gaps, every column's type) that a profile does not keep; validate the data \
-     itself, e.g. each partition where it is profiled, and compare profiles with drift-check";
+const PROFILE_REFUSAL: &str = "inferring a contract reads rows (keys, time column, entity \
+     history) that a profile does not keep, and a profile must be the only --data; infer from \
+     the data itself, and check a profile with `validate --contract C --data profile.json`";
 
 /// Writes the contract the baseline keeps, and reports what the baseline breaks of the
 /// limits given explicitly.
@@ -204,6 +211,11 @@ fn check(args: &ValidateArgs, started_at: DateTime<Utc>) -> Result<CommandReport
         })?,
         None => started_at.timestamp_millis(),
     };
+    if let [single] = args.data.as_slice() {
+        if is_profile_path(single) {
+            return check_profile(args, single, &path, &contract, now, started_at);
+        }
+    }
     refuse_profiles("--data", &args.data, PROFILE_REFUSAL)?;
     let table = Table::open(&args.data)?;
     let names = present_columns(&table);
@@ -230,6 +242,132 @@ fn check(args: &ValidateArgs, started_at: DateTime<Utc>) -> Result<CommandReport
     )?
     .resolve("contract", &path)
     .resolve("now", format_ms(now)))
+}
+
+/// `--data profile.json`: the checks a profile's counts can decide (columns, types, null
+/// shares, domains, whether a value is out of range, rows); the others are listed as not
+/// evaluated, never passed silently.
+fn check_profile(
+    args: &ValidateArgs,
+    profile_path: &str,
+    contract_path: &Path,
+    contract: &Contract,
+    now: i64,
+    started_at: DateTime<Utc>,
+) -> Result<CommandReport> {
+    let profile = Profile::load(Path::new(profile_path))?;
+    let observed = observe_profile(&profile, profile_path);
+    let notes = unevaluated(contract, &observed, profile_path);
+    let checked = contract::check(contract, &observed, now);
+    let path_text = contract_path.display().to_string();
+    let headline = render::check_headline(&checked, profile_path, &path_text);
+    let text = render::render_text(&headline, &checked, args.limit, &notes);
+    Ok(report(
+        "check",
+        path_text,
+        checked,
+        text,
+        profile.sources.clone(),
+        started_at,
+    )?
+    .with_messages(notes)
+    .resolve("contract", contract_path)
+    .resolve("now", format_ms(now)))
+}
+
+/// What a profile shows as a table's facts: its rows, every column of its sources, and per
+/// profiled feature its type, nulls, categories or the extremes of its numbers.
+fn observe_profile(profile: &Profile, path: &str) -> Observed {
+    let mut names: Vec<String> = profile
+        .sources
+        .first()
+        .map(|s| s.columns.clone())
+        .unwrap_or_default();
+    names.retain(|n| profile.sources.iter().all(|s| s.columns.contains(n)));
+    if names.is_empty() {
+        names = profile.features.iter().map(|f| f.name.clone()).collect();
+    }
+    let columns = profile
+        .features
+        .iter()
+        .map(|f| (f.name.clone(), profiled_facts(f)))
+        .collect();
+    Observed {
+        source: path.to_string(),
+        rows: profile.rows,
+        names,
+        columns,
+        ..Observed::default()
+    }
+}
+
+fn profiled_facts(feature: &FeatureProfile) -> ColumnFacts {
+    let dtype = feature.dtype.clone().unwrap_or_default();
+    let numeric_type = dtype
+        .strip_prefix(['i', 'u', 'f'])
+        .is_some_and(|bits| !bits.is_empty() && bits.chars().all(|c| c.is_ascii_digit()));
+    let (kind, rows, nulls, values) = match &feature.summary {
+        FeatureSummary::Numeric(n) => (
+            Kind::Numeric,
+            n.missing.rows,
+            n.missing.null + n.missing.nan,
+            Values::Extremes {
+                min: n.min,
+                max: n.max,
+                infinite: n.missing.pos_inf + n.missing.neg_inf,
+            },
+        ),
+        FeatureSummary::Categorical(c) => {
+            let (kind, values) = match dtype.as_str() {
+                "bool" => (Kind::Boolean, Values::Other),
+                _ if numeric_type => (Kind::Numeric, Values::Other),
+                _ => (Kind::Categorical, Values::Categories(c.counts.clone())),
+            };
+            (kind, c.missing.rows, c.missing.null, values)
+        }
+    };
+    ColumnFacts {
+        // A column without a single value says nothing about its type.
+        kind: (nulls < rows).then_some(kind),
+        dtype,
+        rows,
+        nulls,
+        values,
+    }
+}
+
+/// The contract's checks a profile cannot decide, said in the report.
+fn unevaluated(contract: &Contract, observed: &Observed, path: &str) -> Vec<String> {
+    let mut checks = Vec::new();
+    if !contract.key.is_empty() {
+        checks.push("unique_key");
+    }
+    if contract.freshness.is_some() && contract.time_column.is_some() {
+        checks.push("freshness");
+    }
+    if contract.entities.is_some() {
+        checks.push("entity_history, entity_rows, entity_gap");
+    }
+    let mut notes = Vec::new();
+    if !checks.is_empty() {
+        notes.push(format!(
+            "{path} is a profile; not evaluated (they need rows): {}",
+            checks.join(", ")
+        ));
+    }
+    let unprofiled: Vec<&str> = contract
+        .columns
+        .iter()
+        .map(|c| c.name.as_str())
+        .filter(|n| observed.names.iter().any(|m| m == n) && !observed.columns.contains_key(*n))
+        .collect();
+    if !unprofiled.is_empty() {
+        notes.push(format!(
+            "{path} does not profile {}: only their presence was checked",
+            unprofiled.join(", ")
+        ));
+    }
+    notes
 }
 
 fn report(

@@ -135,21 +135,20 @@ impl Checker<'_> {
 
     fn column(&mut self, rule: &ColumnRule) {
         let name = rule.name.as_str();
-        let facts = self
-            .observed
-            .columns
-            .get(name)
-            .filter(|_| self.present(name));
-        let Some(facts) = facts else {
+        if !self.present(name) {
             if rule.required {
                 let broken = ("present".to_string(), self.missing_text());
                 self.evaluate(Check::RequiredColumn, Subject::column(name), Some(broken));
             }
             return;
-        };
+        }
         if rule.required {
             self.evaluate(Check::RequiredColumn, Subject::column(name), None);
         }
+        // Present but not read: a profile that left the column out says nothing of its values.
+        let Some(facts) = self.observed.columns.get(name) else {
+            return;
+        };
         if let (Some(expected), Some(seen)) = (rule.kind, facts.kind) {
             let broken = (seen != expected).then(|| {
                 let observed = format!("{} ({})", seen.as_str(), facts.dtype);
@@ -164,9 +163,19 @@ impl Checker<'_> {
                 null_share(facts, max),
             );
         }
-        if let (Some(range), Values::Numbers { sorted, infinite }) = (&rule.range, &facts.values) {
-            let broken = out_of_range(sorted, *infinite, range.min, range.max);
-            self.evaluate(Check::Range, Subject::column(name), broken);
+        if let Some(range) = &rule.range {
+            let broken = match &facts.values {
+                Values::Numbers { sorted, infinite } => {
+                    Some(out_of_range(sorted, *infinite, range.min, range.max))
+                }
+                Values::Extremes { min, max, infinite } => Some(extremes_out_of_range(
+                    *min, *max, *infinite, range.min, range.max,
+                )),
+                _ => None,
+            };
+            if let Some(broken) = broken {
+                self.evaluate(Check::Range, Subject::column(name), broken);
+            }
         }
         if let (Some(domain), Values::Categories(counts)) = (&rule.domain, &facts.values) {
             let broken = unseen(counts, &domain.values, domain.max_unseen_share);
@@ -335,6 +344,33 @@ fn out_of_range(sorted: &[f64], infinite: u64, min: f64, max: f64) -> Option<(St
         (
             format!("values within [{min}, {max}]"),
             format!("{outside} of {total} values outside{infinities}{seen}"),
+        )
+    })
+}
+
+/// The range check from a profile: exact on whether a value is outside (the extremes and the
+/// infinities say so), silent on how many.
+fn extremes_out_of_range(
+    seen_min: Option<f64>,
+    seen_max: Option<f64>,
+    infinite: u64,
+    min: f64,
+    max: f64,
+) -> Option<(String, String)> {
+    let outside = seen_min.is_some_and(|lo| lo < min) || seen_max.is_some_and(|hi| hi > max);
+    (outside || infinite > 0).then(|| {
+        let seen = match (seen_min, seen_max) {
+            (Some(lo), Some(hi)) => format!("min {lo}, max {hi}"),
+            _ => "no finite value".to_string(),
+        };
+        let infinities = if infinite > 0 {
+            format!(", {infinite} infinite")
+        } else {
+            String::new()
+        };
+        (
+            format!("values within [{min}, {max}]"),
+            format!("values outside ({seen}{infinities}; a profile does not count them)"),
         )
     })
 }
@@ -592,6 +628,41 @@ mod tests {
             "3 of 5 values outside, 1 infinite; min -1, max 11"
         );
         assert_eq!(checked.status(), Status::Warn);
+    }
+
+    #[test]
+    fn a_profiles_extremes_tell_whether_a_value_is_out_of_range() {
+        let mut r = rule("cpu", Kind::Numeric);
+        r.range = Some(Range {
+            min: 0.0,
+            max: 10.0,
+        });
+        let c = contract(vec![r]);
+        let extremes = |min: f64, max: f64, infinite: u64| {
+            let mut facts = numbers(&[], 0);
+            facts.values = Values::Extremes {
+                min: Some(min),
+                max: Some(max),
+                infinite,
+            };
+            table(vec![("cpu", facts)])
+        };
+        assert!(check(&c, &extremes(0.0, 10.0, 0), 0).violations.is_empty());
+        let checked = check(&c, &extremes(0.0, 11.0, 0), 0);
+        assert_eq!(
+            only(&checked).observed,
+            "values outside (min 0, max 11; a profile does not count them)"
+        );
+        assert_eq!(check(&c, &extremes(1.0, 2.0, 2), 0).violations.len(), 1);
+    }
+
+    #[test]
+    fn a_present_column_without_facts_is_not_judged() {
+        let c = contract(vec![rule("cpu", Kind::Numeric)]);
+        let mut observed = table(vec![]);
+        observed.names = vec!["cpu".to_string()];
+        let checked = check(&c, &observed, 0);
+        assert!(checked.violations.is_empty(), "{:?}", checked.violations);
     }
 
     #[test]

@@ -59,6 +59,13 @@ pub enum Values {
     Numbers { sorted: Vec<f64>, infinite: u64 },
     /// How often each text value occurs.
     Categories(BTreeMap<String, u64>),
+    /// A profile's numbers: only the extremes of the finite values, and the infinities. Enough
+    /// to tell whether any value is out of range, not how many.
+    Extremes {
+        min: Option<f64>,
+        max: Option<f64>,
+        infinite: u64,
+    },
     /// Booleans and timestamps: only nulls are checked.
     Other,
 }
