@@ -13,7 +13,7 @@ use crate::stats::ks::{ks_from_statistic, KsResult};
 use crate::stats::psi::population_stability_index;
 
 use super::profile::NumericProfile;
-use crate::stats::quantile_sketch::{sketch_distances, QuantileSketch};
+use crate::stats::quantile_sketch::{sketch_distances, Distribution};
 
 /// One side of the comparison: raw values, or the counts (and sketch) kept in a profile.json.
 pub enum NumericSide<'a> {
@@ -46,16 +46,12 @@ impl NumericSide<'_> {
         }
     }
 
-    /// The side's distribution for KS and Wasserstein: exact for raw values, the sketch for a
-    /// profile (absent from profiles written before sketches were kept).
-    fn sketch(&self) -> Option<std::borrow::Cow<'_, QuantileSketch>> {
+    /// The side's distribution for KS and Wasserstein: its values, exactly, or a profile's
+    /// sketch (absent from profiles written before sketches were kept).
+    fn distribution(&self) -> Option<Distribution<'_>> {
         match self {
-            NumericSide::Raw(values) => Some(std::borrow::Cow::Owned(QuantileSketch::exact(
-                &values.sorted,
-            ))),
-            NumericSide::Profile(profile) => {
-                profile.sketch.as_ref().map(std::borrow::Cow::Borrowed)
-            }
+            NumericSide::Raw(values) => Some(Distribution::Sorted(&values.sorted)),
+            NumericSide::Profile(profile) => profile.sketch.as_ref().map(Distribution::Sketch),
         }
     }
 }
@@ -186,7 +182,7 @@ fn sketched_statistics(
     baseline: &NumericSide<'_>,
     current: &NumericSide<'_>,
 ) {
-    let (Some(base), Some(cur)) = (baseline.sketch(), current.sketch()) else {
+    let (Some(base), Some(cur)) = (baseline.distribution(), current.distribution()) else {
         drift.notes.push(
             "a profile holds no quantile sketch (written by an older refit): KS and \
              Wasserstein are null"
@@ -194,12 +190,13 @@ fn sketched_statistics(
         );
         return;
     };
-    let Some(distances) = sketch_distances(&base, &cur) else {
+    let Some(distances) = sketch_distances(base, cur) else {
         return;
     };
+    let finite = |counts: &[u64]| counts.iter().sum::<u64>() as usize;
     drift.ks = Some(ks_from_statistic(
-        base.count() as usize,
-        cur.count() as usize,
+        finite(&drift.baseline_counts),
+        finite(&drift.current_counts),
         distances.ks_statistic,
     ));
     drift.wasserstein = Some(distances.wasserstein);

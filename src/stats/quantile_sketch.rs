@@ -34,46 +34,52 @@ pub struct QuantileSketch {
 }
 
 impl QuantileSketch {
-    /// The sketch of ascending finite values (one shard's), compacted to the capacity.
+    /// The sketch of ascending finite values (one shard's), compacted to the capacity. Groups
+    /// are formed while walking the values, so memory holds one group, not every distinct
+    /// value (the same groups and medians as compacting the exact sketch).
     pub fn from_sorted(sorted: &[f64]) -> QuantileSketch {
-        let mut values = Vec::new();
-        let mut weights: Vec<u64> = Vec::new();
-        for &v in sorted {
-            match values.last() {
-                Some(&last) if last == v => *weights.last_mut().expect("same length") += 1,
-                _ => {
-                    values.push(v);
-                    weights.push(1);
-                }
-            }
+        let distinct = runs(sorted).count();
+        if distinct <= SKETCH_CAPACITY {
+            return QuantileSketch::exact(sorted);
         }
         let mut sketch = QuantileSketch {
-            min: values.first().copied(),
-            max: values.last().copied(),
-            values,
-            weights,
+            values: Vec::with_capacity(SKETCH_CAPACITY),
+            weights: Vec::with_capacity(SKETCH_CAPACITY),
             max_rank_error: 0,
+            min: sorted.first().copied(),
+            max: sorted.last().copied(),
         };
+        let limit = group_limit(sorted.len() as u64, SKETCH_CAPACITY);
+        let (mut group_values, mut group_weights) = (Vec::new(), Vec::new());
+        let (mut group_weight, mut added) = (0u64, 0u64);
+        for (value, weight) in runs(sorted) {
+            if !group_values.is_empty() && group_weight + weight > limit {
+                added = added.max(sketch.keep_median(&group_values, &group_weights));
+                group_values.clear();
+                group_weights.clear();
+                group_weight = 0;
+            }
+            group_values.push(value);
+            group_weights.push(weight);
+            group_weight += weight;
+        }
+        added = added.max(sketch.keep_median(&group_values, &group_weights));
+        sketch.max_rank_error = added;
+        // The limit bounds the groups to the capacity; a second pass only guards the rule.
         sketch.compact(SKETCH_CAPACITY);
         sketch
     }
 
-    /// The exact weighted distribution of ascending values (no compaction, error 0): the
-    /// raw side of a comparison with a sketch.
+    /// The exact weighted distribution of ascending values (no compaction, error 0).
     pub fn exact(sorted: &[f64]) -> QuantileSketch {
-        let mut sketch = QuantileSketch::from_sorted(&[]);
-        for &v in sorted {
-            match sketch.values.last() {
-                Some(&last) if last == v => *sketch.weights.last_mut().expect("same length") += 1,
-                _ => {
-                    sketch.values.push(v);
-                    sketch.weights.push(1);
-                }
-            }
+        let (values, weights) = runs(sorted).unzip();
+        QuantileSketch {
+            values,
+            weights,
+            max_rank_error: 0,
+            min: sorted.first().copied(),
+            max: sorted.last().copied(),
         }
-        sketch.min = sorted.first().copied();
-        sketch.max = sorted.last().copied();
-        sketch
     }
 
     /// Rows the sketch stands for.
@@ -125,44 +131,63 @@ impl QuantileSketch {
         if self.values.len() <= capacity {
             return;
         }
-        let total = self.count();
-        // Two neighbouring groups together weigh more than `limit` (else the greedy walk would
-        // have joined them), so there are fewer than 2 * total / limit + 1 groups.
-        let mut limit = (2 * total).div_ceil(capacity as u64 - 1).max(1);
+        let mut limit = group_limit(self.count(), capacity);
         loop {
             let groups = greedy_groups(&self.weights, limit);
             if groups.len() <= capacity {
-                self.keep_medians(&groups);
+                let (values, weights) = (
+                    std::mem::take(&mut self.values),
+                    std::mem::take(&mut self.weights),
+                );
+                let mut added = 0;
+                for (start, end) in groups {
+                    added = added.max(self.keep_median(&values[start..end], &weights[start..end]));
+                }
+                self.max_rank_error += added;
                 return;
             }
             limit *= 2;
         }
     }
 
-    fn keep_medians(&mut self, groups: &[(usize, usize)]) {
-        let mut values = Vec::with_capacity(groups.len());
-        let mut weights = Vec::with_capacity(groups.len());
-        let mut added = 0u64;
-        for &(start, end) in groups {
-            let group = &self.weights[start..end];
-            let total: u64 = group.iter().sum();
-            // The value that leaves the least weight on its heavier side.
-            let (mut below, mut best, mut best_side) = (0u64, start, u64::MAX);
-            for (offset, &w) in group.iter().enumerate() {
-                let side = below.max(total - below - w);
-                if side < best_side {
-                    (best, best_side) = (start + offset, side);
-                }
-                below += w;
+    /// Appends one group as its weighted median carrying the group's weight: the value that
+    /// leaves the least weight on its heavier side. Returns that weight, how far ranks inside
+    /// the group move; a compaction adds the largest of its groups' moves to the bound (not
+    /// their sum: groups do not overlap).
+    fn keep_median(&mut self, values: &[f64], weights: &[u64]) -> u64 {
+        let total: u64 = weights.iter().sum();
+        let (mut below, mut best, mut best_side) = (0u64, 0usize, u64::MAX);
+        for (i, &w) in weights.iter().enumerate() {
+            let side = below.max(total - below - w);
+            if side < best_side {
+                (best, best_side) = (i, side);
             }
-            values.push(self.values[best]);
-            weights.push(total);
-            added = added.max(best_side);
+            below += w;
         }
-        self.values = values;
-        self.weights = weights;
-        self.max_rank_error += added;
+        self.values.push(values[best]);
+        self.weights.push(total);
+        best_side
     }
+}
+
+/// The heaviest a group may be for at most `capacity` groups: two neighbouring groups together
+/// weigh more than the limit (else the greedy walk would have joined them), so there are fewer
+/// than `2 * total / limit + 1` groups.
+fn group_limit(total: u64, capacity: usize) -> u64 {
+    (2 * total).div_ceil(capacity as u64 - 1).max(1)
+}
+
+/// Each distinct value of ascending values with how often it occurs.
+fn runs(sorted: &[f64]) -> impl Iterator<Item = (f64, u64)> + '_ {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        let value = *sorted.get(i)?;
+        let start = i;
+        while sorted.get(i) == Some(&value) {
+            i += 1;
+        }
+        Some((value, (i - start) as u64))
+    })
 }
 
 /// Consecutive runs of weights, each as heavy as possible without passing `limit` (a single
@@ -195,53 +220,85 @@ pub struct SketchDistances {
     pub wasserstein_max_error: f64,
 }
 
+/// One side of a comparison: a sketch, or raw ascending finite values (exact, read in place
+/// so that no copy of millions of distinct values is made).
+#[derive(Debug, Clone, Copy)]
+pub enum Distribution<'a> {
+    Sketch(&'a QuantileSketch),
+    Sorted(&'a [f64]),
+}
+
+impl Distribution<'_> {
+    fn count(&self) -> u64 {
+        match self {
+            Distribution::Sketch(s) => s.count(),
+            Distribution::Sorted(v) => v.len() as u64,
+        }
+    }
+
+    fn rank_error(&self) -> f64 {
+        match self {
+            Distribution::Sketch(s) => s.rank_error(),
+            Distribution::Sorted(_) => 0.0,
+        }
+    }
+
+    fn span(&self) -> f64 {
+        let (lo, hi) = match self {
+            Distribution::Sketch(s) => (s.min, s.max),
+            Distribution::Sorted(v) => (v.first().copied(), v.last().copied()),
+        };
+        match (lo, hi) {
+            (Some(lo), Some(hi)) => hi - lo,
+            _ => 0.0,
+        }
+    }
+
+    fn runs(&self) -> Box<dyn Iterator<Item = (f64, u64)> + '_> {
+        match self {
+            Distribution::Sketch(s) => {
+                Box::new(s.values.iter().copied().zip(s.weights.iter().copied()))
+            }
+            Distribution::Sorted(v) => Box::new(runs(v)),
+        }
+    }
+}
+
 /// Both read |F_a - F_b| between consecutive distinct values of the union: KS takes its
 /// maximum, Wasserstein its integral. Each estimated CDF is within its rank error of the true
 /// one between the data's min and max and exact outside them, which bounds both statistics.
-pub fn sketch_distances(a: &QuantileSketch, b: &QuantileSketch) -> Option<SketchDistances> {
+pub fn sketch_distances(a: Distribution<'_>, b: Distribution<'_>) -> Option<SketchDistances> {
     let (na, nb) = (a.count() as f64, b.count() as f64);
     if na == 0.0 || nb == 0.0 {
         return None;
     }
-    let (mut i, mut j) = (0usize, 0usize);
+    let (mut runs_a, mut runs_b) = (a.runs().peekable(), b.runs().peekable());
     let (mut ra, mut rb) = (0u64, 0u64);
     let (mut ks, mut area) = (0.0f64, 0.0f64);
-    while i < a.values.len() || j < b.values.len() {
-        let x = match (a.values.get(i), b.values.get(j)) {
-            (Some(&u), Some(&v)) => u.min(v),
-            (Some(&u), None) => u,
-            (None, Some(&v)) => v,
-            (None, None) => break,
-        };
-        while a.values.get(i) == Some(&x) {
-            ra += a.weights[i];
-            i += 1;
+    let next_value = |x: Option<&(f64, u64)>, y: Option<&(f64, u64)>| match (x, y) {
+        (Some(&(u, _)), Some(&(v, _))) => Some(u.min(v)),
+        (Some(&(u, _)), None) => Some(u),
+        (None, Some(&(v, _))) => Some(v),
+        (None, None) => None,
+    };
+    while let Some(x) = next_value(runs_a.peek(), runs_b.peek()) {
+        if let Some((_, w)) = runs_a.next_if(|&(v, _)| v == x) {
+            ra += w;
         }
-        while b.values.get(j) == Some(&x) {
-            rb += b.weights[j];
-            j += 1;
+        if let Some((_, w)) = runs_b.next_if(|&(v, _)| v == x) {
+            rb += w;
         }
         let diff = (ra as f64 / na - rb as f64 / nb).abs();
         ks = ks.max(diff);
-        let next = match (a.values.get(i), b.values.get(j)) {
-            (Some(&u), Some(&v)) => Some(u.min(v)),
-            (Some(&u), None) => Some(u),
-            (None, Some(&v)) => Some(v),
-            (None, None) => None,
-        };
-        if let Some(next) = next {
+        if let Some(next) = next_value(runs_a.peek(), runs_b.peek()) {
             area += diff * (next - x);
         }
     }
-    let span = |s: &QuantileSketch| match (s.min, s.max) {
-        (Some(lo), Some(hi)) => hi - lo,
-        _ => 0.0,
-    };
     Some(SketchDistances {
         ks_statistic: ks,
         wasserstein: area,
         ks_max_error: a.rank_error() + b.rank_error(),
-        wasserstein_max_error: a.rank_error() * span(a) + b.rank_error() * span(b),
+        wasserstein_max_error: a.rank_error() * a.span() + b.rank_error() * b.span(),
     })
 }
 
@@ -291,6 +348,21 @@ mod tests {
             .map(|x| estimate(x).abs_diff(truth(x)))
             .max()
             .unwrap_or(0)
+    }
+
+    #[test]
+    fn the_streamed_sketch_equals_the_compacted_exact_one() {
+        let mut stream = Stream(3);
+        for n in [2_049, 10_000, 77_777] {
+            let values = sorted((0..n).map(|_| (stream.unit() * 5_000.0).floor()).collect());
+            let mut compacted = QuantileSketch::exact(&values);
+            compacted.compact(SKETCH_CAPACITY);
+            assert_eq!(
+                QuantileSketch::from_sorted(&values),
+                compacted,
+                "{n} values"
+            );
+        }
     }
 
     #[test]
@@ -353,13 +425,17 @@ mod tests {
         let a = sorted((0..30_000).map(|_| stream.unit()).collect());
         let b = sorted((0..20_000).map(|_| stream.unit().powf(1.3)).collect());
         let exact = two_sample_distances(&a, &b);
-        let same =
-            sketch_distances(&QuantileSketch::exact(&a), &QuantileSketch::exact(&b)).unwrap();
+        let same = sketch_distances(
+            Distribution::Sketch(&QuantileSketch::exact(&a)),
+            Distribution::Sorted(&b),
+        )
+        .unwrap();
         assert!((same.ks_statistic - exact.ks_statistic).abs() < 1e-12);
         assert!((same.wasserstein - exact.wasserstein).abs() < 1e-12);
         assert_eq!(same.ks_max_error, 0.0);
+        let compact_a = QuantileSketch::from_sorted(&a);
         let approx =
-            sketch_distances(&QuantileSketch::from_sorted(&a), &QuantileSketch::exact(&b)).unwrap();
+            sketch_distances(Distribution::Sketch(&compact_a), Distribution::Sorted(&b)).unwrap();
         assert!(approx.ks_max_error > 0.0);
         assert!((approx.ks_statistic - exact.ks_statistic).abs() <= approx.ks_max_error + 1e-12);
         assert!(
