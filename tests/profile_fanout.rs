@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 use std::process::{Child, Command};
 
-use common::{fixture, repo_path, Workdir};
+use common::{assert_drift_agrees, fixture, repo_path, Workdir};
 use serde_json::Value;
 use yaml_rust2::{Yaml, YamlLoader};
 
@@ -107,19 +107,8 @@ fn the_indexed_job_and_its_merge_run_as_local_processes() {
         .join("registry/latest/profile.json")
         .display()
         .to_string();
-    let mut args = vec![
-        "--format",
-        "json",
-        "drift-check",
-        "--exclude",
-        "customer_id",
-        "--baseline",
-        baseline.as_str(),
-    ];
-    for f in &raw_files {
-        args.extend(["--current", f.as_str()]);
-    }
-    let raw = w.run(&args).json();
+    let raw_refs: Vec<&str> = raw_files.iter().map(String::as_str).collect();
+    let raw = w.drift_json(&baseline, &raw_refs);
     assert_eq!(merged.code(), raw["exit_code"].as_i64().map(|c| c as i32));
     let parts_dir = data.join("profiles/day=yesterday");
     let report: Value =
@@ -127,15 +116,5 @@ fn the_indexed_job_and_its_merge_run_as_local_processes() {
             .unwrap();
     assert_eq!(report["result"]["summary"]["current_kind"], "profile");
     assert_eq!(report["result"]["summary"]["current_rows"], 8000);
-    let pairs = report["result"]["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .zip(raw["result"]["features"].as_array().unwrap());
-    for (got, want) in pairs {
-        assert_eq!(got["status"], want["status"], "{}", want["name"]);
-        for exact in ["psi", "js_distance", "chi2"] {
-            assert_eq!(got["statistics"][exact], want["statistics"][exact]);
-        }
-    }
+    assert_drift_agrees(&report, &raw, "the merge Job's report");
 }

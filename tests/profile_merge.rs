@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{fixture, Workdir};
+use common::{assert_drift_agrees, fixture, Workdir};
 use serde_json::Value;
 
 const PARTS: [&str; 3] = [
@@ -138,35 +138,14 @@ fn merged_parts_equal_the_profile_of_all_of_them_in_any_grouping() {
         w.read("abc.json").split("\"features\"").nth(1),
         w.read("cab.json").split("\"features\"").nth(1)
     );
-    // drift-check reads a merged profile as its baseline, with the same verdict and figures as
-    // the profile of the whole.
+    // drift-check reads a merged profile as its baseline, with the same verdicts and binned
+    // figures as the profile of the whole, and KS and Wasserstein within both bounds.
     let current = fixture("drift/current.parquet");
-    let check = |baseline: &str| {
-        let run = w.run(&[
-            "--format",
-            "json",
-            "drift-check",
-            "--exclude",
-            "customer_id",
-            "--baseline",
-            baseline,
-            "--current",
-            &current,
-        ]);
-        let mut report = run.json();
-        // KS and Wasserstein come from the sketches: equal within their bound (tested below).
-        for feature in report["result"]["features"].as_array_mut().unwrap() {
-            let statistics = feature["statistics"].as_object_mut().unwrap();
-            for approximate in ["ks", "wasserstein", "approximate"] {
-                statistics.remove(approximate);
-            }
-        }
-        (
-            report["exit_code"].clone(),
-            report["result"]["features"].clone(),
-        )
-    };
-    assert_eq!(check("abc.json"), check("whole.json"));
+    assert_drift_agrees(
+        &w.drift_json("abc.json", &[&current]),
+        &w.drift_json("whole.json", &[&current]),
+        "merged baseline",
+    );
 }
 
 #[test]
@@ -203,65 +182,14 @@ fn a_merged_current_profile_checks_like_the_raw_current_data() {
         "current.json",
     ])
     .assert_exit(0);
-    let check = |baseline: &str, current: &[&str]| {
-        let mut args = vec![
-            "--format",
-            "json",
-            "drift-check",
-            "--exclude",
-            "customer_id",
-            "--baseline",
-            baseline,
-        ];
-        for c in current {
-            args.extend(["--current", c]);
-        }
-        w.run(&args).json()
-    };
     let raw_files: Vec<String> = PARTS.iter().map(|p| fixture(p)).collect();
     let raw_refs: Vec<&str> = raw_files.iter().map(String::as_str).collect();
     let baseline = fixture("drift/baseline.parquet");
-    let raw = check(&baseline, &raw_refs);
+    let raw = w.drift_json(&baseline, &raw_refs);
     for baseline in [baseline.as_str(), "base.json"] {
-        let profiled = check(baseline, &["current.json"]);
-        assert_eq!(profiled["exit_code"], raw["exit_code"], "{baseline}");
+        let profiled = w.drift_json(baseline, &["current.json"]);
         assert_eq!(profiled["result"]["summary"]["current_kind"], "profile");
-        let features = raw["result"]["features"].as_array().unwrap();
-        for (got, want) in profiled["result"]["features"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .zip(features)
-        {
-            let (got, want) = (&got["statistics"], &want["statistics"]);
-            let name = &want["name"];
-            for exact in [
-                "psi",
-                "js_distance",
-                "chi2",
-                "current_counts",
-                "current_missing",
-            ] {
-                assert_eq!(got[exact], want[exact], "{baseline} {name} {exact}");
-            }
-            if got["ks"].is_null() {
-                continue;
-            }
-            let bound = &got["approximate"];
-            let ks = got["ks"]["statistic"].as_f64().unwrap();
-            let exact_ks = want["ks"]["statistic"].as_f64().unwrap();
-            assert!(
-                (ks - exact_ks).abs() <= bound["ks_statistic_max_error"].as_f64().unwrap() + 1e-12,
-                "{baseline} {name}: ks {ks} vs {exact_ks}, {bound}"
-            );
-            let wd = got["wasserstein"].as_f64().unwrap();
-            let exact_wd = want["wasserstein"].as_f64().unwrap();
-            assert!(
-                (wd - exact_wd).abs()
-                    <= bound["wasserstein_max_error"].as_f64().unwrap() * (1.0 + 1e-12),
-                "{baseline} {name}: wasserstein {wd} vs {exact_wd}, {bound}"
-            );
-        }
+        assert_drift_agrees(&profiled, &raw, baseline);
     }
 }
 

@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{deploy_python, fixture, repo_path, required_tool, Workdir};
+use common::{assert_drift_agrees, deploy_python, fixture, repo_path, required_tool, Workdir};
 use serde_json::Value;
 
 const FILES: [&str; 3] = [
@@ -134,52 +134,15 @@ fn the_spark_profile_equals_refits_in_every_count() {
 
     // drift-check reads the Spark profile as its current side: the binned statistics equal the
     // raw run's, KS and Wasserstein are within the bound the Spark sketch states.
-    let check = |current: &[&str]| {
-        let mut args = vec![
-            "--format",
-            "json",
-            "drift-check",
-            "--exclude",
-            "customer_id",
-            "--baseline",
-            "base.json",
-        ];
-        for c in current {
-            args.extend(["--current", c]);
-        }
-        w.run(&args).json()
-    };
-    let raw = check(&files.iter().map(String::as_str).collect::<Vec<_>>());
-    let sparked = check(&["spark.json"]);
-    assert_eq!(sparked["exit_code"], raw["exit_code"]);
-    let pairs = sparked["result"]["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .zip(raw["result"]["features"].as_array().unwrap());
-    for (got, want) in pairs {
-        let (got, want) = (&got["statistics"], &want["statistics"]);
-        for exact in ["psi", "js_distance", "chi2", "current_counts"] {
-            assert_eq!(got[exact], want[exact], "{exact}");
-        }
-        if let (Some(ks), Some(exact)) = (
-            got["ks"]["statistic"].as_f64(),
-            want["ks"]["statistic"].as_f64(),
-        ) {
-            let bound = got["approximate"]["ks_statistic_max_error"]
-                .as_f64()
-                .unwrap();
-            let exact_bound = want["approximate"]["ks_statistic_max_error"]
-                .as_f64()
-                .unwrap();
-            // Both against the baseline's sketch: they differ by at most the current sides'
-            // errors, which are within the two bounds.
-            assert!(
-                (ks - exact).abs() <= bound + exact_bound + 1e-12,
-                "{ks} vs {exact}"
-            );
-        }
-    }
+    let raw = w.drift_json(
+        "base.json",
+        &files.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert_drift_agrees(
+        &w.drift_json("base.json", &["spark.json"]),
+        &raw,
+        "spark.json",
+    );
 
     // And it merges with refit's own profiles of other parts.
     w.run(&[

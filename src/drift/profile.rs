@@ -299,21 +299,7 @@ fn extreme(a: Option<f64>, b: Option<f64>, pick: fn(f64, f64) -> f64) -> Option<
 mod tests {
     use super::*;
 
-    /// splitmix64: a reproducible stream for the property tests.
-    struct Stream(u64);
-
-    impl Stream {
-        fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        }
-        fn unit(&mut self) -> f64 {
-            (self.next() >> 11) as f64 / (1u64 << 53) as f64
-        }
-    }
+    use crate::stats::quantile_sketch::tests::Stream;
 
     /// A profile of `values` (numbers, with NaN and inf among them) and `categories` against
     /// `edges`, as `refit profile --edges-from` writes it.

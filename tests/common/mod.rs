@@ -286,3 +286,72 @@ pub fn test_pki(names: &[&str]) -> TestPki {
         server_key,
     }
 }
+
+impl Workdir {
+    /// `refit --format json drift-check` of the drift fixture's features (customer_id left
+    /// out) in the scratch directory: each side a data file or a profile.json.
+    pub fn drift_json(&self, baseline: &str, current: &[&str]) -> Value {
+        let mut args = vec![
+            "--format",
+            "json",
+            "drift-check",
+            "--exclude",
+            "customer_id",
+            "--baseline",
+            baseline,
+        ];
+        for c in current {
+            args.extend(["--current", c]);
+        }
+        self.run(&args).json()
+    }
+}
+
+/// A drift-check report `got` with a profile on a side agrees with `want` (the same check on
+/// other sides): the exit code, every verdict and the binned statistics exactly; KS and
+/// Wasserstein within the error bounds the two reports state (none for a raw-data report).
+pub fn assert_drift_agrees(got: &Value, want: &Value, what: &str) {
+    assert_eq!(got["exit_code"], want["exit_code"], "{what}: exit code");
+    let (got_features, want_features) = (
+        got["result"]["features"].as_array().unwrap(),
+        want["result"]["features"].as_array().unwrap(),
+    );
+    assert!(!want_features.is_empty(), "{what}: no features compared");
+    assert_eq!(got_features.len(), want_features.len(), "{what}: features");
+    for (got, want) in got_features.iter().zip(want_features) {
+        let name = format!("{what}: {}", want["name"]);
+        assert_eq!(got["name"], want["name"], "{name}");
+        assert_eq!(got["status"], want["status"], "{name}: status");
+        let (got, want) = (&got["statistics"], &want["statistics"]);
+        for exact in [
+            "psi",
+            "js_distance",
+            "chi2",
+            "current_counts",
+            "baseline_counts",
+        ] {
+            assert_eq!(got[exact], want[exact], "{name}: {exact}");
+        }
+        let bound = |key: &str| {
+            got["approximate"][key].as_f64().unwrap_or(0.0)
+                + want["approximate"][key].as_f64().unwrap_or(0.0)
+        };
+        if let (Some(a), Some(b)) = (
+            got["ks"]["statistic"].as_f64(),
+            want["ks"]["statistic"].as_f64(),
+        ) {
+            let limit = bound("ks_statistic_max_error") + 1e-12;
+            assert!(
+                (a - b).abs() <= limit,
+                "{name}: ks {a} vs {b}, bound {limit}"
+            );
+        }
+        if let (Some(a), Some(b)) = (got["wasserstein"].as_f64(), want["wasserstein"].as_f64()) {
+            let limit = bound("wasserstein_max_error") * (1.0 + 1e-12);
+            assert!(
+                (a - b).abs() <= limit,
+                "{name}: wasserstein {a} vs {b}, bound {limit}"
+            );
+        }
+    }
+}
