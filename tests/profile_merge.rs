@@ -307,3 +307,35 @@ fn validate_checks_a_profile_where_its_counts_allow() {
         "{messages}"
     );
 }
+
+/// The text table and the HTML report give KS and Wasserstein from sketches with their largest
+/// error; from raw data on both sides, without one.
+#[test]
+fn text_and_html_show_sketch_statistics_with_their_bound() {
+    let w = Workdir::new();
+    profiled_parts(&w);
+    let baseline = fixture("drift/baseline.parquet");
+    let current = fixture(PARTS[2]);
+    let args = |baseline: &str, html: &str| {
+        let run = w.run(&[
+            "drift-check",
+            "--exclude",
+            "customer_id",
+            "--baseline",
+            baseline,
+            "--current",
+            &current,
+            "--html",
+            html,
+        ]);
+        assert!(run.code == 0 || run.code == 2, "{}", run.stderr);
+        run.stdout
+    };
+    let sketched = args("base.json", "sketched.html");
+    let income = sketched.lines().find(|l| l.starts_with("income ")).unwrap();
+    assert!(income.contains('±'), "{sketched}");
+    assert!(w.read("sketched.html").contains("from quantile sketches"));
+    let raw = args(&baseline, "raw.html");
+    assert!(!raw.contains('±'), "{raw}");
+    assert!(!w.read("raw.html").contains("from quantile sketches"));
+}

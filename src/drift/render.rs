@@ -70,6 +70,14 @@ fn fixed(v: Option<f64>) -> String {
     v.map_or("-".to_string(), |x| format!("{x:.4}"))
 }
 
+/// A statistic and, when it comes from quantile sketches, the largest error it can have.
+fn within(v: Option<f64>, max_error: Option<f64>) -> String {
+    match (v, max_error) {
+        (Some(x), Some(e)) => format!("{x:.4}±{e:.4}"),
+        _ => fixed(v),
+    }
+}
+
 fn scientific(v: Option<f64>) -> String {
     v.map_or("-".to_string(), |x| format!("{x:.2e}"))
 }
@@ -210,12 +218,18 @@ pub fn render_text(
             let f = &result.features[i];
             let d = &drifts[i];
             let (ks_d, ks_p, wasserstein, new_share) = match d.statistics() {
-                Some(FeatureDetail::Numeric(n)) => (
-                    fixed(n.ks.map(|k| k.statistic)),
-                    scientific(n.ks.map(|k| k.pvalue)),
-                    fixed(n.wasserstein),
-                    "-".to_string(),
-                ),
+                Some(FeatureDetail::Numeric(n)) => {
+                    let bound = n.approximate.as_ref();
+                    (
+                        within(
+                            n.ks.map(|k| k.statistic),
+                            bound.map(|b| b.ks_statistic_max_error),
+                        ),
+                        scientific(n.ks.map(|k| k.pvalue)),
+                        within(n.wasserstein, bound.map(|b| b.wasserstein_max_error)),
+                        "-".to_string(),
+                    )
+                }
                 Some(FeatureDetail::Categorical(c)) => (
                     "-".into(),
                     "-".into(),

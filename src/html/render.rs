@@ -180,6 +180,18 @@ fn drift_feature_detail(name: &str, f: &Value) -> String {
         "<p class=\"meta\">missing-rate change {}</p>",
         num(&stats["missing_rate_change"], 4)
     );
+    let bound = &stats["approximate"];
+    if bound.is_object() {
+        let _ = write!(
+            out,
+            "<p class=\"meta\">from quantile sketches, approximate: KS D {} ± {}, \
+             Wasserstein {} ± {} (the largest possible error)</p>",
+            num(&stats["ks"]["statistic"], 4),
+            num(&bound["ks_statistic_max_error"], 4),
+            num(&stats["wasserstein"], 4),
+            num(&bound["wasserstein_max_error"], 4),
+        );
+    }
     if let Some(new) = stats["new_categories"].as_array().filter(|a| !a.is_empty()) {
         let names: Vec<String> = new.iter().map(text).collect();
         let _ = write!(
