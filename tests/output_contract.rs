@@ -393,6 +393,7 @@ fn help_of_every_command_is_snapshotted() {
         vec!["drift-check"],
         vec!["profile"],
         vec!["profile", "merge"],
+        vec!["profile", "edges"],
         vec!["score-proxy"],
         vec!["fleet-diff"],
         vec!["train-candidate"],

@@ -162,6 +162,7 @@ fn parts_profiled_on_their_own_bins_do_not_merge() {
         run.stderr
     );
     assert!(run.stderr.contains("--edges-from"), "{}", run.stderr);
+    assert!(run.stderr.contains("refit profile edges"), "{}", run.stderr);
     assert!(!w.exists("x.json"), "nothing written");
 }
 
@@ -338,4 +339,139 @@ fn text_and_html_show_sketch_statistics_with_their_bound() {
     let raw = args(&baseline, "raw.html");
     assert!(!raw.contains('±'), "{raw}");
     assert!(!w.read("raw.html").contains("from quantile sketches"));
+}
+
+/// A baseline too large for one process, in two passes over its parts: each part on its own
+/// bins, `profile edges` of those, each part again `--edges-from` the edges, merged. The result
+/// counts exactly what one process counts against the same edges; cuts are the one process's
+/// own where the merged sketch is exact, and within its stated rank error where it is not.
+#[test]
+fn a_baseline_profiled_in_two_passes_over_its_parts_merges_into_its_profile() {
+    let w = Workdir::new();
+    let parts = [
+        fixture("drift/baseline.parquet"),
+        fixture("drift/shards/part-000.parquet"),
+        fixture("drift/shards/part-001.parquet"),
+    ];
+    let profile_parts = |pass: &str, edges: &[&str]| -> Vec<String> {
+        let outs: Vec<String> = (0..parts.len())
+            .map(|i| format!("{pass}-{i}.json"))
+            .collect();
+        for (part, out) in parts.iter().zip(&outs) {
+            let mut args = vec!["profile", "--data", part, "--out", out];
+            args.extend(edges);
+            w.run(&args).assert_exit(0);
+        }
+        outs
+    };
+    let pass1 = profile_parts("pass1", &[]);
+    let mut edges = vec!["profile", "edges", "--out", "edges.json"];
+    edges.extend(pass1.iter().map(String::as_str));
+    let run = w.run(&edges);
+    run.assert_exit(0);
+    assert!(
+        run.stdout.contains("9000 rows, 10 buckets"),
+        "{}",
+        run.stdout
+    );
+    let pass2 = profile_parts("pass2", &["--edges-from", "edges.json"]);
+    let mut merge = vec!["profile", "merge", "--out", "base.json"];
+    merge.extend(pass2.iter().map(String::as_str));
+    w.run(&merge).assert_exit(0);
+
+    let mut whole = vec!["profile", "--out", "whole.json"];
+    for part in &parts {
+        whole.extend(["--data", part.as_str()]);
+    }
+    let mut against_edges = whole.clone();
+    against_edges[2] = "whole-on-edges.json";
+    against_edges.extend(["--edges-from", "edges.json"]);
+    w.run(&whole).assert_exit(0);
+    w.run(&against_edges).assert_exit(0);
+    assert_eq!(counts(&w, "base.json"), counts(&w, "whole-on-edges.json"));
+
+    let shared: Value = serde_json::from_str(&w.read("edges.json")).unwrap();
+    let own: Value = serde_json::from_str(&w.read("whole.json")).unwrap();
+    let (mut exact, mut sketched) = (0, 0);
+    for feature in shared["features"].as_array().unwrap() {
+        if feature["kind"] != "numeric" {
+            assert_eq!(feature["kind"], "categorical");
+            continue;
+        }
+        let name = feature["name"].as_str().unwrap();
+        let own = own["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap();
+        let bound = feature["max_rank_error"].as_u64().unwrap();
+        if bound == 0 {
+            exact += 1;
+            assert_eq!(
+                feature["cuts"], own["cuts"],
+                "{name}: an exact sketch's cuts"
+            );
+            continue;
+        }
+        // A continuous feature: rows below each cut are within the bound of its quantile.
+        sketched += 1;
+        let bins: Vec<u64> = own_counts(&w, "base.json", name);
+        let finite: u64 = bins.iter().sum();
+        let mut below = 0;
+        for (k, count) in bins.iter().take(bins.len() - 1).enumerate() {
+            below += count;
+            let target = (finite - 1) as f64 * (k + 1) as f64 / 10.0;
+            assert!(
+                (below as f64 - target).abs() <= bound as f64 + 1.0,
+                "{name}: cut {k} has {below} rows below it, quantile rank {target}, bound {bound}"
+            );
+        }
+    }
+    assert!(
+        exact > 0 && sketched > 0,
+        "{exact} exact, {sketched} sketched"
+    );
+
+    // drift-check reads the two-pass profile; it refuses the edges, saying what they are.
+    let current = fixture("drift/current.parquet");
+    let code = w
+        .run(&[
+            "drift-check",
+            "--baseline",
+            "base.json",
+            "--current",
+            &current,
+        ])
+        .code;
+    assert!(code == 0 || code == 2, "exit {code}");
+    let run = w.run(&[
+        "drift-check",
+        "--baseline",
+        "edges.json",
+        "--current",
+        &current,
+    ]);
+    run.assert_exit(1);
+    assert!(
+        run.stderr.contains("edges.json: bin edges"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// One numeric feature's bin counts in a profile.
+fn own_counts(w: &Workdir, profile: &str, name: &str) -> Vec<u64> {
+    let profile: Value = serde_json::from_str(&w.read(profile)).unwrap();
+    profile["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == name)
+        .unwrap()["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_u64().unwrap())
+        .collect()
 }

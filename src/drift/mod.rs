@@ -2,6 +2,7 @@
 //! (`cmd/drift_check.rs`) only wires inputs and outputs around these functions.
 
 pub mod categorical;
+pub mod edges;
 pub mod numeric;
 pub mod profile;
 pub mod verdict;

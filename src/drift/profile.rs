@@ -14,6 +14,8 @@ use crate::stats::quantile_sketch::QuantileSketch;
 
 pub const PROFILE_FORMAT: &str = "refit-profile";
 pub const PROFILE_SCHEMA: u32 = 1;
+/// `refit profile edges` output: bins for the parts of a baseline, not a profile.
+pub const EDGES_FORMAT: &str = "refit-edges";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Profile {
@@ -102,6 +104,9 @@ impl Profile {
     pub fn load(path: &Path) -> Result<Profile> {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        if super::edges::format_of(&text).as_deref() == Some(EDGES_FORMAT) {
+            bail!("{}", super::edges::not_a_profile(path));
+        }
         let profile: Profile = serde_json::from_str(&text).with_context(|| {
             format!(
                 "{}: not a refit profile (expected the JSON written by `refit profile`)",
@@ -208,21 +213,7 @@ pub fn merge_profiles(
                 merged.buckets
             );
         }
-        let theirs: Vec<&str> = profile.features.iter().map(|f| f.name.as_str()).collect();
-        let ours: Vec<&str> = merged.features.iter().map(|f| f.name.as_str()).collect();
-        let mut sorted_theirs = theirs.clone();
-        let mut sorted_ours = ours.clone();
-        sorted_theirs.sort_unstable();
-        sorted_ours.sort_unstable();
-        if sorted_theirs != sorted_ours {
-            bail!(
-                "{name}: features {} differ from {}'s {}; profile every part with the same \
-                 --features",
-                theirs.join(", "),
-                names[0],
-                ours.join(", ")
-            );
-        }
+        same_features(profile, name, first, &names[0])?;
         for feature in &mut merged.features {
             let other = profile
                 .feature(&feature.name)
@@ -249,13 +240,39 @@ pub fn merge_profiles(
     Ok(merged)
 }
 
+/// Parts of one dataset have the same features (in any order); `name` and `first_name` say
+/// which files differ.
+pub(super) fn same_features(
+    profile: &Profile,
+    name: &str,
+    first: &Profile,
+    first_name: &str,
+) -> Result<()> {
+    let theirs: Vec<&str> = profile.features.iter().map(|f| f.name.as_str()).collect();
+    let ours: Vec<&str> = first.features.iter().map(|f| f.name.as_str()).collect();
+    let mut sorted_theirs = theirs.clone();
+    let mut sorted_ours = ours.clone();
+    sorted_theirs.sort_unstable();
+    sorted_ours.sort_unstable();
+    if sorted_theirs != sorted_ours {
+        bail!(
+            "{name}: features {} differ from {first_name}'s {}; profile every part with the \
+             same --features",
+            theirs.join(", "),
+            ours.join(", ")
+        );
+    }
+    Ok(())
+}
+
 fn add_summary(ours: &mut FeatureSummary, theirs: &FeatureSummary) -> Result<()> {
     match (ours, theirs) {
         (FeatureSummary::Numeric(a), FeatureSummary::Numeric(b)) => {
             if !a.edges.same_as(&b.edges) {
                 bail!(
                     "its bin edges differ; profile every part with --edges-from the same \
-                     baseline profile so that counts can be added"
+                     baseline profile (or the `refit profile edges` of the parts) so that \
+                     counts can be added"
                 );
             }
             for (count, more) in a.counts.iter_mut().zip(&b.counts) {

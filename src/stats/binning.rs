@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::quantile::{linspace_unit, quantile_sorted};
+use super::quantile_sketch::QuantileSketch;
 
 /// Interior cut points: bin `k` holds values `v` with `cuts[k-1] <= v < cuts[k]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,13 +36,28 @@ impl BinEdges {
     /// - two distinct quantile edges `a < b`: bins `<= a` and `> a` (binary and zero-inflated
     ///   features keep their two populations apart).
     pub fn from_sorted_baseline(sorted: &[f64], buckets: usize) -> Option<BinEdges> {
-        if sorted.is_empty() || buckets == 0 {
+        if sorted.is_empty() {
             return None;
         }
-        let mut edges: Vec<f64> = linspace_unit(buckets)
-            .into_iter()
-            .map(|q| quantile_sorted(sorted, q))
-            .collect();
+        BinEdges::from_quantiles(buckets, |q| quantile_sorted(sorted, q))
+    }
+
+    /// The same rule on a quantile sketch's quantiles: each edge's rank is within the
+    /// sketch's `max_rank_error` of the data's, and an exact sketch gives the raw data's
+    /// edges bit for bit. This is how the parts of a baseline too large for one process get
+    /// their shared edges.
+    pub fn from_sketch(sketch: &QuantileSketch, buckets: usize) -> Option<BinEdges> {
+        if sketch.count() == 0 {
+            return None;
+        }
+        BinEdges::from_quantiles(buckets, |q| sketch.quantile(q))
+    }
+
+    fn from_quantiles(buckets: usize, quantile: impl Fn(f64) -> f64) -> Option<BinEdges> {
+        if buckets == 0 {
+            return None;
+        }
+        let mut edges: Vec<f64> = linspace_unit(buckets).into_iter().map(quantile).collect();
         edges.dedup();
         let cuts = match edges.len() {
             1 => vec![edges[0], next_up(edges[0])],
@@ -90,6 +106,24 @@ mod tests {
         assert_eq!(edges.cuts, vec![24.75, 49.5, 74.25]);
         let current = [-1000.0, 0.0, 24.75, 50.0, 74.25, 1e9];
         assert_eq!(edges.count_sorted(&current), vec![2, 1, 1, 2]);
+    }
+
+    #[test]
+    fn an_exact_sketch_gives_the_raw_edges_bit_for_bit() {
+        for values in [
+            (0..1_000).map(|i| f64::from(i).sqrt()).collect::<Vec<_>>(),
+            vec![3.0; 50],
+            [vec![0.0; 80], vec![1.0; 20]].concat(),
+        ] {
+            let sketch = QuantileSketch::exact(&values);
+            for buckets in [2, 10, 37] {
+                assert_eq!(
+                    BinEdges::from_sketch(&sketch, buckets),
+                    BinEdges::from_sorted_baseline(&values, buckets)
+                );
+            }
+        }
+        assert_eq!(BinEdges::from_sketch(&QuantileSketch::exact(&[]), 10), None);
     }
 
     #[test]

@@ -12,7 +12,7 @@ pub fn linspace_unit(buckets: usize) -> Vec<f64> {
 }
 
 /// numpy's `_lerp`: the two-sided form keeps results monotone and exact at the ends.
-fn lerp(a: f64, b: f64, t: f64) -> f64 {
+pub(crate) fn lerp(a: f64, b: f64, t: f64) -> f64 {
     let diff = b - a;
     if t >= 0.5 {
         b - diff * (1.0 - t)
@@ -23,14 +23,19 @@ fn lerp(a: f64, b: f64, t: f64) -> f64 {
 
 /// `np.quantile(sorted, q)` for ascending, finite, non-empty `sorted`.
 pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
-    let n = sorted.len();
+    quantile_by_rank(sorted.len(), q, |rank| sorted[rank])
+}
+
+/// numpy's linear quantile of `n` ascending values that `value_at(rank)` gives (rank 0 is
+/// the smallest): the rule shared by raw data and quantile sketches.
+pub fn quantile_by_rank(n: usize, q: f64, value_at: impl Fn(usize) -> f64) -> f64 {
     debug_assert!(n > 0);
     let virtual_index = (n - 1) as f64 * q;
     let below = virtual_index.floor();
     let gamma = virtual_index - below;
     let lo = (below as usize).min(n - 1);
     let hi = (lo + 1).min(n - 1);
-    lerp(sorted[lo], sorted[hi], gamma)
+    lerp(value_at(lo), value_at(hi), gamma)
 }
 
 #[cfg(test)]

@@ -16,6 +16,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::quantile::quantile_by_rank;
+
 /// At most this many values per sketch: a numeric feature's sketch is ~50 KB of JSON.
 pub const SKETCH_CAPACITY: usize = 2048;
 
@@ -93,6 +95,36 @@ impl QuantileSketch {
             0 => 0.0,
             n => self.max_rank_error as f64 / n as f64,
         }
+    }
+
+    /// numpy's linear quantile of the rows the sketch stands for (each value repeated by its
+    /// weight; the exact min and max at the ends). The value returned for rank `r` has a
+    /// true rank within `max_rank_error` of `r`; an exact sketch gives `np.quantile`.
+    pub fn quantile(&self, q: f64) -> f64 {
+        let n = self.count();
+        let last = n.saturating_sub(1);
+        let value_at = |rank: usize| {
+            let rank = rank as u64;
+            if rank == 0 {
+                if let Some(min) = self.min {
+                    return min;
+                }
+            }
+            if rank == last {
+                if let Some(max) = self.max {
+                    return max;
+                }
+            }
+            let mut below = 0u64;
+            for (value, weight) in self.values.iter().zip(&self.weights) {
+                below += weight;
+                if rank < below {
+                    return *value;
+                }
+            }
+            self.values.last().copied().unwrap_or(f64::NAN)
+        };
+        quantile_by_rank(n as usize, q, value_at)
     }
 
     /// The sketch of the union of the parts' rows: a function of the multiset of parts, so
@@ -363,6 +395,44 @@ pub(crate) mod tests {
                 "{n} values"
             );
         }
+    }
+
+    #[test]
+    fn quantiles_equal_numpy_on_exact_sketches_and_stay_within_the_bound() {
+        let mut stream = Stream(5);
+        let shards: Vec<Vec<f64>> = (0..4)
+            .map(|k| {
+                sorted(
+                    (0..9_000 + k * 3_000)
+                        .map(|_| (-stream.unit().ln()).powi(2) + k as f64)
+                        .collect(),
+                )
+            })
+            .collect();
+        let all = sorted(shards.concat());
+        let sketches: Vec<QuantileSketch> = shards
+            .iter()
+            .map(|s| QuantileSketch::from_sorted(s))
+            .collect();
+        let merged = QuantileSketch::merge(&sketches.iter().collect::<Vec<_>>());
+        let exact = QuantileSketch::exact(&all);
+        let bound = merged.max_rank_error as f64 + 1.0;
+        for i in 0..=40 {
+            let q = i as f64 / 40.0;
+            let want = crate::stats::quantile::quantile_sorted(&all, q);
+            assert_eq!(exact.quantile(q).to_bits(), want.to_bits(), "q {q}");
+            // The value returned for rank r holds true ranks within the bound of r.
+            let got = merged.quantile(q);
+            let target = (all.len() - 1) as f64 * q;
+            let below = all.partition_point(|v| *v < got) as f64;
+            let at_or_below = all.partition_point(|v| *v <= got) as f64;
+            assert!(
+                below <= target + bound && at_or_below >= target - bound,
+                "q {q}: {got} holds ranks {below}..{at_or_below}, target {target} +- {bound}"
+            );
+        }
+        assert_eq!(merged.quantile(0.0), all[0]);
+        assert_eq!(merged.quantile(1.0), all[all.len() - 1]);
     }
 
     #[test]
