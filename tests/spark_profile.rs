@@ -51,14 +51,48 @@ fn features(w: &Workdir, name: &str) -> (Value, Vec<Value>) {
     )
 }
 
-#[test]
-fn the_spark_profile_equals_refits_in_every_count() {
+/// Runs scripts/spark/refit_profile.py in local mode with `args`; None when PySpark or Java
+/// is not installed (required in CI).
+fn spark_profile(w: &Workdir, args: &[&str]) -> Option<()> {
     let (Some(python), Some(_java)) = (
         deploy_python("pyspark"),
         required_tool(&["java"], "openjdk-17-jre-headless"),
     ) else {
-        return;
+        return None;
     };
+    let snappy_dir = tempfile::tempdir().unwrap();
+    let out = Command::new(&python)
+        .arg(repo_path("scripts/spark/refit_profile.py"))
+        .args(["--master", "local[2]"])
+        .args(args)
+        .current_dir(w.path("."))
+        .env("JDK_JAVA_OPTIONS", glibc_snappy(&python, snappy_dir.path()))
+        .env("SPARK_LOCAL_IP", "127.0.0.1")
+        .output()
+        .expect("spark job runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(())
+}
+
+/// Every count, type and extreme of two profiles' features, in order.
+fn assert_same_counts(theirs: &[Value], ours: &[Value]) {
+    assert_eq!(theirs.len(), ours.len());
+    for (theirs, ours) in theirs.iter().zip(ours) {
+        let name = &ours["name"];
+        for key in [
+            "name", "dtype", "kind", "cuts", "counts", "missing", "min", "max",
+        ] {
+            assert_eq!(theirs[key], ours[key], "{name}: {key}");
+        }
+    }
+}
+
+#[test]
+fn the_spark_profile_equals_refits_in_every_count() {
     let w = Workdir::new();
     w.run(&[
         "profile",
@@ -81,38 +115,21 @@ fn the_spark_profile_equals_refits_in_every_count() {
     }
     w.run(&own).assert_exit(0);
 
-    let snappy_dir = tempfile::tempdir().unwrap();
-    let mut spark = Command::new(&python);
-    spark
-        .arg(repo_path("scripts/spark/refit_profile.py"))
-        .args(["--master", "local[2]", "--edges-from"])
-        .arg(w.path("base.json"))
-        .arg("--out")
-        .arg(w.path("spark.json"))
-        .env("JDK_JAVA_OPTIONS", glibc_snappy(&python, snappy_dir.path()))
-        .env("SPARK_LOCAL_IP", "127.0.0.1");
+    let mut spark = vec!["--edges-from", "base.json", "--out", "spark.json"];
     for f in &files {
-        spark.args(["--data", f]);
+        spark.extend(["--data", f.as_str()]);
     }
-    let out = spark.output().expect("spark job runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    if spark_profile(&w, &spark).is_none() {
+        return;
+    }
 
     let (rows, refit_features) = features(&w, "refit.json");
     let (spark_rows, spark_features) = features(&w, "spark.json");
     assert_eq!(rows, 8000);
     assert_eq!(spark_rows, rows);
-    assert_eq!(spark_features.len(), refit_features.len());
+    assert_same_counts(&spark_features, &refit_features);
     for (theirs, ours) in spark_features.iter().zip(&refit_features) {
         let name = &ours["name"];
-        for key in [
-            "name", "dtype", "kind", "cuts", "counts", "missing", "min", "max",
-        ] {
-            assert_eq!(theirs[key], ours[key], "{name}: {key}");
-        }
         if ours["kind"] == "numeric" {
             let weight = |s: &Value| -> u64 {
                 s["weights"]
@@ -164,4 +181,43 @@ fn the_spark_profile_equals_refits_in_every_count() {
         "all.json",
     ])
     .assert_exit(0);
+}
+
+/// Without --edges-from the Spark job profiles a baseline in two passes, its cuts from the
+/// merged sketch: on one file (one Spark partition) they equal refit's `profile edges` of the
+/// file's profile bit for bit, sketched features included, and so does every count.
+#[test]
+fn spark_profiles_a_baseline_with_refits_edges_rule() {
+    let w = Workdir::new();
+    let baseline = fixture("drift/baseline.parquet");
+    if spark_profile(&w, &["--data", &baseline, "--out", "spark-base.json"]).is_none() {
+        return;
+    }
+    w.run(&["profile", "--data", &baseline, "--out", "pass1.json"])
+        .assert_exit(0);
+    w.run(&["profile", "edges", "pass1.json", "--out", "edges.json"])
+        .assert_exit(0);
+    w.run(&[
+        "profile",
+        "--data",
+        &baseline,
+        "--edges-from",
+        "edges.json",
+        "--out",
+        "refit-base.json",
+    ])
+    .assert_exit(0);
+    let edges: Value = serde_json::from_str(&w.read("edges.json")).unwrap();
+    assert!(
+        edges["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["max_rank_error"].as_u64() > Some(0)),
+        "some feature's cuts come from a compacted sketch"
+    );
+    let (rows, ours) = features(&w, "refit-base.json");
+    let (spark_rows, theirs) = features(&w, "spark-base.json");
+    assert_eq!((spark_rows, rows.clone()), (rows, 5000.into()));
+    assert_same_counts(&theirs, &ours);
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The profile `refit profile --edges-from BASELINE` writes, computed by Spark where the data lives.
+"""The profile `refit profile` writes, computed by Spark where the data lives.
 
     spark-submit scripts/spark/refit_profile.py \
         --data 's3a://lake/features/day=2026-11-23/' --edges-from model/profile.json \
@@ -8,8 +8,14 @@
         --where "day = '2026-11-23'" --edges-from model/profile.json --out day.json
     refit drift-check --baseline model/profile.json --current day.json
 
-It profiles the baseline profile's features, each as the kind the baseline recorded, against
-its bin edges, so the result merges with refit's own profiles (`refit profile merge`) and
+Without --edges-from it profiles a baseline in two passes over the data: the sketches first,
+then counts against quantile bins cut from the merged sketch (refit's `profile edges` rule, each
+cut within the sketch's stated rank error; exact data gives refit's own cuts bit for bit):
+
+    spark-submit scripts/spark/refit_profile.py --table lake.train --out model/profile.json
+
+With --edges-from it profiles the baseline's features, each as the kind the baseline recorded,
+against its bin edges, so the result merges with refit's own profiles (`refit profile merge`) and
 drift-check compares it with the baseline. Every count is exact and equal to refit's: rows, per
 bin (`cuts[k-1] <= v < cuts[k]`, outer bins open), per category (values cast to text, as
 refit does), nulls, NaN and +/-inf, min and max. One DataFrame aggregation counts every numeric
@@ -114,6 +120,57 @@ def merge_sketches(parts):
     })
 
 
+# --- bin edges from a sketch: a port of src/stats/{quantile,binning}.rs, bit for bit -----------
+
+def _lerp(a, b, t):
+    diff = b - a
+    return b - diff * (1.0 - t) if t >= 0.5 else a + diff * t
+
+
+def sketch_quantile(sketch, q):
+    """numpy's linear quantile of the rows a sketch stands for (exact min and max at the ends)."""
+    n = sum(sketch["weights"])
+
+    def value_at(rank):
+        if rank == 0 and sketch["min"] is not None:
+            return sketch["min"]
+        if rank == n - 1 and sketch["max"] is not None:
+            return sketch["max"]
+        below = 0
+        for value, weight in zip(sketch["values"], sketch["weights"]):
+            below += weight
+            if rank < below:
+                return value
+        return sketch["values"][-1]
+
+    virtual_index = (n - 1) * q
+    below = math.floor(virtual_index)
+    gamma = virtual_index - below
+    lo = min(int(below), n - 1)
+    hi = min(lo + 1, n - 1)
+    return _lerp(value_at(lo), value_at(hi), gamma)
+
+
+def cuts_from_sketch(sketch, buckets):
+    """refit's quantile bins (`BinEdges::from_sketch`): edges at np.linspace(0, 1, buckets + 1),
+    duplicates merged; a constant gets < c, == c, > c; two edges a < b get <= a and > a."""
+    if not sketch["weights"]:
+        return []
+    step = 1.0 / buckets
+    probs = [i * step for i in range(buckets + 1)]
+    probs[-1] = 1.0
+    edges = []
+    for q in probs:
+        edge = sketch_quantile(sketch, q)
+        if not edges or edges[-1] != edge:
+            edges.append(edge)
+    if len(edges) == 1:
+        return [edges[0], math.nextafter(edges[0], math.inf)]
+    if len(edges) == 2:
+        return [math.nextafter(edges[0], math.inf)]
+    return edges[1:-1]
+
+
 # --- the Spark side ---------------------------------------------------------------------------
 
 # Spark's type names as Polars prints them, so drift-check sees no type change.
@@ -173,7 +230,57 @@ def partition_sketches(names):
     return run
 
 
-def profile(spark, df, baseline, sources):
+NUMERIC_TYPES = {"double", "float", "bigint", "int", "smallint", "tinyint"}
+CATEGORICAL_TYPES = {"string", "boolean"}
+
+
+def planned_features(dtypes, features, exclude, categorical):
+    """refit's default: every comparable column, numbers numeric, strings and booleans
+    categorical (--categorical overrides); other types are skipped with a message."""
+    names = features or [n for n in dtypes if n not in exclude]
+    planned = []
+    for name in names:
+        if name not in dtypes:
+            raise SystemExit(f"refit_profile: no column {name}; columns are: {', '.join(dtypes)}")
+        dtype = dtypes[name]
+        if name in categorical or dtype in CATEGORICAL_TYPES:
+            planned.append({"name": name, "kind": "categorical"})
+        elif dtype in NUMERIC_TYPES or dtype.startswith("decimal"):
+            planned.append({"name": name, "kind": "numeric"})
+        elif features:
+            raise SystemExit(f"refit_profile: column {name} has type {dtype}, which refit "
+                             "cannot compare; expected a number, a string or a boolean")
+        else:
+            print(f"refit_profile: skipped column {name} of type {dtype}", file=sys.stderr)
+    if not planned:
+        raise SystemExit("refit_profile: no features to profile; check --features/--exclude")
+    return planned
+
+
+def numeric_sketches(F, df, names):
+    """Each numeric feature's sketch: one per Spark partition, merged on the driver."""
+    sketches = {name: [] for name in names}
+    if names:
+        per_partition = df.select(*[col(F, n) for n in names]).rdd.mapPartitions(
+            partition_sketches(names)).collect()
+        for part in per_partition:
+            for name, sketch in part.items():
+                sketches[name].append(sketch)
+    return {name: merge_sketches(parts) if parts else sketch_from_sorted([])
+            for name, parts in sketches.items()}
+
+
+def own_edges(F, df, planned, buckets):
+    """The edges of the data's own quantile bins from its merged sketches (refit's `profile
+    edges` rule): pass one of two over the data; the sketches serve the profile too."""
+    names = [f["name"] for f in planned if f["kind"] == "numeric"]
+    sketches = numeric_sketches(F, df, names)
+    features = [dict(f, cuts=cuts_from_sketch(sketches[f["name"]], buckets))
+                if f["kind"] == "numeric" else f for f in planned]
+    return {"buckets": buckets, "features": features}, sketches
+
+
+def profile(spark, df, baseline, sources, sketches=None):
     from pyspark.sql import functions as F
 
     dtypes = dict(df.dtypes)
@@ -191,12 +298,8 @@ def profile(spark, df, baseline, sources):
     counted = df.agg(*aggregations).collect()[0].asDict()
     rows = int(counted["rows"])
 
-    names = [f["name"] for f in numeric]
-    sketches = {name: [] for name in names}
-    if names:
-        for part in df.select(*[col(F, n) for n in names]).rdd.mapPartitions(partition_sketches(names)).collect():
-            for name, sketch in part.items():
-                sketches[name].append(sketch)
+    if sketches is None:
+        sketches = numeric_sketches(F, df, [f["name"] for f in numeric])
 
     features = []
     for f in baseline["features"]:
@@ -213,8 +316,7 @@ def profile(spark, df, baseline, sources):
                             "neg_inf": int(get("neg_inf") or 0)},
                 "min": get("min"),
                 "max": get("max"),
-                "sketch": merge_sketches(sketches[name]) if sketches[name] else
-                sketch_from_sorted([]),
+                "sketch": sketches[name],
             })
         else:
             text = col(F, name).cast("string")
@@ -270,18 +372,34 @@ def main(argv=None):
     source.add_argument("--data", action="append", help="Parquet file or directory (repeat)")
     source.add_argument("--table", help="a table in Spark's catalog")
     parser.add_argument("--where", help="a SQL filter, e.g. \"day = '2026-11-23'\"")
-    parser.add_argument("--edges-from", required=True, help="the baseline profile.json")
+    parser.add_argument("--edges-from", help="a baseline profile.json or `refit profile edges` "
+                        "output; without it, the data's own quantile bins from its sketches")
+    parser.add_argument("--buckets", type=int, default=10,
+                        help="quantile bins without --edges-from (2 to 1000; default 10)")
+    parser.add_argument("--features", type=lambda s: s.split(","), default=[],
+                        help="without --edges-from: features to profile (comma-separated)")
+    parser.add_argument("--exclude", type=lambda s: s.split(","), default=[],
+                        help="without --edges-from: columns to leave out")
+    parser.add_argument("--categorical", type=lambda s: s.split(","), default=[],
+                        help="without --edges-from: columns to treat as categorical")
     parser.add_argument("--out", required=True, help="where to write the profile JSON")
     parser.add_argument("--master", help="Spark master when not run by spark-submit")
     args = parser.parse_args(argv)
 
-    try:
-        with open(args.edges_from) as f:
-            baseline = json.load(f)
-    except (OSError, ValueError) as e:
-        raise SystemExit(f"refit_profile: {args.edges_from}: {e}")
-    if baseline.get("format") != "refit-profile":
-        raise SystemExit(f"refit_profile: {args.edges_from}: not a refit profile")
+    baseline = None
+    if args.edges_from:
+        if args.features or args.exclude or args.categorical:
+            parser.error("--edges-from decides the features; drop --features/--exclude/"
+                         "--categorical")
+        try:
+            with open(args.edges_from) as f:
+                baseline = json.load(f)
+        except (OSError, ValueError) as e:
+            raise SystemExit(f"refit_profile: {args.edges_from}: {e}")
+        if baseline.get("format") not in ("refit-profile", "refit-edges"):
+            raise SystemExit(f"refit_profile: {args.edges_from}: not a refit profile or edges")
+    elif not 2 <= args.buckets <= 1000:
+        parser.error("--buckets must be 2 to 1000")
 
     from pyspark.sql import SparkSession
 
@@ -293,7 +411,13 @@ def main(argv=None):
         df = spark.table(args.table) if args.table else spark.read.parquet(*args.data)
         if args.where:
             df = df.where(args.where)
-        result = profile(spark, df, baseline, file_sources(df, df.columns))
+        sketches = None
+        if baseline is None:
+            from pyspark.sql import functions as F
+            planned = planned_features(dict(df.dtypes), args.features, args.exclude,
+                                       args.categorical)
+            baseline, sketches = own_edges(F, df, planned, args.buckets)
+        result = profile(spark, df, baseline, file_sources(df, df.columns), sketches)
     finally:
         spark.stop()
     write_atomic(args.out, json.dumps(result, indent=2) + "\n")
