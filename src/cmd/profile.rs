@@ -221,16 +221,7 @@ fn baseline_edges<'a>(
 fn run_merge(args: &MergeArgs, _printer: &Printer) -> Result<CommandReport> {
     let started_at = Utc::now();
     check_output("--out", &args.out)?;
-    let profiles = args
-        .profiles
-        .iter()
-        .map(|p| Profile::load(p))
-        .collect::<Result<Vec<_>>>()?;
-    let names: Vec<String> = args
-        .profiles
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect();
+    let (profiles, names) = load_profiles(&args.profiles)?;
     let merged = merge_profiles(&profiles, &names, rfc3339(started_at))?;
     write_atomic(
         &args.out,
@@ -258,16 +249,7 @@ fn run_merge(args: &MergeArgs, _printer: &Printer) -> Result<CommandReport> {
 fn run_edges(args: &EdgesArgs) -> Result<CommandReport> {
     let started_at = Utc::now();
     check_output("--out", &args.out)?;
-    let profiles = args
-        .profiles
-        .iter()
-        .map(|p| Profile::load(p))
-        .collect::<Result<Vec<_>>>()?;
-    let names: Vec<String> = args
-        .profiles
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect();
+    let (profiles, names) = load_profiles(&args.profiles)?;
     let buckets = match args.buckets {
         Some(buckets) => usize::from(buckets),
         None => profiles.first().map_or(10, |p| p.buckets),
@@ -306,4 +288,14 @@ fn run_edges(args: &EdgesArgs) -> Result<CommandReport> {
         CommandReport::new("profile", started_at, Status::Ok, result, text)
             .with_inputs(edges.sources.clone()),
     )
+}
+
+/// The profiles given as arguments, with the names their errors use.
+fn load_profiles(paths: &[PathBuf]) -> Result<(Vec<Profile>, Vec<String>)> {
+    let profiles = paths
+        .iter()
+        .map(|p| Profile::load(p))
+        .collect::<Result<Vec<_>>>()?;
+    let names = paths.iter().map(|p| p.display().to_string()).collect();
+    Ok((profiles, names))
 }
