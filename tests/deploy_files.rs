@@ -910,11 +910,12 @@ fn manifest_checker() -> Option<PathBuf> {
     common::deploy_python("kubernetes_validate, croniter")
 }
 
-const MANIFESTS: [&str; 4] = [
+const MANIFESTS: [&str; 5] = [
     "scripts/k8s/retrain-cronjob.yaml",
     "scripts/k8s/drift-check-cronjob.yaml",
     "scripts/k8s/pvc.yaml",
     "scripts/k8s/profile-fanout.yaml",
+    "scripts/k8s/profile-baseline.yaml",
 ];
 
 #[test]

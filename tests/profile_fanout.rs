@@ -1,7 +1,8 @@
 //! scripts/k8s/profile-fanout.yaml run as local processes: each index of the Indexed Job runs
 //! its container's script with JOB_COMPLETION_INDEX set, concurrently, while the merge Job's
 //! script waits for the parts, merges them and runs drift-check. The verdict and the binned
-//! statistics equal drift-check's over the raw partitions.
+//! statistics equal drift-check's over the raw partitions. scripts/k8s/profile-baseline.yaml's
+//! four Jobs, run the same way, make the baseline profile in two passes.
 
 mod common;
 
@@ -117,4 +118,78 @@ fn the_indexed_job_and_its_merge_run_as_local_processes() {
     assert_eq!(report["result"]["summary"]["current_kind"], "profile");
     assert_eq!(report["result"]["summary"]["current_rows"], 8000);
     assert_drift_agrees(&report, &raw, "the merge Job's report");
+}
+
+/// The two-pass baseline's Jobs started at once (each later one waits for the files of the one
+/// before): the merged profile counts exactly what one process counts against the same edges.
+#[test]
+fn the_two_pass_baseline_jobs_run_as_local_processes() {
+    let text = std::fs::read_to_string(repo_path("scripts/k8s/profile-baseline.yaml")).unwrap();
+    let jobs = YamlLoader::load_from_str(&text).unwrap();
+    let steps: Vec<&str> = jobs
+        .iter()
+        .map(|j| j["metadata"]["labels"]["refit.dev/step"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["pass1", "edges", "pass2", "merge"]);
+    let (pass1, edges, pass2, merge) = (&jobs[0], &jobs[1], &jobs[2], &jobs[3]);
+
+    let w = Workdir::new();
+    let data = Path::new(&w.path("data")).to_path_buf();
+    let train = data.join("train");
+    std::fs::create_dir_all(&train).unwrap();
+    let files = [
+        "drift/baseline.parquet",
+        "drift/shards/part-000.parquet",
+        "drift/shards/part-001.parquet",
+    ];
+    for (i, file) in files.iter().enumerate() {
+        std::fs::copy(fixture(file), train.join(format!("part-{i:02}-0.parquet"))).unwrap();
+    }
+    let parts = files.len().to_string();
+    let waits = [("PARTS", parts.as_str()), ("POLL_SECONDS", "1")];
+    let mut children = vec![start(merge, &data, &waits), start(edges, &data, &waits)];
+    for job in [pass2, pass1] {
+        for i in 0..files.len() {
+            let index = i.to_string();
+            children.push(start(
+                job,
+                &data,
+                &[("JOB_COMPLETION_INDEX", &index), ("POLL_SECONDS", "1")],
+            ));
+        }
+    }
+    for mut child in children {
+        assert!(child.wait().unwrap().success(), "a Job's script failed");
+    }
+
+    let dir = data.join("profiles/baseline");
+    let mut whole = vec![
+        "profile".to_string(),
+        "--edges-from".into(),
+        dir.join("edges.json").display().to_string(),
+        "--out".into(),
+        "whole.json".into(),
+    ];
+    for i in 0..files.len() {
+        whole.push("--data".into());
+        whole.push(
+            train
+                .join(format!("part-{i:02}-0.parquet"))
+                .display()
+                .to_string(),
+        );
+    }
+    w.run(&whole.iter().map(String::as_str).collect::<Vec<_>>())
+        .assert_exit(0);
+    let counts = |path: &Path| -> (Value, Value) {
+        let mut profile: Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        for feature in profile["features"].as_array_mut().unwrap() {
+            feature.as_object_mut().unwrap().remove("sketch");
+        }
+        (profile["rows"].clone(), profile["features"].clone())
+    };
+    let baseline = counts(&dir.join("profile.json"));
+    assert_eq!(baseline.0, 9000);
+    assert_eq!(baseline, counts(Path::new(&w.path("whole.json"))));
 }
