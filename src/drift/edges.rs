@@ -66,7 +66,7 @@ impl EdgesSource {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         if format_of(&text).as_deref() != Some(EDGES_FORMAT) {
-            return Profile::load(path).map(EdgesSource::Profile);
+            return Profile::parse(&text, path).map(EdgesSource::Profile);
         }
         let shared: SharedEdges = serde_json::from_str(&text).with_context(|| {
             format!(

@@ -104,15 +104,28 @@ impl Profile {
     pub fn load(path: &Path) -> Result<Profile> {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        if super::edges::format_of(&text).as_deref() == Some(EDGES_FORMAT) {
+        Profile::parse(&text, path)
+    }
+
+    /// The profile `text` read from `path` holds, checked. Bin edges (`refit profile edges`)
+    /// are told apart only when they fail as a profile, so a profile is parsed once.
+    pub fn parse(text: &str, path: &Path) -> Result<Profile> {
+        let is_edges = || super::edges::format_of(text).as_deref() == Some(EDGES_FORMAT);
+        let profile: Profile = match serde_json::from_str(text) {
+            Ok(profile) => profile,
+            Err(_) if is_edges() => bail!("{}", super::edges::not_a_profile(path)),
+            Err(e) => {
+                return Err(e).with_context(|| {
+                    format!(
+                        "{}: not a refit profile (expected the JSON written by `refit profile`)",
+                        path.display()
+                    )
+                })
+            }
+        };
+        if profile.format == EDGES_FORMAT {
             bail!("{}", super::edges::not_a_profile(path));
         }
-        let profile: Profile = serde_json::from_str(&text).with_context(|| {
-            format!(
-                "{}: not a refit profile (expected the JSON written by `refit profile`)",
-                path.display()
-            )
-        })?;
         if profile.format != PROFILE_FORMAT {
             bail!(
                 "{}: `format` is `{}`, expected `{PROFILE_FORMAT}`",
