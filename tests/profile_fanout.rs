@@ -9,7 +9,7 @@ mod common;
 use std::path::Path;
 use std::process::{Child, Command};
 
-use common::{assert_drift_agrees, fixture, repo_path, Workdir};
+use common::{assert_drift_agrees, fixture, profile_counts, repo_path, Workdir};
 use serde_json::Value;
 use yaml_rust2::{Yaml, YamlLoader};
 
@@ -181,15 +181,7 @@ fn the_two_pass_baseline_jobs_run_as_local_processes() {
     }
     w.run(&whole.iter().map(String::as_str).collect::<Vec<_>>())
         .assert_exit(0);
-    let counts = |path: &Path| -> (Value, Value) {
-        let mut profile: Value =
-            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        for feature in profile["features"].as_array_mut().unwrap() {
-            feature.as_object_mut().unwrap().remove("sketch");
-        }
-        (profile["rows"].clone(), profile["features"].clone())
-    };
-    let baseline = counts(&dir.join("profile.json"));
+    let baseline = profile_counts(&dir.join("profile.json"));
     assert_eq!(baseline.0, 9000);
-    assert_eq!(baseline, counts(Path::new(&w.path("whole.json"))));
+    assert_eq!(baseline, profile_counts(Path::new(&w.path("whole.json"))));
 }

@@ -355,3 +355,13 @@ pub fn assert_drift_agrees(got: &Value, want: &Value, what: &str) {
         }
     }
 }
+
+/// What profiles of the same rows must share: the row count and every feature's counts, bins,
+/// types and extremes (sources and times differ; sketches are equal only within their bound).
+pub fn profile_counts(path: &std::path::Path) -> (Value, Value) {
+    let mut profile: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    for feature in profile["features"].as_array_mut().unwrap() {
+        feature.as_object_mut().unwrap().remove("sketch");
+    }
+    (profile["rows"].clone(), profile["features"].clone())
+}
